@@ -1,0 +1,29 @@
+"""Names shared by the builder, the runtime and the formatter."""
+
+from __future__ import annotations
+
+from typing import Final
+
+START: Final = "__start__"
+END: Final = "__end__"
+
+#: Names a user cannot give a node.
+RESERVED_NAMES: Final = frozenset({START, END, "__input__", "__root__"})
+
+#: Characters that would make namespaces and task paths ambiguous.
+NAME_FORBIDDEN_CHARS: Final = ("|", ":")
+
+#: Separator between levels of a checkpoint namespace ("parent:id|child:id").
+NS_SEP: Final = "|"
+#: Separator between a node name and its task id inside one level.
+NS_END: Final = ":"
+
+PULL: Final = "__pregel_pull"
+PUSH: Final = "__pregel_push"
+
+#: The tag that silences a model in ``messages`` mode.
+TAG_NOSTREAM: Final = "nostream"
+#: The tag that hides a node from ``astream_events`` and tracing.
+TAG_HIDDEN: Final = "langsmith:hidden"
+
+DEFAULT_RECURSION_LIMIT: Final = 25

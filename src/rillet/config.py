@@ -1,0 +1,40 @@
+"""Reach the running graph from inside a node, a tool or a model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rillet.runtime._context import current_task
+from rillet.types import StreamWriter
+
+__all__ = ["get_config", "get_stream_writer"]
+
+
+def get_stream_writer() -> StreamWriter:
+    """The stream writer of the node running now: call it with anything to stream it
+    in ``custom`` mode (a no-op when ``custom`` was not requested).
+
+    :raises RuntimeError: outside a running graph.
+    """
+    task = current_task.get()
+    if task is None:
+        raise RuntimeError(
+            "get_stream_writer() was called outside a running graph: call it inside a "
+            "node, or a tool or function called from one."
+        )
+    return task.writer
+
+
+def get_config() -> dict[str, Any]:
+    """The config of the node running now, with ``metadata`` holding the
+    ``langgraph_*`` keys.
+
+    :raises RuntimeError: outside a running graph.
+    """
+    task = current_task.get()
+    if task is None:
+        raise RuntimeError(
+            "get_config() was called outside a running graph: call it inside a node, or "
+            "a tool or function called from one."
+        )
+    return task.config

@@ -1,0 +1,81 @@
+"""Conditional edges: a path function and an optional map of its results to nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rillet._constants import END
+from rillet.errors import InvalidRouteError
+from rillet.types import Send
+
+
+@dataclass(slots=True)
+class BranchSpec:
+    source: str
+    path: Callable[..., Any]
+    name: str
+    path_map: dict[Hashable, str] | None
+    is_async: bool
+    wants_config: bool
+
+    def targets(self) -> tuple[str, ...] | None:
+        """Every node this branch may go to, when known before running."""
+        if self.path_map is None:
+            return None
+        return tuple(dict.fromkeys(self.path_map.values()))
+
+    def resolve(self, result: Any) -> list[str | Send]:
+        """Turn the path function's return value into destinations."""
+        items: Sequence[Any]
+        if isinstance(result, list | tuple):
+            items = result
+        else:
+            items = (result,)
+        out: list[str | Send] = []
+        for item in items:
+            if isinstance(item, Send):
+                out.append(item)
+                continue
+            if self.path_map is not None:
+                try:
+                    target = self.path_map[item]
+                except (KeyError, TypeError):
+                    raise InvalidRouteError(
+                        f"The conditional edge {self.name!r} from node {self.source!r} returned "
+                        f"{item!r}, which is not a key of its path_map "
+                        f"({', '.join(repr(k) for k in self.path_map)})"
+                    ) from None
+            elif isinstance(item, str):
+                target = item
+            elif item is None:
+                raise InvalidRouteError(
+                    f"The conditional edge {self.name!r} from node {self.source!r} returned "
+                    f"None: return a node name, END, a Send, or a list of them"
+                )
+            else:
+                raise InvalidRouteError(
+                    f"The conditional edge {self.name!r} from node {self.source!r} returned "
+                    f"{item!r}: return a node name, END, a Send, or a list of them"
+                )
+            out.append(target)
+        return out
+
+
+def normalize_path_map(
+    source: str, name: str, path_map: dict[Hashable, str] | Sequence[str] | None
+) -> dict[Hashable, str] | None:
+    if path_map is None:
+        return None
+    if isinstance(path_map, dict):
+        return dict(path_map)
+    if isinstance(path_map, list | tuple):
+        return {target: target for target in path_map}
+    raise TypeError(
+        f"add_conditional_edges({source!r}, {name}): path_map must be a dict of "
+        f"result -> node name or a list of node names, got {type(path_map).__name__}"
+    )
+
+
+__all__ = ["END", "BranchSpec", "normalize_path_map"]

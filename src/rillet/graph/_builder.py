@@ -1,0 +1,227 @@
+"""``StateGraph``: the mutable builder. ``compile()`` checks it and freezes it."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, Self
+
+from rillet._constants import END, NAME_FORBIDDEN_CHARS, RESERVED_NAMES, START
+from rillet.errors import GraphBuildError
+from rillet.graph._branch import BranchSpec, normalize_path_map
+from rillet.graph._node import (
+    NodeSpec,
+    as_tuple,
+    command_destinations,
+    inspect_callable,
+    literal_targets,
+    node_name,
+)
+from rillet.graph._schema import StateSchema
+
+if TYPE_CHECKING:
+    from rillet.graph._compiled import CompiledStateGraph
+    from rillet.types import RetryPolicy
+
+
+class StateGraph:
+    """A graph whose nodes read a shared state and return updates to it.
+
+    ``State`` is a ``TypedDict``, a dataclass or a pydantic model; a key annotated
+    ``Annotated[T, reducer]`` merges updates with ``reducer(old, new)``, other keys keep
+    the last value written. Builder methods return the builder, so calls chain::
+
+        graph = (
+            StateGraph(State)
+            .add_node(refine_topic)
+            .add_edge(START, "refine_topic")
+            .compile()
+        )
+    """
+
+    def __init__(self, state_schema: type[Any], config_schema: type[Any] | None = None) -> None:
+        self.schema = StateSchema(state_schema)
+        self.config_schema = config_schema
+        self.nodes: dict[str, NodeSpec] = {}
+        self.edges: set[tuple[str, str]] = set()
+        self._edge_order: list[tuple[str, str]] = []
+        self.joins: list[tuple[tuple[str, ...], str]] = []
+        self.branches: dict[str, dict[str, BranchSpec]] = {}
+        self.compiled = False
+
+    # ------------------------------------------------------------------ nodes
+
+    def add_node(
+        self,
+        node: str | Callable[..., Any] | CompiledStateGraph,
+        action: Callable[..., Any] | CompiledStateGraph | None = None,
+        *,
+        metadata: dict[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        retry_policy: RetryPolicy | None = None,
+        destinations: str | Sequence[str] | None = None,
+    ) -> Self:
+        """Add a node: ``add_node(fn)`` (named after the function) or
+        ``add_node("name", fn_or_compiled_graph)``.
+
+        The function takes the state first; parameters named ``config`` and ``writer``
+        are injected by name. It returns a dict of updates, a ``Command`` or ``None``.
+        """
+        from rillet.graph._compiled import CompiledStateGraph
+
+        if isinstance(node, str):
+            name = node
+            if action is None:
+                raise TypeError(f"add_node({name!r}): give the node's function as well")
+        else:
+            if action is not None:
+                raise TypeError("add_node(fn, action): the first argument must be a name")
+            action = node
+            name = node_name(action)
+        self._check_name(name)
+        if self.compiled:
+            warnings.warn(
+                "Adding a node to a graph that has already been compiled: this will not be "
+                "reflected in the compiled graph.",
+                stacklevel=2,
+            )
+        if isinstance(action, CompiledStateGraph):
+            spec = NodeSpec(name=name, fn=action.invoke, is_async=False, subgraph=action)
+        elif callable(action):
+            is_async, wants_config, wants_writer = inspect_callable(action)
+            spec = NodeSpec(
+                name=name,
+                fn=action,
+                is_async=is_async,
+                wants_config=wants_config,
+                wants_writer=wants_writer,
+                destinations=as_tuple(destinations) or command_destinations(action),
+            )
+        else:
+            raise TypeError(
+                f"add_node({name!r}, ...): expected a function, an async function or a "
+                f"compiled graph, got {type(action).__name__}"
+            )
+        spec.retry = retry or retry_policy
+        spec.metadata = dict(metadata or {})
+        self.nodes[name] = spec
+        return self
+
+    def _check_name(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise GraphBuildError(f"A node name must be a non-empty string, got {name!r}")
+        if name in RESERVED_NAMES:
+            raise GraphBuildError(f"Node name {name!r} is reserved: choose another name.")
+        for ch in NAME_FORBIDDEN_CHARS:
+            if ch in name:
+                raise GraphBuildError(
+                    f"Node name {name!r} contains {ch!r}, which rillet reserves for "
+                    f"namespaces: choose a name without '|' or ':'."
+                )
+        if name in self.nodes:
+            raise GraphBuildError(f"Node {name!r} is already in the graph: names must be unique.")
+
+    def add_sequence(self, nodes: Sequence[Callable[..., Any] | tuple[str, Any]]) -> Self:
+        """Add nodes that run one after the other, with edges between them."""
+        if not nodes:
+            raise GraphBuildError("add_sequence() needs at least one node")
+        previous: str | None = None
+        for item in nodes:
+            if isinstance(item, tuple):
+                name, fn = item
+                self.add_node(name, fn)
+            else:
+                name = node_name(item)
+                self.add_node(item)
+            if previous is not None:
+                self.add_edge(previous, name)
+            previous = name
+        return self
+
+    # ------------------------------------------------------------------ edges
+
+    def add_edge(self, start_key: str | Sequence[str], end_key: str) -> Self:
+        """Run ``end_key`` after ``start_key``; with a list of starts, after all of them."""
+        if isinstance(start_key, str):
+            if start_key == END:
+                raise GraphBuildError("END cannot be the start of an edge: nothing runs after END")
+            if end_key == START:
+                raise GraphBuildError("START cannot be the end of an edge: it only starts the run")
+            if (start_key, end_key) not in self.edges:
+                self.edges.add((start_key, end_key))
+                self._edge_order.append((start_key, end_key))
+            return self
+        starts = tuple(start_key)
+        if not starts:
+            raise GraphBuildError(f"add_edge([], {end_key!r}): give at least one start node")
+        for start in starts:
+            if start == END:
+                raise GraphBuildError("END cannot be the start of an edge: nothing runs after END")
+        if end_key == START:
+            raise GraphBuildError("START cannot be the end of an edge: it only starts the run")
+        if len(starts) == 1:
+            return self.add_edge(starts[0], end_key)
+        self.joins.append((starts, end_key))
+        return self
+
+    def add_conditional_edges(
+        self,
+        source: str,
+        path: Callable[..., Any],
+        path_map: dict[Hashable, str] | Sequence[str] | None = None,
+    ) -> Self:
+        """After ``source``, call ``path(state)`` to choose what runs next.
+
+        ``path`` returns a node name, ``END``, a ``Send``, or a list of them; with a
+        ``path_map``, it returns keys of the map instead. Without one, the targets are
+        read from a ``-> Literal["a", "b"]`` return annotation when present.
+        """
+        if not callable(path):
+            raise TypeError(f"add_conditional_edges({source!r}, path): path must be callable")
+        name = getattr(path, "__name__", None) or "condition"
+        if name == "<lambda>":
+            name = "condition"
+        branches = self.branches.setdefault(source, {})
+        if name in branches:
+            raise GraphBuildError(
+                f"Node {source!r} already has a conditional edge named {name!r}: "
+                f"give the path function another name"
+            )
+        pmap = normalize_path_map(source, name, path_map)
+        if pmap is None:
+            targets = literal_targets(path)
+            if targets:
+                pmap = {t: t for t in targets}
+        is_async, wants_config, _ = inspect_callable(path)
+        branches[name] = BranchSpec(source, path, name, pmap, is_async, wants_config)
+        return self
+
+    def set_entry_point(self, key: str) -> Self:
+        """Same as ``add_edge(START, key)``."""
+        return self.add_edge(START, key)
+
+    def set_conditional_entry_point(
+        self,
+        path: Callable[..., Any],
+        path_map: dict[Hashable, str] | Sequence[str] | None = None,
+    ) -> Self:
+        """Same as ``add_conditional_edges(START, path, path_map)``."""
+        return self.add_conditional_edges(START, path, path_map)
+
+    def set_finish_point(self, key: str) -> Self:
+        """Same as ``add_edge(key, END)``."""
+        return self.add_edge(key, END)
+
+    # ---------------------------------------------------------------- compile
+
+    def compile(self, *, name: str | None = None, debug: bool = False) -> CompiledStateGraph:
+        """Check the graph and freeze it into a runnable ``CompiledStateGraph``.
+
+        :raises GraphBuildError: naming the node or edge at fault.
+        """
+        from rillet.graph._compiled import CompiledStateGraph
+        from rillet.graph._validate import validate
+
+        validate(self)
+        self.compiled = True
+        return CompiledStateGraph(self, name=name or "LangGraph")

@@ -1,0 +1,16 @@
+"""``MessagesState``: a state with a ``messages`` key merged by ``add_messages``."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypedDict
+
+from rillet.messages import BaseMessage, add_messages
+
+AnyMessage = BaseMessage
+
+
+class MessagesState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+__all__ = ["AnyMessage", "MessagesState", "add_messages"]

@@ -1,0 +1,139 @@
+"""State schemas (TypedDict, dataclass, pydantic model) -> channels and node input."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, get_args, get_origin, get_type_hints
+
+from rillet.channels import MISSING, Channel, LastValue, Reducer
+from rillet.errors import GraphBuildError, InvalidUpdateError
+
+
+class StateSchema:
+    """What the builder and the runtime need to know about a state class."""
+
+    __slots__ = ("channels", "cls", "defaults", "kind", "name", "to_node_input")
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.cls = cls
+        self.name = getattr(cls, "__name__", repr(cls))
+        self.kind = _kind_of(cls)
+        hints = _hints(cls, self.kind)
+        self.channels: dict[str, Channel] = {k: _channel(k, t) for k, t in hints.items()}
+        self.defaults = _defaults(cls, self.kind)
+        self.to_node_input: Callable[[dict[str, Any]], Any] = (
+            dict if self.kind == "typeddict" else self._instantiate
+        )
+
+    def _instantiate(self, values: dict[str, Any]) -> Any:
+        return self.cls(**values)
+
+    def initial_values(self) -> dict[str, Any]:
+        """Values present before the input: reducer keys with an empty value, defaults."""
+        values: dict[str, Any] = {}
+        for key, channel in self.channels.items():
+            value = channel.initial()
+            if value is not MISSING:
+                values[key] = value
+        return values
+
+    def input_updates(self, value: Any) -> dict[str, Any]:
+        """The run input as an update: a dict (or an instance of the state class)."""
+        if isinstance(value, Mapping):
+            updates = dict(value)
+        elif self.kind != "typeddict" and isinstance(value, self.cls):
+            updates = object_updates(value, all_fields=True)
+        else:
+            raise InvalidUpdateError(
+                f"The graph input must be a dict of state keys ({', '.join(self.channels)}), "
+                f"got {type(value).__name__}: {value!r}"
+            )
+        if self.kind != "typeddict":
+            updates = {**self.defaults, **updates}
+        return updates
+
+
+def object_updates(value: Any, *, all_fields: bool = False) -> dict[str, Any]:
+    """The fields of a dataclass or pydantic instance as an update dict."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    fields_set = getattr(value, "model_fields_set", None)
+    if fields_set is not None:
+        names = type(value).model_fields if all_fields else fields_set
+        return {name: getattr(value, name) for name in names}
+    raise TypeError(f"{value!r} is not a dataclass or pydantic model instance")
+
+
+def _kind_of(cls: Any) -> str:
+    if not isinstance(cls, type):
+        raise GraphBuildError(
+            f"StateGraph(state_schema): expected a TypedDict, dataclass or pydantic model "
+            f"class, got {cls!r}"
+        )
+    if typing.is_typeddict(cls):
+        return "typeddict"
+    if dataclasses.is_dataclass(cls):
+        return "dataclass"
+    if hasattr(cls, "model_fields") and hasattr(cls, "model_validate"):
+        return "pydantic"
+    if issubclass(cls, dict) and getattr(cls, "__annotations__", None):
+        return "typeddict"
+    raise GraphBuildError(
+        f"StateGraph({cls.__name__}): the state must be a TypedDict, a dataclass or a "
+        f"pydantic model, with one annotated attribute per state key"
+    )
+
+
+def _hints(cls: type[Any], kind: str) -> dict[str, Any]:
+    try:
+        hints = get_type_hints(cls, include_extras=True)
+    except Exception as exc:
+        raise GraphBuildError(
+            f"Cannot read the annotations of state {cls.__name__}: {exc}"
+        ) from exc
+    if kind == "pydantic":
+        hints = {k: hints.get(k, f.annotation) for k, f in cls.model_fields.items()}  # type: ignore[attr-defined]
+    elif kind == "dataclass":
+        hints = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    hints = {k: v for k, v in hints.items() if get_origin(v) is not typing.ClassVar}
+    if not hints:
+        raise GraphBuildError(f"State {cls.__name__} has no keys: annotate at least one")
+    return hints
+
+
+def _defaults(cls: type[Any], kind: str) -> dict[str, Any]:
+    if kind == "dataclass":
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                out[f.name] = f.default_factory()
+        return out
+    if kind == "pydantic":
+        out = {}
+        for name, field in cls.model_fields.items():  # type: ignore[attr-defined]
+            if not field.is_required():
+                out[name] = field.get_default(call_default_factory=True)
+        return out
+    return {}
+
+
+def _channel(key: str, annotation: Any) -> Channel:
+    if get_origin(annotation) is typing.Annotated:
+        base, *extras = get_args(annotation)
+        for extra in reversed(extras):
+            if callable(extra) and not isinstance(extra, type):
+                return Reducer(key, extra, _empty_factory(base))
+    return LastValue(key)
+
+
+def _empty_factory(annotation: Any) -> Any:
+    origin = get_origin(annotation) or annotation
+    if origin in (list, dict, set, tuple, str, int, float, frozenset):
+        return origin
+    if isinstance(origin, type) and origin.__module__ == "collections.abc":
+        return MISSING
+    return MISSING

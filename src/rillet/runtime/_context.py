@@ -1,0 +1,211 @@
+"""The typed run context: how code inside a run (nodes, tools, models) finds the run.
+
+A :class:`Task` is set in a context variable while its node runs, so a stream writer,
+``get_config()`` or a model called anywhere below the node reaches the run's bus and
+metadata without any ``config`` passed by hand.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rillet._constants import NS_END, NS_SEP, PULL
+from rillet.stream._events import CustomEvent, Event, MessageEvent, Namespace
+
+if TYPE_CHECKING:
+    from rillet.graph._node import NodeSpec
+
+
+def _drop(_: Any) -> None:
+    """The writer of a run that does not stream ``custom``: costs one call."""
+
+
+@dataclass(slots=True)
+class StreamSettings:
+    """What the consumer asked for; shared by a run and all its subgraph runs."""
+
+    modes: frozenset[str]
+    subgraphs: bool
+    put: Callable[[Event], None] | None
+    """The bus's ``put``, or ``None`` when nothing streams (``invoke``)."""
+    seen_message_ids: set[str] = field(default_factory=set)
+    wait_writable: Callable[[], Any] | None = None
+    """``await``-able backpressure for async producers on the consumer's loop."""
+
+
+class RunContext:
+    """One graph run (the root run, or a subgraph run inside a task)."""
+
+    __slots__ = (
+        "config",
+        "depth",
+        "ns",
+        "put",
+        "settings",
+        "want_custom",
+        "want_debug",
+        "want_messages",
+        "want_tasks",
+        "want_updates",
+        "want_values",
+    )
+
+    def __init__(self, settings: StreamSettings, config: dict[str, Any], ns: Namespace) -> None:
+        self.settings = settings
+        self.config = config
+        self.ns = ns
+        self.depth = len(ns)
+        put = settings.put
+        emit = put is not None and (not ns or settings.subgraphs)
+        modes = settings.modes if emit else frozenset()
+        self.put: Callable[[Event], None] = put if (emit and put is not None) else _drop
+        self.want_values = "values" in modes
+        self.want_updates = "updates" in modes
+        self.want_custom = "custom" in modes
+        self.want_messages = "messages" in modes
+        self.want_debug = "debug" in modes
+        self.want_tasks = "tasks" in modes
+
+    def make_writer(self) -> Callable[[Any], None]:
+        if not self.want_custom:
+            return _drop
+        put, ns = self.put, self.ns
+
+        def write(data: Any) -> None:
+            put(CustomEvent(ns, data))
+
+        return write
+
+
+class Task:
+    """One node execution in one superstep, and the context its code runs in."""
+
+    __slots__ = (
+        "_config",
+        "_id",
+        "_metadata",
+        "error",
+        "goto",
+        "input",
+        "node",
+        "path",
+        "result",
+        "run",
+        "step",
+        "triggers",
+        "writer",
+        "writes",
+    )
+
+    def __init__(
+        self,
+        run: RunContext,
+        node: NodeSpec,
+        step: int,
+        input: Any,
+        triggers: tuple[str, ...],
+        path: tuple[Any, ...],
+        writer: Callable[[Any], None],
+    ) -> None:
+        self.run = run
+        self.node = node
+        self.step = step
+        self.input = input
+        self.triggers = triggers
+        self.path = path
+        self.writer = writer
+        self._id: str | None = None
+        self._metadata: dict[str, Any] | None = None
+        self._config: dict[str, Any] | None = None
+        self.result: Any = None
+        self.writes: list[tuple[str, Any]] = []
+        self.goto: list[Any] = []
+        self.error: BaseException | None = None
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def id(self) -> str:
+        task_id = self._id
+        if task_id is None:
+            task_id = self._id = str(uuid.uuid4())
+        return task_id
+
+    @property
+    def checkpoint_ns(self) -> str:
+        own = f"{self.node.name}{NS_END}{self.id}"
+        return NS_SEP.join((*self.run.ns, own)) if self.run.ns else own
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """``config["metadata"]`` inside the node: the run's metadata and the
+        ``langgraph_*`` keys."""
+        meta = self._metadata
+        if meta is None:
+            meta = dict(self.run.config.get("metadata") or ())
+            meta["langgraph_step"] = self.step
+            meta["langgraph_node"] = self.node.name
+            meta["langgraph_triggers"] = self.triggers
+            meta["langgraph_path"] = self.path
+            meta["langgraph_checkpoint_ns"] = self.checkpoint_ns
+            self._metadata = meta
+        return meta
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The run config as the node sees it (what ``get_config()`` returns)."""
+        cfg = self._config
+        if cfg is None:
+            base = self.run.config
+            cfg = {k: v for k, v in base.items() if k not in ("metadata", "configurable")}
+            cfg["metadata"] = self.metadata
+            configurable = dict(base.get("configurable") or ())
+            configurable["checkpoint_ns"] = self.checkpoint_ns
+            configurable["task_id"] = self.id
+            cfg["configurable"] = configurable
+            cfg.setdefault("tags", [])
+            cfg.setdefault("callbacks", None)
+            self._config = cfg
+        return cfg
+
+    def message_metadata(
+        self, extra: dict[str, Any] | None = None, tags: list[str] | tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """The metadata of a ``messages`` item produced inside this task."""
+        meta = dict(self.metadata)
+        meta["checkpoint_ns"] = meta["langgraph_checkpoint_ns"]
+        if extra:
+            meta.update(extra)
+        run_tags = self.run.config.get("tags") or ()
+        meta["tags"] = [*run_tags, *(t for t in tags if t not in run_tags)]
+        return meta
+
+    def emit_message(self, message: Any, metadata: dict[str, Any]) -> None:
+        """Stream one message chunk in ``messages`` mode (no-op when not requested)."""
+        if self.run.want_messages:
+            self.run.put(MessageEvent(self.run.ns, message, metadata))
+
+    def child_ns(self) -> Namespace:
+        """The namespace of a subgraph run inside this task."""
+        return (*self.run.ns, f"{self.node.name}{NS_END}{self.id}")
+
+    def __repr__(self) -> str:
+        return f"Task(node={self.node.name!r}, step={self.step}, path={self.path!r})"
+
+
+current_task: ContextVar[Task | None] = ContextVar("rillet_current_task", default=None)
+
+
+def get_task() -> Task | None:
+    """The task whose code is running, or ``None`` outside a run."""
+    return current_task.get()
+
+
+def pull_path(name: str) -> tuple[str, str]:
+    return (PULL, name)

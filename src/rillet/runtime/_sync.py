@@ -1,0 +1,175 @@
+"""The sync driver: runs the superstep loop on the calling thread, with parallel
+tasks on a shared thread pool."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import threading
+import time
+from collections.abc import Awaitable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, TypeVar
+
+from rillet.errors import StreamClosedError
+from rillet.runtime._context import Task, current_task
+from rillet.runtime._loop import Loop, ParentCommand
+
+T = TypeVar("T")
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def shared_pool() -> ThreadPoolExecutor:
+    """The process-wide pool for parallel sync tasks (created on first use)."""
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                workers = max(32, (os.cpu_count() or 1) * 8)
+                _pool = ThreadPoolExecutor(workers, thread_name_prefix="rillet-task")
+    return _pool
+
+
+def run_coroutine_sync(awaitable: Awaitable[T]) -> T:
+    """Run an async node from sync code (a thread with no running event loop)."""
+
+    async def main() -> T:
+        return await awaitable
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    # Called from a thread that runs a loop: run the coroutine on a helper thread.
+    ctx = contextvars.copy_context()
+    return shared_pool().submit(ctx.run, asyncio.run, main()).result()
+
+
+def run_loop_sync(loop: Loop, input: Any, *, nested: bool = False) -> dict[str, Any]:
+    """Run the whole graph; return its final values."""
+    tasks = loop.start(input, nested=nested)
+    limit = loop.run.config.get("max_concurrency")
+    while tasks:
+        if len(tasks) == 1:
+            run_task_sync(loop, tasks[0])
+        else:
+            run_parallel_sync(loop, tasks, limit)
+        tasks = loop.commit(tasks)
+    return loop.output()
+
+
+def run_parallel_sync(loop: Loop, tasks: Sequence[Task], limit: int | None) -> None:
+    """Run a step's tasks in parallel: all but the first on the pool, the first here.
+
+    Futures that have not started by the time this thread gets to them are run inline
+    instead, so nested graphs never wait for pool threads that are all busy waiting.
+    Every task finishes before this returns (no thread outlives its step); the first
+    error, in task order, is raised after that.
+    """
+    pool = shared_pool()
+    max_at_once = limit if limit and limit > 0 else len(tasks)
+    queue = list(tasks)
+    running: dict[Future[None], Task] = {}
+    first = queue.pop(0)
+    while queue and len(running) < max_at_once - 1:
+        task = queue.pop(0)
+        running[pool.submit(contextvars.copy_context().run, run_task_sync, loop, task)] = task
+    _run_catching(loop, first)
+    while running:
+        for future in list(running):
+            if future.cancel():  # not started: run it here
+                task = running.pop(future)
+                _run_catching(loop, task)
+        if not running:
+            break
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            running.pop(future)
+        while queue and len(running) < max_at_once - 1:
+            task = queue.pop(0)
+            fut = pool.submit(contextvars.copy_context().run, run_task_sync, loop, task)
+            running[fut] = task
+        if queue and not running:
+            _run_catching(loop, queue.pop(0))
+    for task in tasks:
+        if task.error is not None:
+            raise task.error
+
+
+def _run_catching(loop: Loop, task: Task) -> None:
+    try:
+        run_task_sync(loop, task)
+    except BaseException:  # recorded on the task; raised after its siblings finish
+        pass
+
+
+def run_task_sync(loop: Loop, task: Task) -> None:
+    """Run one task to completion on this thread, with its retry policy."""
+    token = current_task.set(task)
+    try:
+        result = _call_with_retry(task)
+        loop.finish(task, result)
+        for branch in task.node.branches:
+            view = loop.branch_view(task)
+            loop.add_branch_result(
+                task, branch, loop.graph.call_branch_sync(branch, view, task)
+            )
+    except ParentCommand as command:
+        try:
+            loop.finish(task, command.command)
+        except BaseException as exc:
+            _record_error(loop, task, exc)
+            raise
+    except BaseException as exc:
+        _record_error(loop, task, exc)
+        raise
+    finally:
+        current_task.reset(token)
+
+
+def _record_error(loop: Loop, task: Task, exc: BaseException) -> None:
+    if not isinstance(exc, StreamClosedError | ParentCommand):
+        exc.add_note(f"During task with name {task.name!r} and id {task.id!r}")
+    try:
+        loop.fail(task, exc)
+    except StreamClosedError:
+        pass
+    task.error = exc
+
+
+def _call_with_retry(task: Task) -> Any:
+    node = task.node
+    policy = node.retry
+    attempt = 0
+    while True:
+        try:
+            return call_node_sync(task)
+        except Exception as exc:
+            attempt += 1
+            if (
+                policy is None
+                or isinstance(exc, StreamClosedError | ParentCommand)
+                or attempt >= policy.max_attempts
+                or not policy.should_retry(exc)
+            ):
+                raise
+            time.sleep(policy.interval(attempt))
+
+
+def call_node_sync(task: Task) -> Any:
+    node = task.node
+    if node.wants_config or node.wants_writer:
+        kwargs: dict[str, Any] = {}
+        if node.wants_config:
+            kwargs["config"] = task.config
+        if node.wants_writer:
+            kwargs["writer"] = task.writer
+        result = node.fn(task.input, **kwargs)
+    else:
+        result = node.fn(task.input)
+    if node.is_async:
+        return run_coroutine_sync(result)
+    return result

@@ -1,0 +1,141 @@
+"""The formatter: the only place that knows LangGraph's output shapes.
+
+``make_formatter`` returns a table from event type to a function giving the item the
+consumer sees (or :data:`SKIP`, or :class:`Many` when one event gives two items, as a
+task event does when both ``tasks`` and ``debug`` are requested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from rillet.stream._events import (
+    CustomEvent,
+    Event,
+    MessageEvent,
+    TaskResultEvent,
+    TaskStartEvent,
+    UpdatesEvent,
+    ValuesEvent,
+)
+
+STREAM_MODES: Final = ("values", "updates", "custom", "messages", "debug", "tasks")
+
+
+class _Skip:
+    __slots__ = ()
+
+
+SKIP: Final = _Skip()
+
+
+class Many:
+    """Several items from one event."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+
+
+Formatter = dict[type[Event], Callable[[Any], Any]]
+
+
+def normalize_modes(stream_mode: str | Sequence[str] | None) -> tuple[tuple[str, ...], bool]:
+    """(modes, multi): check ``stream_mode`` and say whether items carry their mode.
+
+    :raises ValueError: for an unknown mode or an empty list.
+    """
+    if stream_mode is None:
+        return ("updates",), False
+    if isinstance(stream_mode, str):
+        modes: tuple[str, ...] = (stream_mode,)
+        multi = False
+    elif isinstance(stream_mode, list | tuple):
+        modes = tuple(dict.fromkeys(stream_mode))
+        multi = True
+        if not modes:
+            raise ValueError(
+                f"stream_mode=[] asks for nothing: pass one or more of {', '.join(STREAM_MODES)}"
+            )
+    else:
+        raise TypeError(
+            f"stream_mode must be a mode name or a list of them, got {type(stream_mode).__name__}"
+        )
+    for mode in modes:
+        if mode not in STREAM_MODES:
+            raise ValueError(
+                f"Unknown stream mode {mode!r}: choose from {', '.join(STREAM_MODES)}"
+            )
+    return modes, multi
+
+
+def make_formatter(modes: Sequence[str], multi: bool, subgraphs: bool) -> Formatter:
+    def shape(mode: str, payload: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        if subgraphs and multi:
+            return lambda ev: (ev.ns, mode, payload(ev))
+        if subgraphs:
+            return lambda ev: (ev.ns, payload(ev))
+        if multi:
+            return lambda ev: (mode, payload(ev))
+        return payload
+
+    table: Formatter = {}
+    if "values" in modes:
+        table[ValuesEvent] = shape("values", _values)
+    if "updates" in modes:
+        table[UpdatesEvent] = shape("updates", _updates)
+    if "custom" in modes:
+        table[CustomEvent] = shape("custom", _custom)
+    if "messages" in modes:
+        table[MessageEvent] = shape("messages", _message)
+    for event_type, task_payload in ((TaskStartEvent, _task_start), (TaskResultEvent, _task_result)):
+        parts: list[Callable[[Any], Any]] = []
+        if "tasks" in modes:
+            parts.append(shape("tasks", task_payload))
+        if "debug" in modes:
+            parts.append(shape("debug", _debug(task_payload)))
+        if len(parts) == 1:
+            table[event_type] = parts[0]
+        elif parts:
+            first, second = parts
+            table[event_type] = lambda ev, a=first, b=second: Many([a(ev), b(ev)])
+    return table
+
+
+def _values(ev: ValuesEvent) -> Any:
+    return ev.values
+
+
+def _updates(ev: UpdatesEvent) -> Any:
+    return {ev.node: ev.update}
+
+
+def _custom(ev: CustomEvent) -> Any:
+    return ev.data
+
+
+def _message(ev: MessageEvent) -> Any:
+    return (ev.chunk, ev.metadata)
+
+
+def _task_start(ev: TaskStartEvent) -> dict[str, Any]:
+    return {"id": ev.id, "name": ev.name, "input": ev.input, "triggers": ev.triggers}
+
+
+def _task_result(ev: TaskResultEvent) -> dict[str, Any]:
+    return {
+        "id": ev.id,
+        "name": ev.name,
+        "error": ev.error,
+        "result": ev.result,
+        "interrupts": [],
+    }
+
+
+def _debug(payload: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    def debug(ev: TaskStartEvent | TaskResultEvent) -> dict[str, Any]:
+        return {"step": ev.step, "timestamp": ev.timestamp, "type": ev.kind, "payload": payload(ev)}
+
+    return debug

@@ -1,0 +1,141 @@
+"""Public value types: what nodes return and what the stream API accepts."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
+
+__all__ = [
+    "Command",
+    "RetryPolicy",
+    "Send",
+    "StreamMode",
+    "StreamWriter",
+]
+
+StreamMode: TypeAlias = Literal["values", "updates", "custom", "messages", "debug", "tasks"]
+"""What a stream yields: see the table in the README."""
+
+StreamWriter: TypeAlias = Callable[[Any], None]
+"""A node's ``writer`` parameter: call it with anything to stream it in ``custom`` mode."""
+
+N = TypeVar("N", bound=str)
+
+
+class Send:
+    """Run ``node`` with ``arg`` as its input in the next superstep.
+
+    Return a list of these from a conditional edge for map-reduce: each ``Send`` becomes
+    its own task, so one node can run several times in parallel with different inputs.
+    """
+
+    __slots__ = ("arg", "node")
+
+    def __init__(self, node: str, arg: Any) -> None:
+        if not isinstance(node, str):
+            raise TypeError(f"Send(node, arg): node must be a node name (str), got {node!r}")
+        self.node = node
+        self.arg = arg
+
+    def __repr__(self) -> str:
+        return f"Send(node={self.node!r}, arg={self.arg!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Send) and (self.node, self.arg) == (other.node, other.arg)
+
+    def __hash__(self) -> int:
+        return hash(self.node)
+
+
+@dataclass(frozen=True, slots=True)
+class Command(Generic[N]):
+    """Returned from a node to update the state and choose where to go next.
+
+    - ``update``: an update, as a node would return it.
+    - ``goto``: a node name, a ``Send``, or a sequence of them; those run next, in
+      addition to the node's edges.
+    - ``graph``: ``None`` for the graph the node is in, ``Command.PARENT`` for the graph
+      that runs this one as a subgraph.
+    """
+
+    graph: str | None = None
+    update: Any | None = None
+    resume: Any | None = None
+    goto: Send | Sequence[Send | str] | str = ()
+
+    PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{name}={value!r}"
+            for name, value in (
+                ("graph", self.graph),
+                ("update", self.update),
+                ("resume", self.resume),
+                ("goto", self.goto),
+            )
+            if value
+        )
+        return f"Command({parts})"
+
+
+def _retry_on_default(exc: Exception) -> bool:
+    """Retry errors that are usually transient: connection, time-out and 5xx errors."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    if isinstance(
+        exc,
+        ValueError | TypeError | ArithmeticError | ImportError | LookupError | NameError
+        | SyntaxError | RuntimeError | ReferenceError | StopIteration | StopAsyncIteration
+        | OSError,
+    ):
+        return False
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int):
+        return status >= 500
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How to retry a node that raised: pass as ``add_node(..., retry=RetryPolicy())``."""
+
+    initial_interval: float = 0.5
+    """Seconds before the first retry."""
+    backoff_factor: float = 2.0
+    """Multiplier of the interval after each retry."""
+    max_interval: float = 128.0
+    """Upper bound of the interval, in seconds."""
+    max_attempts: int = 3
+    """Attempts in all, the first one included."""
+    jitter: bool = True
+    """Add up to one second of random jitter to each interval."""
+    retry_on: type[Exception] | Sequence[type[Exception]] | Callable[[Exception], bool] = field(
+        default=_retry_on_default
+    )
+    """Exception types to retry, or a predicate; the default retries transient errors."""
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
+        if self.initial_interval < 0 or self.max_interval < 0 or self.backoff_factor < 1:
+            raise ValueError(
+                "RetryPolicy intervals must be >= 0 and backoff_factor >= 1, got "
+                f"{self.initial_interval}, {self.max_interval}, {self.backoff_factor}"
+            )
+
+    def should_retry(self, exc: Exception) -> bool:
+        """Whether ``exc`` is one this policy retries."""
+        retry_on = self.retry_on
+        if isinstance(retry_on, type):
+            return isinstance(exc, retry_on)
+        if isinstance(retry_on, Sequence):
+            return isinstance(exc, tuple(retry_on))
+        return bool(retry_on(exc))
+
+    def interval(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
+        base = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
+        return base + (random.uniform(0, 1) if self.jitter else 0.0)
