@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import inspect
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rillet._constants import DEFAULT_RECURSION_LIMIT, START
 from rillet.graph._branch import BranchSpec
 from rillet.graph._node import NodeSpec
-from rillet.runtime._async import run_loop_async
 from rillet.runtime._context import RunContext, StreamSettings, Task, current_task
 from rillet.runtime._loop import Loop
-from rillet.runtime._stream import stream_async, stream_sync
+from rillet.runtime._stream import stream_sync
 from rillet.runtime._sync import run_coroutine_sync, run_loop_sync
-from rillet.stream._bus import AsyncBus, SyncBus
+from rillet.stream._bus import SyncBus
 from rillet.stream._format import make_formatter, normalize_modes
 
 if TYPE_CHECKING:
@@ -90,6 +87,8 @@ class CompiledStateGraph:
     ) -> Any:
         """Async ``invoke``."""
         _no_kwargs("ainvoke", kwargs)
+        from rillet.runtime._async import run_loop_async
+
         if stream_mode != "values":
             return [item async for item in self.astream(input, config, stream_mode=stream_mode)]
         parent = current_task.get()
@@ -122,7 +121,7 @@ class CompiledStateGraph:
         cfg = _check_config(config)
         limit = _limit(config)
         bus = SyncBus()
-        settings = StreamSettings(frozenset(modes), bool(subgraphs), bus.put)
+        settings = StreamSettings(frozenset(modes), bool(subgraphs), bus.put, bus)
         loop = Loop(self, RunContext(settings, cfg, ()), limit)
         table = make_formatter(modes, multi, bool(subgraphs))
         return stream_sync(lambda: run_loop_sync(loop, input), bus, table)
@@ -143,16 +142,16 @@ class CompiledStateGraph:
         limit = _limit(config)
         table = make_formatter(modes, multi, bool(subgraphs))
 
-        async def gen() -> AsyncIterator[Any]:
-            bus = AsyncBus(asyncio.get_running_loop())
-            settings = StreamSettings(
-                frozenset(modes), bool(subgraphs), bus.put, wait_writable=bus.wait_writable
-            )
-            loop = Loop(self, RunContext(settings, cfg, ()), limit)
-            async for item in stream_async(lambda: run_loop_async(loop, input), bus, table):
-                yield item
+        def start(bus: Any) -> Any:
+            from rillet.runtime._async import run_loop_async
 
-        return gen()
+            settings = StreamSettings(frozenset(modes), bool(subgraphs), bus.put, bus)
+            loop = Loop(self, RunContext(settings, cfg, ()), limit)
+            return lambda: run_loop_async(loop, input)
+
+        from rillet.runtime._stream import stream_async
+
+        return stream_async(start, table)
 
     def _nested_loop(self, parent: Task, config: dict[str, Any] | None) -> Loop:
         cfg = dict(parent.run.config)
@@ -166,13 +165,13 @@ class CompiledStateGraph:
 
     def call_branch_sync(self, branch: BranchSpec, view: Any, task: Task | None) -> Any:
         result = _call_branch(branch, view, task)
-        if inspect.isawaitable(result):
+        if hasattr(result, "__await__"):
             return run_coroutine_sync(result)
         return result
 
     async def call_branch_async(self, branch: BranchSpec, view: Any, task: Task | None) -> Any:
         result = _call_branch(branch, view, task)
-        if inspect.isawaitable(result):
+        if hasattr(result, "__await__"):
             return await result
         return result
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, TypedDict
 
-from rillet.messages import BaseMessage, add_messages
-
-AnyMessage = BaseMessage
+from rillet.messages import AnyMessage, add_messages
 
 
 class MessagesState(TypedDict):
     messages: Annotated[list[AnyMessage], add_messages]
 
 
-__all__ = ["AnyMessage", "MessagesState", "add_messages"]
+__all__ = ["MessagesState", "add_messages"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_args, get_origin, get_type_hints
@@ -44,6 +43,8 @@ def node_name(fn: Any) -> str:
 
 def inspect_callable(fn: Callable[..., Any]) -> tuple[bool, bool, bool]:
     """(is_async, wants_config, wants_writer) for a node function."""
+    import inspect
+
     target = fn
     is_async = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
         getattr(target, "__call__", None)  # noqa: B004 - callable objects with async __call__

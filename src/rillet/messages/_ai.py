@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal, NotRequired, TypedDict, overload
+from typing import Any, ClassVar, Literal, NotRequired, TypedDict, TypeGuard, overload
 
 from rillet.messages._base import (
     _ALWAYS,
@@ -170,7 +171,8 @@ class AIMessageChunk(AIMessage, BaseMessageChunk):
         if isinstance(other, AIMessageChunk):
             return merge_chunks((self, other))
         if isinstance(other, list | tuple) and all(isinstance(o, AIMessageChunk) for o in other):
-            return merge_chunks((self, *other))
+            chunks: list[AIMessageChunk] = [self, *other]
+            return merge_chunks(chunks)
         return NotImplemented
 
 
@@ -243,13 +245,11 @@ def _read_legacy_tool_calls(message: AIMessage) -> None:
     raw = message.additional_kwargs.get("tool_calls")
     if not _is_dict_list(raw):
         return
-    try:
+    with contextlib.suppress(ValueError):  # not OpenAI's shape after all
         message.tool_calls, message.invalid_tool_calls = parse_openai_tool_calls(raw)
-    except ValueError:
-        pass
 
 
-def _is_dict_list(value: object) -> bool:
+def _is_dict_list(value: object) -> TypeGuard[list[dict[str, Any]]]:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 

@@ -19,8 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from json.decoder import scanstring
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["parse_partial_json"]
 
@@ -178,15 +177,15 @@ class _PartialParser:
                 return result
 
     def _string(self) -> str:
-        start = self.pos + 1  # after the opening quote
-        if _CLOSED_STRING.match(self.text, start):
-            value, self.pos = scanstring(self.text, start, False)
-            return value
+        start = self.pos
+        closed = _CLOSED_STRING.match(self.text, start + 1)
+        if closed:
+            self.pos = closed.end()
+            return cast(str, json.loads(self.text[start : self.pos], strict=False))
         # Cut short: keep what arrived, minus a half-written escape sequence.
-        tail = _TRAILING_ESCAPE.sub(r"\1", self.text[start:])
-        value, _ = scanstring(tail + '"', 0, False)
+        tail = _TRAILING_ESCAPE.sub(r"\1", self.text[start + 1 :])
         self.pos = self.end
-        return value
+        return cast(str, json.loads(f'"{tail}"', strict=False))
 
     def _literal(self) -> Any:
         rest = self.text[self.pos : self.pos + 9]
@@ -219,4 +218,3 @@ class _PartialParser:
         if number.isdigit() or (number[0] == "-" and number[1:].isdigit()):
             return int(number)
         return float(number)
-

@@ -32,9 +32,9 @@ class StreamSettings:
     subgraphs: bool
     put: Callable[[Event], None] | None
     """The bus's ``put``, or ``None`` when nothing streams (``invoke``)."""
+    bus: Any = None
+    """The run's bus (``SyncBus``/``AsyncBus``), or ``None`` when nothing streams."""
     seen_message_ids: set[str] = field(default_factory=set)
-    wait_writable: Callable[[], Any] | None = None
-    """``await``-able backpressure for async producers on the consumer's loop."""
 
 
 class RunContext:

@@ -9,14 +9,16 @@ no thread or task outlives the generator.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rillet.errors import StreamClosedError
-from rillet.stream._bus import AsyncBus, SyncBus
+from rillet.stream._bus import SyncBus
+
+if TYPE_CHECKING:
+    from rillet.stream._bus import AsyncBus  # noqa: F401 - in a string annotation
 from rillet.stream._format import Formatter, Many
 
 
@@ -43,10 +45,16 @@ def stream_sync(run: Callable[[], Any], bus: SyncBus, table: Formatter) -> Itera
     ctx = contextvars.copy_context()
     thread = threading.Thread(target=ctx.run, args=(runner,), name="rillet-run", daemon=True)
     thread.start()
-    get = bus.get
+    items = bus._items
+    pop = items.popleft
+    low_water = bus.low_water
     try:
         while True:
-            event = get()
+            if not items:
+                bus.wait()
+            event = pop()
+            if bus._producers_waiting and len(items) <= low_water:
+                bus.notify_producers()
             cls = event.__class__
             fmt = table.get(cls)
             if fmt is None:
@@ -66,8 +74,17 @@ def stream_sync(run: Callable[[], Any], bus: SyncBus, table: Formatter) -> Itera
 
 
 async def stream_async(
-    run: Callable[[], Awaitable[Any]], bus: AsyncBus, table: Formatter
+    start: Callable[[AsyncBus], Callable[[], Awaitable[Any]]], table: Formatter
 ) -> AsyncIterator[Any]:
+    """Yield a run's items; ``start(bus)`` sets the run up on this event loop's bus
+    and returns the coroutine function that runs it."""
+    import asyncio
+
+    from rillet.stream._bus import AsyncBus
+
+    bus = AsyncBus(asyncio.get_running_loop())
+    run = start(bus)
+
     async def runner() -> None:
         try:
             await run()

@@ -3,18 +3,19 @@ tasks on a shared thread pool."""
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import os
 import threading
 import time
 from collections.abc import Awaitable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rillet.errors import StreamClosedError
 from rillet.runtime._context import Task, current_task
 from rillet.runtime._loop import Loop, ParentCommand
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 T = TypeVar("T")
 
@@ -26,6 +27,8 @@ def shared_pool() -> ThreadPoolExecutor:
     """The process-wide pool for parallel sync tasks (created on first use)."""
     global _pool
     if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
         with _pool_lock:
             if _pool is None:
                 workers = max(32, (os.cpu_count() or 1) * 8)
@@ -35,6 +38,7 @@ def shared_pool() -> ThreadPoolExecutor:
 
 def run_coroutine_sync(awaitable: Awaitable[T]) -> T:
     """Run an async node from sync code (a thread with no running event loop)."""
+    import asyncio
 
     async def main() -> T:
         return await awaitable
@@ -69,6 +73,8 @@ def run_parallel_sync(loop: Loop, tasks: Sequence[Task], limit: int | None) -> N
     Every task finishes before this returns (no thread outlives its step); the first
     error, in task order, is raised after that.
     """
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     pool = shared_pool()
     max_at_once = limit if limit and limit > 0 else len(tasks)
     queue = list(tasks)

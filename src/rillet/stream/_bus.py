@@ -13,12 +13,14 @@ when the other side is asleep.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rillet.errors import StreamClosedError
+
+if TYPE_CHECKING:
+    import asyncio
 
 DEFAULT_MAXSIZE = 1024
 
@@ -34,11 +36,16 @@ class SyncBus:
         "_not_empty",
         "_not_full",
         "_producers_waiting",
+        "low_water",
         "maxsize",
     )
 
     def __init__(self, maxsize: int = DEFAULT_MAXSIZE) -> None:
         self.maxsize = maxsize
+        #: Blocked producers are woken once the consumer has drained the bus to this
+        #: size, not at the first free slot: waking them per item would make the two
+        #: threads trade the GIL on every item.
+        self.low_water = maxsize // 2
         self._items: deque[Any] = deque()
         self._lock = threading.Lock()
         self._not_empty = threading.Condition(self._lock)
@@ -56,14 +63,12 @@ class SyncBus:
 
         :raises StreamClosedError: if the consumer has left.
         """
-        if self._closed:
-            raise StreamClosedError("the stream was closed by its consumer")
         items = self._items
-        if len(items) >= self.maxsize:
+        if len(items) >= self.maxsize or self._closed:
             self._wait_not_full()
         items.append(item)
-        # Set before the consumer re-checks the deque, so reading it after the append
-        # never misses a consumer that is about to sleep.
+        # The consumer publishes _consumer_waiting before it re-checks the deque, so
+        # reading the flag after the append never misses a consumer about to sleep.
         if self._consumer_waiting:
             with self._lock:
                 self._not_empty.notify()
@@ -76,6 +81,8 @@ class SyncBus:
                 self._not_empty.notify()
 
     def _wait_not_full(self) -> None:
+        if self._closed:
+            raise StreamClosedError("the stream was closed by its consumer")
         with self._lock:
             self._producers_waiting += 1
             try:
@@ -90,16 +97,29 @@ class SyncBus:
         """Take the next item, sleeping until there is one."""
         items = self._items
         if not items:
-            with self._lock:
-                self._consumer_waiting = True
-                while not items:
-                    self._not_empty.wait()
-                self._consumer_waiting = False
+            self.wait()
         item = items.popleft()
-        if self._producers_waiting:
-            with self._lock:
-                self._not_full.notify_all()
+        if self._producers_waiting and len(items) <= self.low_water:
+            self.notify_producers()
         return item
+
+    def wait(self) -> None:
+        """Sleep until the bus has an item."""
+        items = self._items
+        with self._lock:
+            self._consumer_waiting = True
+            while not items:
+                self._not_empty.wait()
+            self._consumer_waiting = False
+
+    @property
+    def producers_waiting(self) -> int:
+        return self._producers_waiting
+
+    def notify_producers(self) -> None:
+        """Wake producers blocked on a full bus (the consumer calls this after taking)."""
+        with self._lock:
+            self._not_full.notify_all()
 
     def close(self) -> None:
         """Refuse further items and wake every producer blocked on a full bus."""
