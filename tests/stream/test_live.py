@@ -9,11 +9,10 @@ by sleeping).
 from __future__ import annotations
 
 import asyncio
+import operator
 import threading
 from collections.abc import Iterator
 from typing import Annotated, Any, TypedDict
-
-import operator
 
 import pytest
 

@@ -28,11 +28,7 @@ class BranchSpec:
 
     def resolve(self, result: Any) -> list[str | Send]:
         """Turn the path function's return value into destinations."""
-        items: Sequence[Any]
-        if isinstance(result, list | tuple):
-            items = result
-        else:
-            items = (result,)
+        items: Sequence[Any] = result if isinstance(result, list | tuple) else (result,)
         out: list[str | Send] = []
         for item in items:
             if isinstance(item, Send):

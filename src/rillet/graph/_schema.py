@@ -94,7 +94,7 @@ def _hints(cls: type[Any], kind: str) -> dict[str, Any]:
             f"Cannot read the annotations of state {cls.__name__}: {exc}"
         ) from exc
     if kind == "pydantic":
-        hints = {k: hints.get(k, f.annotation) for k, f in cls.model_fields.items()}  # type: ignore[attr-defined]
+        hints = {k: hints.get(k, f.annotation) for k, f in cls.model_fields.items()}
     elif kind == "dataclass":
         hints = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
     hints = {k: v for k, v in hints.items() if get_origin(v) is not typing.ClassVar}
@@ -114,7 +114,7 @@ def _defaults(cls: type[Any], kind: str) -> dict[str, Any]:
         return out
     if kind == "pydantic":
         out = {}
-        for name, field in cls.model_fields.items():  # type: ignore[attr-defined]
+        for name, field in cls.model_fields.items():
             if not field.is_required():
                 out[name] = field.get_default(call_default_factory=True)
         return out

@@ -18,7 +18,8 @@ def validate(builder: StateGraph) -> None:
 
     def check_target(target: str, where: str) -> None:
         if target not in known_targets:
-            raise GraphBuildError(f"{where} ends at unknown node {target!r}{_hint(target, builder)}")
+            hint = _hint(target, builder)
+            raise GraphBuildError(f"{where} ends at unknown node {target!r}{hint}")
 
     for start, end in builder._edge_order:
         if start not in known_sources:

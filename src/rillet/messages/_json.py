@@ -51,13 +51,12 @@ def parse_partial_json(text: str) -> Any:
     :raises json.JSONDecodeError: if ``text`` is empty, or is not the beginning of
         a JSON document.
     """
-    try:
-        return json.loads(text, strict=False)
-    except json.JSONDecodeError:
-        pass
     parser = _PartialParser(text)
     try:
-        return parser.parse_document()
+        try:
+            return json.loads(text, strict=False)
+        except json.JSONDecodeError:
+            return parser.parse_document()
     except RecursionError:
         raise json.JSONDecodeError("JSON nested too deeply", text, parser.pos) from None
 

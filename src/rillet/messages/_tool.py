@@ -273,7 +273,7 @@ def _parse_args(
         return {}, None
     try:
         args = parse_partial_json(raw) if partial else json.loads(raw, strict=False)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return {}, f"arguments of tool call {name!r} are not valid JSON ({exc}): {raw!r}"
     if not isinstance(args, dict):
         return {}, f"arguments of tool call {name!r} must be a JSON object, got: {raw!r}"

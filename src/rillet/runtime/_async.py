@@ -41,7 +41,7 @@ async def run_parallel_async(loop: Loop, tasks: Sequence[Task], limit: int | Non
 
     running = [asyncio.ensure_future(guarded(task)) for task in tasks]
     try:
-        done, pending = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
+        _, pending = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
     except BaseException:
         for fut in running:
             fut.cancel()

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from rillet.graph._node import NodeSpec
 
 
-class ParentCommand(Exception):  # noqa: N818 - control flow, never seen by users
+class ParentCommand(Exception):
     """A ``Command(graph=Command.PARENT)`` travelling from a subgraph to its parent."""
 
     def __init__(self, command: Command[Any]) -> None:

@@ -18,7 +18,7 @@ from rillet.errors import StreamClosedError
 from rillet.stream._bus import SyncBus
 
 if TYPE_CHECKING:
-    from rillet.stream._bus import AsyncBus  # noqa: F401 - in a string annotation
+    from rillet.stream._bus import AsyncBus
 from rillet.stream._format import Formatter, Many
 
 

@@ -3,6 +3,7 @@ tasks on a shared thread pool."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import threading
@@ -106,10 +107,9 @@ def run_parallel_sync(loop: Loop, tasks: Sequence[Task], limit: int | None) -> N
 
 
 def _run_catching(loop: Loop, task: Task) -> None:
-    try:
+    # An error is recorded on the task and raised once its siblings have finished.
+    with contextlib.suppress(BaseException):
         run_task_sync(loop, task)
-    except BaseException:  # recorded on the task; raised after its siblings finish
-        pass
 
 
 def run_task_sync(loop: Loop, task: Task) -> None:
@@ -139,10 +139,8 @@ def run_task_sync(loop: Loop, task: Task) -> None:
 def _record_error(loop: Loop, task: Task, exc: BaseException) -> None:
     if not isinstance(exc, StreamClosedError | ParentCommand):
         exc.add_note(f"During task with name {task.name!r} and id {task.id!r}")
-    try:
+    with contextlib.suppress(StreamClosedError):
         loop.fail(task, exc)
-    except StreamClosedError:
-        pass
     task.error = exc
 
 

@@ -90,7 +90,8 @@ def make_formatter(modes: Sequence[str], multi: bool, subgraphs: bool) -> Format
         table[CustomEvent] = shape("custom", _custom)
     if "messages" in modes:
         table[MessageEvent] = shape("messages", _message)
-    for event_type, task_payload in ((TaskStartEvent, _task_start), (TaskResultEvent, _task_result)):
+    task_kinds = ((TaskStartEvent, _task_start), (TaskResultEvent, _task_result))
+    for event_type, task_payload in task_kinds:
         parts: list[Callable[[Any], Any]] = []
         if "tasks" in modes:
             parts.append(shape("tasks", task_payload))
@@ -99,9 +100,15 @@ def make_formatter(modes: Sequence[str], multi: bool, subgraphs: bool) -> Format
         if len(parts) == 1:
             table[event_type] = parts[0]
         elif parts:
-            first, second = parts
-            table[event_type] = lambda ev, a=first, b=second: Many([a(ev), b(ev)])
+            table[event_type] = _both(*parts)
     return table
+
+
+def _both(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], Many]:
+    def both(ev: Any) -> Many:
+        return Many([first(ev), second(ev)])
+
+    return both
 
 
 def _values(ev: ValuesEvent) -> Any:
