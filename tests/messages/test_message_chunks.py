@@ -150,7 +150,9 @@ def test_unequal_bools_raise() -> None:
 
 
 def test_tool_call_chunks_merge_by_index() -> None:
-    c1 = AIMessageChunk("", tool_call_chunks=[tool_call_chunk(name="f", args='{"a"', id="c1", index=0)])
+    c1 = AIMessageChunk(
+        "", tool_call_chunks=[tool_call_chunk(name="f", args='{"a"', id="c1", index=0)]
+    )
     c2 = AIMessageChunk(
         "",
         tool_call_chunks=[
@@ -172,8 +174,12 @@ def test_tool_call_chunks_merge_by_index() -> None:
 
 
 def test_same_index_different_ids_stay_apart() -> None:
-    left = AIMessageChunk("", tool_call_chunks=[tool_call_chunk(name="f", args="{}", id="a", index=0)])
-    right = AIMessageChunk("", tool_call_chunks=[tool_call_chunk(name="g", args="{}", id="b", index=0)])
+    left = AIMessageChunk(
+        "", tool_call_chunks=[tool_call_chunk(name="f", args="{}", id="a", index=0)]
+    )
+    right = AIMessageChunk(
+        "", tool_call_chunks=[tool_call_chunk(name="g", args="{}", id="b", index=0)]
+    )
     assert [c["id"] for c in (left + right).tool_call_chunks] == ["a", "b"]
 
 
@@ -299,7 +305,7 @@ def test_first_name_kept() -> None:
 
 
 def test_add_list_of_chunks() -> None:
-    merged = AIMessageChunk("a") + [AIMessageChunk("b"), AIMessageChunk("c")]
+    merged = AIMessageChunk("a") + [AIMessageChunk("b"), AIMessageChunk("c")]  # noqa: RUF005
     assert merged.content == "abc"
 
 
@@ -329,7 +335,9 @@ def _stream() -> list[AIMessageChunk]:
         AIMessageChunk(
             "",
             id="chatcmpl-9",
-            tool_call_chunks=[tool_call_chunk(name="weather", args=deltas[0], id="call_1", index=0)],
+            tool_call_chunks=[
+                tool_call_chunk(name="weather", args=deltas[0], id="call_1", index=0)
+            ],
         )
     )
     chunks += [
@@ -413,14 +421,16 @@ def test_message_chunk_to_message_rejects_partial_json() -> None:
             "args": '{"place": "bed',
             "id": "c",
             "error": "arguments of tool call 'sleep' are not valid JSON (Unterminated string "
-            "starting at: line 1 column 11 (char 10)): '{\"place\": \"bed'",
+            'starting at: line 1 column 11 (char 10)): \'{"place": "bed\'',
             "type": "invalid_tool_call",
         }
     ]
 
 
 def test_message_chunk_to_message_empty_args_mean_no_arguments() -> None:
-    chunk = AIMessageChunk("", tool_call_chunks=[tool_call_chunk(name="now", args="", id="c", index=0)])
+    chunk = AIMessageChunk(
+        "", tool_call_chunks=[tool_call_chunk(name="now", args="", id="c", index=0)]
+    )
     assert message_chunk_to_message(chunk).tool_calls == [
         {"name": "now", "args": {}, "id": "c", "type": "tool_call"}
     ]

@@ -56,17 +56,25 @@ def test_pairs(pair: Any, expected: BaseMessage) -> None:
     ("data", "expected"),
     [
         ({"role": "user", "content": "hi"}, HumanMessage("hi")),
-        ({"role": "human", "content": "hi", "name": "bob", "id": "1"}, HumanMessage("hi", name="bob", id="1")),
+        (
+            {"role": "human", "content": "hi", "name": "bob", "id": "1"},
+            HumanMessage("hi", name="bob", id="1"),
+        ),
         ({"role": "system", "content": "s"}, SystemMessage("s")),
         ({"role": "developer", "content": "d"}, SystemMessage("d", additional_kwargs=DEVELOPER)),
         ({"role": "assistant", "content": "a"}, AIMessage("a")),
         ({"role": "ai", "content": None}, AIMessage("")),
-        ({"role": "tool", "content": "r", "tool_call_id": "c1"}, ToolMessage("r", tool_call_id="c1")),
+        (
+            {"role": "tool", "content": "r", "tool_call_id": "c1"},
+            ToolMessage("r", tool_call_id="c1"),
+        ),
         ({"type": "human", "content": "t"}, HumanMessage("t")),
         ({"type": "ai", "content": "t"}, AIMessage("t")),
         ({"type": "system", "content": "t"}, SystemMessage("t")),
-        ({"type": "tool", "content": "t", "tool_call_id": "1", "status": "error"},
-         ToolMessage("t", tool_call_id="1", status="error")),
+        (
+            {"type": "tool", "content": "t", "tool_call_id": "1", "status": "error"},
+            ToolMessage("t", tool_call_id="1", status="error"),
+        ),
         ({"type": "remove", "id": "x"}, RemoveMessage(id="x")),
     ],
 )
@@ -164,21 +172,42 @@ def test_to_dict_round_trips(message: BaseMessage) -> None:
         ({"role": "function", "content": "x"}, ValueError, "unknown message role 'function'"),
         ({"role": "user"}, ValueError, "a 'user' message dict needs a 'content' key"),
         ({"role": "tool", "content": "x"}, ValueError, "needs a 'tool_call_id'"),
-        ({"role": "user", "content": "x", "tool_call_id": "1"}, ValueError,
-         "'tool_call_id' does not belong in a 'user' message dict"),
-        ({"role": "user", "content": "x", "tool_calls": []}, ValueError,
-         "'tool_calls' does not belong in a 'user' message dict"),
-        ({"role": "assistant", "content": "", "tool_calls": "f"}, TypeError,
-         "'tool_calls' must be a list"),
-        ({"role": "assistant", "content": "", "tool_calls": ["f"]}, TypeError,
-         "each tool call must be a dict"),
-        ({"role": "assistant", "content": "", "tool_calls": [{"function": {}}]}, ValueError,
-         "OpenAI tool call 0 must have a 'function' dict with a 'name'"),
-        ({"role": "assistant", "content": "", "tool_calls": [{"id": "x"}]}, ValueError,
-         "tool call 0 must be a dict with 'name' and 'args'"),
+        (
+            {"role": "user", "content": "x", "tool_call_id": "1"},
+            ValueError,
+            "'tool_call_id' does not belong in a 'user' message dict",
+        ),
+        (
+            {"role": "user", "content": "x", "tool_calls": []},
+            ValueError,
+            "'tool_calls' does not belong in a 'user' message dict",
+        ),
+        (
+            {"role": "assistant", "content": "", "tool_calls": "f"},
+            TypeError,
+            "'tool_calls' must be a list",
+        ),
+        (
+            {"role": "assistant", "content": "", "tool_calls": ["f"]},
+            TypeError,
+            "each tool call must be a dict",
+        ),
+        (
+            {"role": "assistant", "content": "", "tool_calls": [{"function": {}}]},
+            ValueError,
+            "OpenAI tool call 0 must have a 'function' dict with a 'name'",
+        ),
+        (
+            {"role": "assistant", "content": "", "tool_calls": [{"id": "x"}]},
+            ValueError,
+            "tool call 0 must be a dict with 'name' and 'args'",
+        ),
         ({"role": "user", "content": 5}, TypeError, "HumanMessage content must be a str or a list"),
-        ({"role": "user", "content": "x", "additional_kwargs": 1}, TypeError,
-         "'additional_kwargs' must be a dict"),
+        (
+            {"role": "user", "content": "x", "additional_kwargs": 1},
+            TypeError,
+            "'additional_kwargs' must be a dict",
+        ),
         ({"type": "remove"}, ValueError, "needs the 'id' to remove"),
     ],
 )
@@ -217,7 +246,7 @@ def test_convert_to_messages_notes_the_bad_item() -> None:
 
 def test_convert_to_messages_rejects_a_single_message() -> None:
     with pytest.raises(TypeError, match="takes a list of messages, got one str"):
-        convert_to_messages("hello")  # type: ignore[arg-type]
+        convert_to_messages("hello")
 
 
 # --- to_openai_dict ----------------------------------------------------------
@@ -277,7 +306,9 @@ def test_openai_dict_content_parts() -> None:
 
 
 def test_openai_dict_of_a_chunk() -> None:
-    chunk = AIMessageChunk("", tool_call_chunks=[tool_call_chunk(name="f", args='{"a": 1}', id="c", index=0)])
+    chunk = AIMessageChunk(
+        "", tool_call_chunks=[tool_call_chunk(name="f", args='{"a": 1}', id="c", index=0)]
+    )
     assert to_openai_dict(chunk) == {
         "role": "assistant",
         "content": None,

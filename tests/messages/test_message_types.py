@@ -100,8 +100,7 @@ def test_repr_ai_with_tool_calls() -> None:
 
 def test_repr_human_and_system() -> None:
     assert repr(HumanMessage("hi", id="1", name="bob")) == (
-        "HumanMessage(content='hi', additional_kwargs={}, response_metadata={}, "
-        "name='bob', id='1')"
+        "HumanMessage(content='hi', additional_kwargs={}, response_metadata={}, name='bob', id='1')"
     )
     assert repr(SystemMessage([{"type": "text", "text": "a"}])) == (
         "SystemMessage(content=[{'type': 'text', 'text': 'a'}], additional_kwargs={}, "

@@ -43,7 +43,7 @@ from rillet.messages import parse_partial_json
         ('{"esc": "a\\u00e9', {"esc": "aé"}),
         ('{"nl": "line\nbreak', {"nl": "line\nbreak"}),
         ('  {"a": 1}  ', {"a": 1}),
-        ("{\n  \"a\": [\n    1,\n", {"a": [1]}),
+        ('{\n  "a": [\n    1,\n', {"a": [1]}),
     ],
 )
 def test_partial_documents(text: str, expected: Any) -> None:
@@ -51,7 +51,7 @@ def test_partial_documents(text: str, expected: Any) -> None:
 
 
 def test_every_prefix_of_a_document_parses() -> None:
-    doc = {"q": "hello \"world\"", "n": [1, -2.5, 3e2, True, False, None], "d": {"é": "☃"}}
+    doc = {"q": 'hello "world"', "n": [1, -2.5, 3e2, True, False, None], "d": {"é": "☃"}}
     for dumped in (json.dumps(doc), json.dumps(doc, ensure_ascii=False), json.dumps(doc, indent=2)):
         for end in range(1, len(dumped) + 1):
             value = parse_partial_json(dumped[:end])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeAlias, cast
 from uuid import uuid4
 
@@ -11,8 +12,12 @@ from rillet.messages._convert import MessageLikeRepresentation, convert_to_messa
 
 __all__ = ["Messages", "add_messages"]
 
-Messages: TypeAlias = list[MessageLikeRepresentation] | MessageLikeRepresentation
-"""One message-like, or a list of them: what either side of ``add_messages`` takes."""
+Messages: TypeAlias = Sequence[MessageLikeRepresentation] | MessageLikeRepresentation
+"""One message-like, or a list of them: what either side of ``add_messages`` takes.
+
+A tuple is one ``(role, content)`` pair when it has two items and the first is a
+string; any other tuple is a sequence of message-likes.
+"""
 
 
 def add_messages(left: Messages, right: Messages) -> list[BaseMessage]:
@@ -71,9 +76,18 @@ def _merge(left: list[BaseMessage], right: list[BaseMessage]) -> list[BaseMessag
 
 
 def _coerce(side: Messages) -> list[BaseMessage]:
-    items = side if isinstance(side, list) else [side]
+    items: Sequence[MessageLikeRepresentation]
+    if isinstance(side, str | BaseMessage | dict) or _is_pair(side):
+        items = [cast("MessageLikeRepresentation", side)]
+    else:
+        items = cast("Sequence[MessageLikeRepresentation]", side)
     # A long history is all plain messages: check its few distinct types, not each item.
     kinds = set(map(type, items))
     if all(issubclass(k, BaseMessage) and not issubclass(k, AIMessageChunk) for k in kinds):
-        return cast("list[BaseMessage]", items)
+        return cast("list[BaseMessage]", list(items))
     return [message_chunk_to_message(m) for m in convert_to_messages(items)]
+
+
+def _is_pair(side: object) -> bool:
+    """Whether ``side`` is one ``(role, content)`` message rather than a sequence."""
+    return isinstance(side, tuple) and len(side) == 2 and isinstance(side[0], str)

@@ -9,7 +9,7 @@ list, so a new message kind only declares its fields and its ``__init__``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Final, TypeAlias
+from typing import Any, ClassVar, Final, Self, TypeAlias
 
 __all__ = [
     "REMOVE_ALL_MESSAGES",
@@ -140,7 +140,7 @@ class BaseMessage:
             result[field] = getattr(self, field)
         return result
 
-    def model_copy(self, *, update: dict[str, Any] | None = None) -> BaseMessage:
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Self:
         """Return a shallow copy, with the fields in ``update`` replaced.
 
         :raises TypeError: if ``update`` names a field this message does not have.
@@ -148,6 +148,8 @@ class BaseMessage:
         clone = object.__new__(self.__class__)
         for field in _all_slots(self.__class__):
             setattr(clone, field, getattr(self, field))
+        if hasattr(self, "__dict__"):  # a user's subclass without __slots__
+            clone.__dict__.update(self.__dict__)
         for field, value in (update or {}).items():
             if field not in self._fields:
                 raise TypeError(f"{self.__class__.__name__} has no field {field!r}")

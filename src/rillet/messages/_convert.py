@@ -189,10 +189,10 @@ def _from_dict(data: dict[str, Any]) -> BaseMessage:
         "name": fields.get("name"),
         "id": fields.get("id"),
     }
-    return _build(kind, data, "" if content is None else content, fields, common)
+    return _make_message(kind, data, "" if content is None else content, fields, common)
 
 
-def _build(
+def _make_message(
     kind: str, data: dict[str, Any], content: Any, fields: dict[str, Any], common: dict[str, Any]
 ) -> BaseMessage:
     if kind == "human":

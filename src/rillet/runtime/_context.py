@@ -73,6 +73,10 @@ class RunContext:
     def make_writer(self) -> Callable[[Any], None]:
         if not self.want_custom:
             return _drop
+        bus = self.settings.bus
+        if hasattr(bus, "make_put"):
+            writer: Callable[[Any], None] = bus.make_put(CustomEvent, self.ns)
+            return writer
         put, ns = self.put, self.ns
 
         def write(data: Any) -> None:
