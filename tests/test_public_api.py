@@ -16,7 +16,7 @@ PUBLIC = {
     "rillet.config": {"get_stream_writer", "get_config"},
     "rillet.errors": {
         "RilletError", "GraphBuildError", "InvalidUpdateError", "InvalidRouteError",
-        "GraphRecursionError", "StreamClosedError",
+        "GraphRecursionError", "StreamClosedError", "ModelError",
     },
     "rillet.models": {"ChatModel", "FakeChatModel"},
 }

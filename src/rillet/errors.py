@@ -9,7 +9,8 @@ Every error is a :class:`RilletError`. The tree separates "you built the graph w
     ├── InvalidRouteError      a conditional edge or Command(goto=...) named no known node
     ├── GraphRecursionError    the run took more supersteps than ``recursion_limit``
     ├── StreamClosedError      the consumer left the stream; raised inside nodes that still write
-    └── (model errors come with the model layer)
+    └── ModelError             a model provider failed (connection, 401, 429, time-out, a
+                               stream cut short); its message is the provider's
 
 A node's own exception is never wrapped: it reaches the caller as itself, with a note
 naming the node and task that raised it.
@@ -22,6 +23,7 @@ __all__ = [
     "GraphRecursionError",
     "InvalidRouteError",
     "InvalidUpdateError",
+    "ModelError",
     "RilletError",
     "StreamClosedError",
 ]
@@ -63,3 +65,31 @@ class StreamClosedError(RilletError):
     Raised by a stream writer or a model inside a node that is still running, so the
     node stops promptly. The run ends quietly; the caller never sees this error.
     """
+
+
+class ModelError(RilletError):
+    """A chat model provider failed: the connection was refused or timed out, the
+    server answered with an error (401 bad credentials, 429 rate limit, 5xx), or the
+    stream ended before the answer did.
+
+    ``str(error)`` carries the provider's own message. Tokens streamed before the
+    failure have already reached the consumer.
+
+    :ivar provider: the provider's name, e.g. ``"openai"``.
+    :ivar status_code: the HTTP status, when there was one.
+    :ivar retryable: whether trying again may succeed (connection errors, time-outs,
+        429 and 5xx); the default ``RetryPolicy`` retries exactly these.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.status_code = status_code
+        self.retryable = retryable

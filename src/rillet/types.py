@@ -83,6 +83,9 @@ class Command(Generic[N]):
 
 def _retry_on_default(exc: Exception) -> bool:
     """Retry errors that are usually transient: connection, time-out and 5xx errors."""
+    retryable = getattr(exc, "retryable", None)
+    if isinstance(retryable, bool):
+        return retryable
     if isinstance(exc, ConnectionError | TimeoutError):
         return True
     if isinstance(

@@ -88,7 +88,9 @@ def test_join_from_unknown_node() -> None:
 
 def test_join_to_unknown_node() -> None:
     builder = builder_ab().add_edge(START, "b").add_edge(["a", "b"], "nope")
-    with pytest.raises(GraphBuildError, match=r"\['a', 'b'\] -> 'nope' ends at unknown node 'nope'"):
+    with pytest.raises(
+        GraphBuildError, match=r"\['a', 'b'\] -> 'nope' ends at unknown node 'nope'"
+    ):
         builder.compile()
 
 
@@ -288,9 +290,13 @@ def test_edge_out_of_end() -> None:
 # ------------------------------------------------------------------ type errors
 
 
-@pytest.mark.parametrize(("action", "kind"), [(5, "int"), ("not a function", "str"), (2.5, "float")])
+@pytest.mark.parametrize(
+    ("action", "kind"), [(5, "int"), ("not a function", "str"), (2.5, "float")]
+)
 def test_add_node_with_a_non_callable(action: Any, kind: str) -> None:
-    with pytest.raises(TypeError, match=rf"add_node\('x', \.\.\.\): expected a function.*got {kind}"):
+    with pytest.raises(
+        TypeError, match=rf"add_node\('x', \.\.\.\): expected a function.*got {kind}"
+    ):
         StateGraph(State).add_node("x", action)
 
 

@@ -8,7 +8,8 @@ from rillet.channels._base import MISSING, Channel
 
 class Reducer(Channel):
     """A key annotated ``Annotated[T, reducer]``: each write is merged with
-    ``reducer(current, written)``, in the order the writing nodes were defined."""
+    ``reducer(current, written)``; writes of one step in task order (by node name,
+    then ``Send`` order, as LangGraph applies them)."""
 
     __slots__ = ("_empty", "reducer")
 

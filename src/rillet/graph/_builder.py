@@ -86,7 +86,13 @@ class StateGraph:
                 stacklevel=2,
             )
         if isinstance(action, CompiledStateGraph):
-            spec = NodeSpec(name=name, fn=action.invoke, is_async=False, subgraph=action)
+            spec = NodeSpec(
+                name=name,
+                fn=action.invoke,
+                is_async=False,
+                subgraph=action,
+                destinations=as_tuple(destinations),
+            )
         elif callable(action):
             is_async, wants_config, wants_writer = inspect_callable(action)
             spec = NodeSpec(

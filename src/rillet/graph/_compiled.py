@@ -14,7 +14,7 @@ from rillet.runtime._loop import Loop
 from rillet.runtime._stream import stream_sync
 from rillet.runtime._sync import run_coroutine_sync, run_loop_sync
 from rillet.stream._bus import SyncBus
-from rillet.stream._format import make_formatter, normalize_modes
+from rillet.stream._format import Formatter, event_formatter, make_formatter, normalize_modes
 
 if TYPE_CHECKING:
     from rillet.graph._builder import StateGraph
@@ -118,13 +118,8 @@ class CompiledStateGraph:
         """
         _no_kwargs("stream", kwargs)
         modes, multi = normalize_modes(stream_mode)
-        cfg = _check_config(config)
-        limit = _limit(config)
-        bus = SyncBus()
-        settings = StreamSettings(frozenset(modes), bool(subgraphs), bus.put, bus)
-        loop = Loop(self, RunContext(settings, cfg, ()), limit)
         table = make_formatter(modes, multi, bool(subgraphs))
-        return stream_sync(lambda: run_loop_sync(loop, input), bus, table)
+        return self._stream(input, config, frozenset(modes), bool(subgraphs), table)
 
     def astream(
         self,
@@ -138,14 +133,87 @@ class CompiledStateGraph:
         """Async ``stream``: the same items, from an async generator."""
         _no_kwargs("astream", kwargs)
         modes, multi = normalize_modes(stream_mode)
+        table = make_formatter(modes, multi, bool(subgraphs))
+        return self._astream(input, config, frozenset(modes), bool(subgraphs), table)
+
+    def astream_events(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        version: str = "v2",
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield LangChain-shaped event dicts (``event``, ``name``, ``run_id``,
+        ``parent_ids``, ``tags``, ``metadata``, ``data``): ``on_chain_start/stream/end``
+        for the graph and each node, ``on_chat_model_start/stream/end`` for each model
+        call, ``on_custom_event`` for ``dispatch_custom_event``, at any depth.
+        """
+        _check_version(version)
+        table = event_formatter(
+            include_names=include_names, include_types=include_types,
+            include_tags=include_tags, exclude_names=exclude_names,
+            exclude_types=exclude_types, exclude_tags=exclude_tags,
+        )
+        return self._astream(input, config, frozenset({"events"}), True, table)
+
+    def stream_events(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        version: str = "v2",
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Sync :meth:`astream_events`."""
+        _check_version(version)
+        table = event_formatter(
+            include_names=include_names, include_types=include_types,
+            include_tags=include_tags, exclude_names=exclude_names,
+            exclude_types=exclude_types, exclude_tags=exclude_tags,
+        )
+        return self._stream(input, config, frozenset({"events"}), True, table)
+
+    def _stream(
+        self,
+        input: Any,
+        config: dict[str, Any] | None,
+        modes: frozenset[str],
+        subgraphs: bool,
+        table: Formatter,
+    ) -> Iterator[Any]:
         cfg = _check_config(config)
         limit = _limit(config)
-        table = make_formatter(modes, multi, bool(subgraphs))
+        bus = SyncBus()
+        settings = StreamSettings(modes, subgraphs, bus.put, bus)
+        loop = Loop(self, RunContext(settings, cfg, ()), limit)
+        return stream_sync(lambda: run_loop_sync(loop, input), bus, table)
+
+    def _astream(
+        self,
+        input: Any,
+        config: dict[str, Any] | None,
+        modes: frozenset[str],
+        subgraphs: bool,
+        table: Formatter,
+    ) -> AsyncIterator[Any]:
+        cfg = _check_config(config)
+        limit = _limit(config)
 
         def start(bus: Any) -> Any:
             from rillet.runtime._async import run_loop_async
 
-            settings = StreamSettings(frozenset(modes), bool(subgraphs), bus.put, bus)
+            settings = StreamSettings(modes, subgraphs, bus.put, bus)
             loop = Loop(self, RunContext(settings, cfg, ()), limit)
             return lambda: run_loop_async(loop, input)
 
@@ -158,7 +226,7 @@ class CompiledStateGraph:
         if config:
             _check_config(config)
             cfg.update(config)
-        run = RunContext(parent.run.settings, cfg, parent.child_ns())
+        run = RunContext(parent.run.settings, cfg, parent.child_ns(), parent.child_parent_ids())
         return Loop(self, run, _limit(cfg))
 
     # -------------------------------------------------------------- branches
@@ -180,6 +248,11 @@ def _call_branch(branch: BranchSpec, view: Any, task: Task | None) -> Any:
     if branch.wants_config:
         return branch.path(view, config=task.config if task is not None else {})
     return branch.path(view)
+
+
+def _check_version(version: str) -> None:
+    if version != "v2":
+        raise ValueError(f"astream_events supports version='v2' only, got {version!r}")
 
 
 def _no_kwargs(method: str, kwargs: dict[str, Any]) -> None:

@@ -50,8 +50,6 @@ class StateSchema:
                 f"The graph input must be a dict of state keys ({', '.join(self.channels)}), "
                 f"got {type(value).__name__}: {value!r}"
             )
-        if self.kind != "typeddict":
-            updates = {**self.defaults, **updates}
         return updates
 
 

@@ -2,21 +2,20 @@
 
 A provider implements :meth:`ChatModel._stream` (and, when it has a native async
 client, :meth:`ChatModel._astream`); the base gives it ``invoke``, ``ainvoke``,
-``stream``, ``astream`` and ``batch``, and streams every chunk into the running
-graph's ``messages`` mode with the calling node's metadata. Nothing needs ``config``
-passed by hand: the run is found through the run context.
+``stream``, ``astream``, ``batch``, ``bind_tools`` and ``with_config``, and connects
+every call to the running graph (``messages`` mode with the calling node's metadata,
+``astream_events``) and to callback handlers. Nothing needs ``config`` passed by hand:
+the run is found through the run context.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, ClassVar, Self
 
-from rillet._constants import TAG_NOSTREAM
 from rillet.messages import (
     AIMessage,
     AIMessageChunk,
@@ -25,14 +24,18 @@ from rillet.messages import (
     merge_chunks,
     message_chunk_to_message,
 )
-from rillet.runtime._context import Task, current_task
-from rillet.stream._events import MessageEvent
+from rillet.models._call import ModelCall
 
-ModelInput = str | Sequence[Any] | BaseMessage
+ModelInput = str | Sequence[Any] | BaseMessage | dict[str, Any]
 
 
 class ChatModel(ABC):
-    """A chat model. Subclasses set :attr:`provider` and implement :meth:`_stream`."""
+    """A chat model. Subclasses set :attr:`provider` and implement :meth:`_stream`.
+
+    ``_stream`` receives the conversation as rillet messages, and as keyword arguments
+    whatever ``bind_tools`` bound (``tools`` in OpenAI's format, ``tool_choice``) plus
+    the call's own keyword arguments (``stop``, ...).
+    """
 
     provider: ClassVar[str] = "unknown"
     """``ls_provider`` in ``messages`` metadata."""
@@ -44,24 +47,32 @@ class ChatModel(ABC):
         temperature: float | None = None,
         tags: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
+        callbacks: Sequence[Any] | None = None,
+        name: str | None = None,
     ) -> None:
         self.model_name = model_name
         self.temperature = temperature
         self.tags: list[str] = list(tags or ())
         self.metadata: dict[str, Any] = dict(metadata or {})
+        self.callbacks: list[Any] = list(callbacks or ())
+        self.name = name or type(self).__name__
+        self.bound: dict[str, Any] = {}
 
     # ------------------------------------------------------- provider methods
 
     @abstractmethod
     def _stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
-        """Yield the answer to ``messages`` as chunks, as the provider produces them."""
+        """Yield the answer to ``messages`` as chunks, as the provider produces them.
+
+        A provider that cannot stream yields its whole answer as one chunk.
+        """
 
     async def _astream(
         self, messages: list[BaseMessage], **kwargs: Any
     ) -> AsyncIterator[AIMessageChunk]:
         """Async chunks. The default runs :meth:`_stream` on a worker thread, so a
         blocking provider never blocks the event loop."""
-        async for chunk in _iterate_in_thread(lambda: self._stream(messages, **kwargs)):
+        async for chunk in iterate_in_thread(lambda: self._stream(messages, **kwargs)):
             yield chunk
 
     def _ls_params(self) -> dict[str, Any]:
@@ -76,51 +87,80 @@ class ChatModel(ABC):
     # ------------------------------------------------------------ public API
 
     def stream(
-        self, input: ModelInput, config: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        input: ModelInput,
+        config: dict[str, Any] | None = None,
+        *,
+        callbacks: Sequence[Any] | None = None,
+        **kwargs: Any,
     ) -> Iterator[AIMessageChunk]:
         """Yield the answer chunk by chunk (``AIMessageChunk``; merge them with ``+``)."""
         messages = convert_to_messages(_as_list(input))
-        call = _Call(self, config)
-        emit = call.emit
-        for chunk in self._stream(messages, **kwargs):
-            if chunk.id is None:
-                chunk.id = call.run_id
-            if emit is not None:
-                emit(chunk)
+        call = ModelCall(self, messages, config, callbacks)
+        call.start()
+        if not call.wants_final:
+            yield from self._chunks(call, messages, kwargs)
+            return
+        chunks: list[AIMessageChunk] = []
+        for chunk in self._chunks(call, messages, kwargs):
+            chunks.append(chunk)
             yield chunk
-        call.done()
+        call.end(_final(chunks, call.msg_id))
+
+    def invoke(
+        self,
+        input: ModelInput,
+        config: dict[str, Any] | None = None,
+        *,
+        callbacks: Sequence[Any] | None = None,
+        **kwargs: Any,
+    ) -> AIMessage:
+        """The whole answer as one ``AIMessage``. Inside a graph run that streams
+        ``messages``, its tokens still stream as they arrive."""
+        messages = convert_to_messages(_as_list(input))
+        call = ModelCall(self, messages, config, callbacks)
+        call.start()
+        message = _final(list(self._chunks(call, messages, kwargs)), call.msg_id)
+        call.end(message)
+        return message
 
     async def astream(
-        self, input: ModelInput, config: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        input: ModelInput,
+        config: dict[str, Any] | None = None,
+        *,
+        callbacks: Sequence[Any] | None = None,
+        **kwargs: Any,
     ) -> AsyncIterator[AIMessageChunk]:
         """Async :meth:`stream`."""
         messages = convert_to_messages(_as_list(input))
-        call = _Call(self, config)
-        emit = call.emit
-        bus = call.bus
-        async for chunk in self._astream(messages, **kwargs):
-            if chunk.id is None:
-                chunk.id = call.run_id
-            if emit is not None:
-                emit(chunk)
-                if bus is not None and getattr(bus, "full", False):
-                    await bus.wait_writable()
+        call = ModelCall(self, messages, config, callbacks)
+        await call.astart()
+        chunks: list[AIMessageChunk] = []
+        keep = call.wants_final
+        async for chunk in self._achunks(call, messages, kwargs):
+            if keep:
+                chunks.append(chunk)
             yield chunk
-        call.done()
-
-    def invoke(
-        self, input: ModelInput, config: dict[str, Any] | None = None, **kwargs: Any
-    ) -> AIMessage:
-        """The whole answer as one ``AIMessage`` (still streamed in ``messages`` mode
-        when called inside a graph run)."""
-        return message_chunk_to_message(merge_chunks(list(self.stream(input, config, **kwargs))))
+        if keep:
+            await call.aend(_final(chunks, call.msg_id))
 
     async def ainvoke(
-        self, input: ModelInput, config: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        input: ModelInput,
+        config: dict[str, Any] | None = None,
+        *,
+        callbacks: Sequence[Any] | None = None,
+        **kwargs: Any,
     ) -> AIMessage:
         """Async :meth:`invoke`."""
-        chunks = [chunk async for chunk in self.astream(input, config, **kwargs)]
-        return message_chunk_to_message(merge_chunks(chunks))
+        messages = convert_to_messages(_as_list(input))
+        call = ModelCall(self, messages, config, callbacks)
+        await call.astart()
+        chunks = [chunk async for chunk in self._achunks(call, messages, kwargs)]
+        message = _final(chunks, call.msg_id)
+        await call.aend(message)
+        return message
 
     def batch(
         self, inputs: Sequence[ModelInput], config: dict[str, Any] | None = None, **kwargs: Any
@@ -134,16 +174,42 @@ class ChatModel(ABC):
         """:meth:`ainvoke` the inputs concurrently; results in input order."""
         return list(await asyncio.gather(*(self.ainvoke(i, config, **kwargs) for i in inputs)))
 
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """A copy of this model that offers ``tools`` on every call.
+
+        ``tools`` are rillet ``Tool`` objects, plain functions (their JSON schema comes
+        from the signature and docstring), or OpenAI-style tool dicts. ``tool_choice``
+        is ``"auto"``, ``"required"``, ``"none"`` or a tool name.
+        """
+        from rillet.tools._schema import to_openai_tool
+
+        clone = self._copy()
+        clone.bound = {**self.bound, "tools": [to_openai_tool(t) for t in tools], **kwargs}
+        if tool_choice is not None:
+            clone.bound["tool_choice"] = tool_choice
+        return clone
+
     def with_config(
         self,
+        config: dict[str, Any] | None = None,
         *,
         tags: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
+        callbacks: Sequence[Any] | None = None,
     ) -> Self:
-        """A copy of this model with more tags and metadata."""
+        """A copy of this model with more tags, metadata and callback handlers."""
+        cfg = config or {}
         clone = self._copy()
-        clone.tags = [*self.tags, *(t for t in tags or () if t not in self.tags)]
-        clone.metadata = {**self.metadata, **(metadata or {})}
+        new_tags = [*(cfg.get("tags") or ()), *(tags or ())]
+        clone.tags = [*self.tags, *(t for t in new_tags if t not in self.tags)]
+        clone.metadata = {**self.metadata, **(cfg.get("metadata") or {}), **(metadata or {})}
+        clone.callbacks = [*self.callbacks, *(cfg.get("callbacks") or ()), *(callbacks or ())]
         return clone
 
     def _copy(self) -> Self:
@@ -151,37 +217,49 @@ class ChatModel(ABC):
         clone.__dict__.update(self.__dict__)
         return clone
 
+    # ------------------------------------------------------------- internals
 
-class _Call:
-    """One model call's link to the run: the ``messages`` emitter, if any."""
+    def _chunks(
+        self, call: ModelCall, messages: list[BaseMessage], kwargs: dict[str, Any]
+    ) -> Iterator[AIMessageChunk]:
+        on_chunk, msg_id = call.on_chunk, call.msg_id
+        try:
+            for chunk in self._stream(messages, **{**self.bound, **kwargs}):
+                if chunk.id is None:
+                    chunk.id = msg_id
+                if on_chunk is not None:
+                    on_chunk(chunk)
+                yield chunk
+        except Exception as exc:
+            call.error(exc)
+            raise
 
-    __slots__ = ("bus", "emit", "run_id", "task")
+    async def _achunks(
+        self, call: ModelCall, messages: list[BaseMessage], kwargs: dict[str, Any]
+    ) -> AsyncIterator[AIMessageChunk]:
+        on_chunk, msg_id = call.on_chunk, call.msg_id
+        bus = call.bus if getattr(call.bus, "wait_writable", None) is not None else None
+        try:
+            async for chunk in self._astream(messages, **{**self.bound, **kwargs}):
+                if chunk.id is None:
+                    chunk.id = msg_id
+                if on_chunk is not None:
+                    on_chunk(chunk)
+                    if bus is not None and bus.full:
+                        await bus.wait_writable()
+                yield chunk
+        except Exception as exc:
+            await call.aerror(exc)
+            raise
 
-    def __init__(self, model: ChatModel, config: dict[str, Any] | None) -> None:
-        self.run_id = f"run-{uuid.uuid4()}"
-        self.emit: Any = None
-        self.bus: Any = None
-        task: Task | None = current_task.get()
-        self.task = task
-        if task is None or not task.run.want_messages:
-            return
-        call_tags = (config or {}).get("tags") or ()
-        tags = [*model.tags, *(t for t in call_tags if t not in model.tags)]
-        if TAG_NOSTREAM in tags:
-            return
-        extra = {**model.metadata, **((config or {}).get("metadata") or {}), **model._ls_params()}
-        metadata = task.message_metadata(extra, tags)
-        put, ns = task.run.put, task.run.ns
-        self.bus = task.run.settings.bus
 
-        def emit(chunk: AIMessageChunk) -> None:
-            put(MessageEvent(ns, chunk, metadata))
+_THREAD_BUFFER = 256
 
-        self.emit = emit
 
-    def done(self) -> None:
-        if self.emit is not None and self.task is not None:
-            self.task.run.settings.seen_message_ids.add(self.run_id)
+def _final(chunks: list[AIMessageChunk], msg_id: str) -> AIMessage:
+    if not chunks:
+        return AIMessage(content="", id=msg_id)
+    return message_chunk_to_message(merge_chunks(chunks))
 
 
 def _as_list(input: ModelInput) -> Sequence[Any]:
@@ -190,7 +268,7 @@ def _as_list(input: ModelInput) -> Sequence[Any]:
     return input
 
 
-async def _iterate_in_thread(make: Any) -> AsyncIterator[Any]:
+async def iterate_in_thread(make: Any) -> AsyncIterator[Any]:
     """Iterate a blocking iterator on a worker thread, handing items to the loop.
 
     The thread stops at its next item once the consumer has gone (cancelled or
@@ -199,10 +277,14 @@ async def _iterate_in_thread(make: Any) -> AsyncIterator[Any]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
     stop = threading.Event()
+    room = threading.Semaphore(_THREAD_BUFFER)  # the producer runs at most this far ahead
 
     def produce() -> None:
         try:
             for item in make():
+                while not room.acquire(timeout=0.05):
+                    if stop.is_set():
+                        return
                 if stop.is_set():
                     break
                 loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
@@ -218,6 +300,7 @@ async def _iterate_in_thread(make: Any) -> AsyncIterator[Any]:
         while True:
             kind, value = await queue.get()
             if kind == "item":
+                room.release()
                 yield value
             elif kind == "error":
                 raise value

@@ -33,9 +33,10 @@ class FakeChatModel(ChatModel):
         *,
         tags: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
+        callbacks: Sequence[Any] | None = None,
         model_name: str = "fake-chat-model",
     ) -> None:
-        super().__init__(model_name=model_name, tags=tags, metadata=metadata)
+        super().__init__(model_name=model_name, tags=tags, metadata=metadata, callbacks=callbacks)
         for response in responses:
             if not isinstance(response, str | AIMessage):
                 raise TypeError(

@@ -24,7 +24,7 @@ async def run_loop_async(loop: Loop, input: Any, *, nested: bool = False) -> dic
         else:
             await run_parallel_async(loop, tasks, limit)
         tasks = loop.commit(tasks)
-    return loop.output()
+    return loop.end()
 
 
 async def run_parallel_async(loop: Loop, tasks: Sequence[Task], limit: int | None) -> None:
@@ -60,18 +60,19 @@ async def run_task_async(loop: Loop, task: Task) -> None:
     """Run one task to completion, with its retry policy."""
     token = current_task.set(task)
     try:
-        result = await _call_with_retry(task)
+        loop.task_started(task)
+        try:
+            result = await _call_with_retry(task)
+        except ParentCommand as command:
+            # A subgraph's node sent Command(graph=PARENT): it applies to this graph.
+            if task.node.subgraph is None:
+                raise
+            result = command.command
         loop.finish(task, result)
         for branch in task.node.branches:
             view = loop.branch_view(task)
             choice = await loop.graph.call_branch_async(branch, view, task)
             loop.add_branch_result(task, branch, choice)
-    except ParentCommand as command:
-        try:
-            loop.finish(task, command.command)
-        except BaseException as exc:
-            _record_error(loop, task, exc)
-            raise
     except asyncio.CancelledError:
         raise
     except BaseException as exc:

@@ -44,25 +44,41 @@ class RunContext:
         "config",
         "depth",
         "ns",
+        "parent_ids",
         "put",
+        "run_id",
         "settings",
         "want_custom",
         "want_debug",
+        "want_events",
         "want_messages",
         "want_tasks",
         "want_updates",
         "want_values",
     )
 
-    def __init__(self, settings: StreamSettings, config: dict[str, Any], ns: Namespace) -> None:
+    def __init__(
+        self,
+        settings: StreamSettings,
+        config: dict[str, Any],
+        ns: Namespace,
+        parent_ids: tuple[str, ...] = (),
+    ) -> None:
         self.settings = settings
         self.config = config
         self.ns = ns
         self.depth = len(ns)
         put = settings.put
+        # astream_events sees every level; the other modes see subgraphs on request.
+        self.want_events = put is not None and "events" in settings.modes
         emit = put is not None and (not ns or settings.subgraphs)
         modes = settings.modes if emit else frozenset()
-        self.put: Callable[[Event], None] = put if (emit and put is not None) else _drop
+        self.put: Callable[[Event], None] = (
+            put if (put is not None and (emit or self.want_events)) else _drop
+        )
+        self.run_id = str(uuid.uuid4()) if self.want_events else ""
+        #: Run ids from the root down to this graph run (itself included).
+        self.parent_ids = (*parent_ids, self.run_id)
         self.want_values = "values" in modes
         self.want_updates = "updates" in modes
         self.want_custom = "custom" in modes
@@ -158,6 +174,8 @@ class Task:
             meta["langgraph_triggers"] = self.triggers
             meta["langgraph_path"] = self.path
             meta["langgraph_checkpoint_ns"] = self.checkpoint_ns
+            if self.run.ns:  # as LangGraph: the namespace of the graph this task runs in
+                meta["checkpoint_ns"] = NS_SEP.join(self.run.ns)
             self._metadata = meta
         return meta
 
@@ -194,6 +212,15 @@ class Task:
         """Stream one message chunk in ``messages`` mode (no-op when not requested)."""
         if self.run.want_messages:
             self.run.put(MessageEvent(self.run.ns, message, metadata))
+
+    @property
+    def event_tags(self) -> list[str]:
+        """Tags of this task's ``astream_events`` events."""
+        return [*(self.run.config.get("tags") or ()), f"graph:step:{self.step}"]
+
+    def child_parent_ids(self) -> tuple[str, ...]:
+        """Run ids above a run nested in this task."""
+        return (*self.run.parent_ids, self.id)
 
     def child_ns(self) -> Namespace:
         """The namespace of a subgraph run inside this task."""

@@ -19,7 +19,13 @@ from rillet.channels import MISSING
 from rillet.errors import GraphRecursionError, InvalidRouteError, InvalidUpdateError
 from rillet.graph._schema import object_updates
 from rillet.runtime._context import RunContext, Task
-from rillet.stream._events import TaskResultEvent, TaskStartEvent, UpdatesEvent, ValuesEvent
+from rillet.stream._events import (
+    RunEvent,
+    TaskResultEvent,
+    TaskStartEvent,
+    UpdatesEvent,
+    ValuesEvent,
+)
 from rillet.types import Command, Send
 
 if TYPE_CHECKING:
@@ -68,6 +74,8 @@ class Loop:
     def start(self, input: Any, *, nested: bool = False) -> list[Task]:
         """Apply the input; return the tasks of step 1."""
         schema = self.graph.schema
+        if self.run.want_events:
+            self._graph_event("on_chain_start", {"input": input})
         updates = schema.input_updates(input)
         if nested:
             updates = {k: v for k, v in updates.items() if k in schema.channels}
@@ -75,13 +83,49 @@ class Loop:
             self._check_keys(updates, "the graph input")
         self._apply({k: ([v], [START]) for k, v in updates.items()})
         if self.run.want_values:
-            self.run.put(ValuesEvent(self.run.ns, dict(self.values)))
+            self.run.put(ValuesEvent(self.run.ns, self.output()))
         for target in self.graph.start_edges:
             self._pending_nodes.setdefault(target, []).append(f"branch:to:{target}")
         for branch in self.graph.start_branches:
             result = self.graph.call_branch_sync(branch, dict(self.values), None)
             self._route(START, branch.resolve(result))
         return self._plan()
+
+    def end(self) -> dict[str, Any]:
+        """The run's output (emitting the graph's end event)."""
+        output = self.output()
+        if self.run.want_events:
+            self._graph_event("on_chain_end", {"output": output})
+        return output
+
+    def _graph_event(self, event: str, data: dict[str, Any]) -> None:
+        run = self.run
+        run.put(
+            RunEvent(
+                run.ns,
+                event,
+                self.graph.name,
+                run.run_id,
+                run.parent_ids[:-1],
+                list(run.config.get("tags") or ()),
+                dict(run.config.get("metadata") or ()),
+                data,
+            )
+        )
+
+    def task_started(self, task: Task) -> None:
+        """Emit a task's start event (``astream_events``), on the task's thread."""
+        if self.run.want_events:
+            self._task_event(task, "on_chain_start", {"input": task.input})
+
+    def _task_event(self, task: Task, event: str, data: dict[str, Any]) -> None:
+        run = self.run
+        run.put(
+            RunEvent(
+                run.ns, event, task.name, task.id, run.parent_ids, task.event_tags,
+                task.metadata, data,
+            )
+        )
 
     # ------------------------------------------------------------- planning
 
@@ -103,10 +147,9 @@ class Loop:
         to_input = self.graph.schema.to_node_input
         tasks: list[Task] = []
         state_input: Any = MISSING
-        for name in self.graph.node_order:
-            triggers = pending.get(name)
-            if triggers is None:
-                continue
+        # LangGraph's order: pull tasks by node name, then Send tasks in send order.
+        for name in sorted(pending):
+            triggers = pending[name]
             node = nodes[name]
             if node.subgraph is not None:
                 task_input: Any = dict(self.values)
@@ -160,11 +203,18 @@ class Loop:
         task.writes = writes
         dest: list[Any] = list(node.edges)
         if goto:
-            dest.extend(_as_destinations(goto))
+            commanded = _as_destinations(goto)
+            self._check_destinations(node.name, commanded)
+            dest.extend(commanded)
         task.goto = dest
         run = self.run
         if run.want_updates:
             run.put(UpdatesEvent(run.ns, node.name, _update_view(update, writes, node)))
+        if run.want_events:
+            view = _update_view(update, writes, node)
+            self._task_event(task, "on_chain_stream", {"chunk": view})
+            self._task_event(task, "on_chain_end", {"output": view, "input": task.input})
+            self._graph_event("on_chain_stream", {"chunk": {node.name: view}})
         if run.want_messages:
             from rillet.runtime._messages import emit_output_messages
 
@@ -233,7 +283,20 @@ class Loop:
         return items
 
     def add_branch_result(self, task: Task, branch: Any, result: Any) -> None:
-        task.goto.extend(branch.resolve(result))
+        destinations = branch.resolve(result)
+        self._check_destinations(task.name, destinations)
+        task.goto.extend(destinations)
+
+    def _check_destinations(self, source: str, destinations: Sequence[Any]) -> None:
+        """Raise on the task's own thread, so the error names the node."""
+        nodes = self.graph.nodes
+        for dest in destinations:
+            name = dest.node if isinstance(dest, Send) else dest
+            if name != END and name not in nodes:
+                raise InvalidRouteError(
+                    f"{_who(source)} routed to unknown node {name!r} "
+                    f"(nodes: {', '.join(nodes)}, or END)"
+                )
 
     def branch_view(self, task: Task) -> Any:
         """The state a conditional edge sees: the step's state plus this task's writes."""
@@ -264,7 +327,7 @@ class Loop:
         self._apply(grouped)
         run = self.run
         if run.want_values and grouped:
-            run.put(ValuesEvent(run.ns, dict(self.values)))
+            run.put(ValuesEvent(run.ns, self.output()))
         for task in tasks:
             self._route(task.node.name, task.goto)
             for join in task.node.joins:
@@ -319,7 +382,9 @@ class Loop:
                 )
 
     def output(self) -> dict[str, Any]:
-        return dict(self.values)
+        """The state as a new dict, keys in the order the schema declares them."""
+        values = self.values
+        return {k: values[k] for k in self.graph.schema.channels if k in values}
 
 
 def _as_destinations(goto: Sequence[Any]) -> list[Any]:

@@ -19,7 +19,7 @@ from rillet.stream._bus import SyncBus
 
 if TYPE_CHECKING:
     from rillet.stream._bus import AsyncBus
-from rillet.stream._format import Formatter, Many
+from rillet.stream._format import SKIP, Formatter, Many
 
 
 class Done:
@@ -66,7 +66,7 @@ def stream_sync(run: Callable[[], Any], bus: SyncBus, table: Formatter) -> Itera
             out = fmt(event)
             if out.__class__ is Many:
                 yield from out.items
-            else:
+            elif out is not SKIP:
                 yield out
     finally:
         bus.close()
@@ -117,7 +117,7 @@ async def stream_async(
             if out.__class__ is Many:
                 for item in out.items:
                     yield item
-            else:
+            elif out is not SKIP:
                 yield out
     finally:
         bus.close()

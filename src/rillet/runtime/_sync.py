@@ -63,47 +63,55 @@ def run_loop_sync(loop: Loop, input: Any, *, nested: bool = False) -> dict[str, 
         else:
             run_parallel_sync(loop, tasks, limit)
         tasks = loop.commit(tasks)
-    return loop.output()
+    return loop.end()
 
 
 def run_parallel_sync(loop: Loop, tasks: Sequence[Task], limit: int | None) -> None:
-    """Run a step's tasks in parallel: all but the first on the pool, the first here.
+    """Run a step's tasks in parallel on the shared pool, at most ``limit`` at once.
 
-    Futures that have not started by the time this thread gets to them are run inline
-    instead, so nested graphs never wait for pool threads that are all busy waiting.
-    Every task finishes before this returns (no thread outlives its step); the first
-    error, in task order, is raised after that.
+    Without a limit this thread runs one task itself. A pooled task that has not
+    started when this thread would wait for it is run here instead (with a limit,
+    after a short grace), so nested graphs never wait forever on a pool whose
+    threads are all busy waiting. Every task finishes before this returns (no thread
+    outlives its step); the first error, in task order, is raised after that.
     """
+    from collections import deque
     from concurrent.futures import FIRST_COMPLETED, wait
 
     pool = shared_pool()
-    max_at_once = limit if limit and limit > 0 else len(tasks)
-    queue = list(tasks)
+    limited = bool(limit) and limit is not None and 0 < limit < len(tasks)
+    width = limit if limited and limit is not None else len(tasks) - 1
+    queue = deque(tasks)
     running: dict[Future[None], Task] = {}
-    first = queue.pop(0)
-    while queue and len(running) < max_at_once - 1:
-        task = queue.pop(0)
-        running[pool.submit(contextvars.copy_context().run, run_task_sync, loop, task)] = task
-    _run_catching(loop, first)
-    while running:
-        for future in list(running):
-            if future.cancel():  # not started: run it here
-                task = running.pop(future)
-                _run_catching(loop, task)
+    while queue or running:
+        while queue and len(running) < width:
+            task = queue.popleft()
+            future = pool.submit(contextvars.copy_context().run, run_task_sync, loop, task)
+            running[future] = task
+        if queue and not limited:  # the one task this thread runs itself
+            _run_catching(loop, queue.popleft())
         if not running:
-            break
-        done, _ = wait(running, return_when=FIRST_COMPLETED)
+            continue
+        if not limited:
+            for future in [f for f in running if f.cancel()]:
+                _run_catching(loop, running.pop(future))
+            if not running:
+                continue
+        done, _ = wait(running, timeout=_POOL_GRACE if limited else None,
+                       return_when=FIRST_COMPLETED)
+        if not done:  # the pool is saturated: run what has not started here
+            for future in [f for f in running if f.cancel()]:
+                _run_catching(loop, running.pop(future))
         for future in done:
             running.pop(future)
-        while queue and len(running) < max_at_once - 1:
-            task = queue.pop(0)
-            fut = pool.submit(contextvars.copy_context().run, run_task_sync, loop, task)
-            running[fut] = task
-        if queue and not running:
-            _run_catching(loop, queue.pop(0))
     for task in tasks:
         if task.error is not None:
             raise task.error
+
+
+#: How long a dispatcher under ``max_concurrency`` waits before it runs queued pool
+#: work itself (only matters when every pool thread is busy).
+_POOL_GRACE = 0.05
 
 
 def _run_catching(loop: Loop, task: Task) -> None:
@@ -116,19 +124,19 @@ def run_task_sync(loop: Loop, task: Task) -> None:
     """Run one task to completion on this thread, with its retry policy."""
     token = current_task.set(task)
     try:
-        result = _call_with_retry(task)
+        loop.task_started(task)
+        try:
+            result = _call_with_retry(task)
+        except ParentCommand as command:
+            # A subgraph's node sent Command(graph=PARENT): it applies to this graph.
+            if task.node.subgraph is None:
+                raise
+            result = command.command
         loop.finish(task, result)
         for branch in task.node.branches:
             view = loop.branch_view(task)
-            loop.add_branch_result(
-                task, branch, loop.graph.call_branch_sync(branch, view, task)
-            )
-    except ParentCommand as command:
-        try:
-            loop.finish(task, command.command)
-        except BaseException as exc:
-            _record_error(loop, task, exc)
-            raise
+            choice = loop.graph.call_branch_sync(branch, view, task)
+            loop.add_branch_result(task, branch, choice)
     except BaseException as exc:
         _record_error(loop, task, exc)
         raise
@@ -137,11 +145,13 @@ def run_task_sync(loop: Loop, task: Task) -> None:
 
 
 def _record_error(loop: Loop, task: Task, exc: BaseException) -> None:
-    if not isinstance(exc, StreamClosedError | ParentCommand):
+    task.error = exc
+    if isinstance(exc, ParentCommand):  # control flow on its way to the parent graph
+        return
+    if not isinstance(exc, StreamClosedError):
         exc.add_note(f"During task with name {task.name!r} and id {task.id!r}")
     with contextlib.suppress(StreamClosedError):
         loop.fail(task, exc)
-    task.error = exc
 
 
 def _call_with_retry(task: Task) -> Any:

@@ -78,3 +78,17 @@ class TaskResultEvent(Event):
     name: str
     error: BaseException | None
     result: dict[str, Any]
+
+
+@dataclass(slots=True)
+class RunEvent(Event):
+    """A lifecycle event for ``astream_events``: ``on_chain_start``, ``on_chat_model_stream``..."""
+
+    kind: ClassVar[str] = "events"
+    event: str
+    name: str
+    run_id: str
+    parent_ids: tuple[str, ...]
+    tags: tuple[str, ...] | list[str]
+    metadata: dict[str, Any]
+    data: Any

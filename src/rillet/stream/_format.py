@@ -14,6 +14,7 @@ from rillet.stream._events import (
     CustomEvent,
     Event,
     MessageEvent,
+    RunEvent,
     TaskResultEvent,
     TaskStartEvent,
     UpdatesEvent,
@@ -146,3 +147,57 @@ def _debug(payload: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str
         return {"step": ev.step, "timestamp": ev.timestamp, "type": ev.kind, "payload": payload(ev)}
 
     return debug
+
+
+def event_formatter(
+    *,
+    include_names: Sequence[str] | None = None,
+    include_types: Sequence[str] | None = None,
+    include_tags: Sequence[str] | None = None,
+    exclude_names: Sequence[str] | None = None,
+    exclude_types: Sequence[str] | None = None,
+    exclude_tags: Sequence[str] | None = None,
+) -> Formatter:
+    """The ``astream_events`` (v2) formatter, with LangChain's include/exclude filters.
+
+    The type of an event is the part between ``on_`` and its phase: ``chain``,
+    ``chat_model``, ``tool``, ``custom``.
+    """
+    filters = (include_names, include_types, include_tags, exclude_names, exclude_types,
+               exclude_tags)
+    if not any(filters):
+        return {RunEvent: _event_dict}
+
+    def keep(ev: RunEvent) -> bool:
+        kind = ev.event[3:].rsplit("_", 1)[0]
+        tags = set(ev.tags)
+        if exclude_names and ev.name in exclude_names:
+            return False
+        if exclude_types and kind in exclude_types:
+            return False
+        if exclude_tags and tags.intersection(exclude_tags):
+            return False
+        if include_names is None and include_types is None and include_tags is None:
+            return True
+        return bool(
+            (include_names and ev.name in include_names)
+            or (include_types and kind in include_types)
+            or (include_tags and tags.intersection(include_tags))
+        )
+
+    def filtered(ev: RunEvent) -> Any:
+        return _event_dict(ev) if keep(ev) else SKIP
+
+    return {RunEvent: filtered}
+
+
+def _event_dict(ev: RunEvent) -> dict[str, Any]:
+    return {
+        "event": ev.event,
+        "name": ev.name,
+        "run_id": ev.run_id,
+        "parent_ids": list(ev.parent_ids),
+        "tags": list(ev.tags),
+        "metadata": ev.metadata,
+        "data": ev.data,
+    }
