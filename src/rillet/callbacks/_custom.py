@@ -12,7 +12,9 @@ from rillet.stream._events import RunEvent
 
 def _target(name: str, config: dict[str, Any] | None) -> tuple[Task | None, list[Any]]:
     if not isinstance(name, str) or not name:
-        raise ValueError(f"dispatch_custom_event(name, data): name must be a non-empty str, got {name!r}")
+        raise ValueError(
+            f"dispatch_custom_event(name, data): name must be a non-empty str, got {name!r}"
+        )
     task = current_task.get()
     handlers = list((config or {}).get("callbacks") or ())
     if task is not None:

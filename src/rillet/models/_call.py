@@ -55,7 +55,9 @@ class ModelCall:
         run_tags = (task.run.config.get("tags") or ()) if task is not None else ()
         self.tags = handlers_for(run_tags, model.tags, cfg.get("tags"))
         run_callbacks = task.run.config.get("callbacks") if task is not None else None
-        self.handlers = handlers_for(run_callbacks, model.callbacks, cfg.get("callbacks"), callbacks)
+        self.handlers = handlers_for(
+            run_callbacks, model.callbacks, cfg.get("callbacks"), callbacks
+        )
         self.token_handlers = [h for h in self.handlers if overrides(h, "on_llm_new_token")]
         extra = {**model.metadata, **(cfg.get("metadata") or {}), **model._ls_params()}
         if task is not None:
