@@ -18,7 +18,10 @@ PUBLIC = {
         "RilletError", "GraphBuildError", "InvalidUpdateError", "InvalidRouteError",
         "GraphRecursionError", "StreamClosedError", "ModelError",
     },
-    "rillet.models": {"ChatModel", "FakeChatModel"},
+    "rillet.models": {
+        "ChatModel", "FakeChatModel", "LocalChatModel", "OpenAIChatModel", "init_chat_model",
+        "wrap_openai",
+    },
 }
 
 CONTRACT_MESSAGES = {

@@ -93,6 +93,17 @@ class StateGraph:
                 subgraph=action,
                 destinations=as_tuple(destinations),
             )
+        elif _is_runnable(action):
+            # An object with invoke(state, config) and ainvoke(state, config), such as
+            # ToolNode: each driver calls the matching method.
+            spec = NodeSpec(
+                name=name,
+                fn=action.invoke,  # type: ignore[union-attr]
+                afn=action.ainvoke,  # type: ignore[union-attr]
+                is_async=False,
+                wants_config=True,
+                destinations=as_tuple(destinations),
+            )
         elif callable(action):
             is_async, wants_config, wants_writer = inspect_callable(action)
             spec = NodeSpec(
@@ -231,3 +242,9 @@ class StateGraph:
         validate(self)
         self.compiled = True
         return CompiledStateGraph(self, name=name or "LangGraph")
+
+
+def _is_runnable(action: Any) -> bool:
+    return callable(getattr(action, "invoke", None)) and callable(
+        getattr(action, "ainvoke", None)
+    )

@@ -21,6 +21,8 @@ class NodeSpec:
     wants_config: bool = False
     wants_writer: bool = False
     subgraph: CompiledStateGraph | None = None
+    afn: Callable[..., Any] | None = None
+    """An async twin of ``fn``, used by the async driver (objects with ``ainvoke``)."""
     retry: RetryPolicy | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     destinations: tuple[str, ...] | None = None

@@ -7,6 +7,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, get_args, get_origin, get_type_hints
 
+from rillet._objects import object_updates
 from rillet.channels import MISSING, Channel, LastValue, Reducer
 from rillet.errors import GraphBuildError, InvalidUpdateError
 
@@ -51,17 +52,6 @@ class StateSchema:
                 f"got {type(value).__name__}: {value!r}"
             )
         return updates
-
-
-def object_updates(value: Any, *, all_fields: bool = False) -> dict[str, Any]:
-    """The fields of a dataclass or pydantic instance as an update dict."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    fields_set = getattr(value, "model_fields_set", None)
-    if fields_set is not None:
-        names = type(value).model_fields if all_fields else fields_set
-        return {name: getattr(value, name) for name in names}
-    raise TypeError(f"{value!r} is not a dataclass or pydantic model instance")
 
 
 def _kind_of(cls: Any) -> str:

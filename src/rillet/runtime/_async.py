@@ -105,6 +105,8 @@ async def call_node_async(task: Task) -> Any:
     node = task.node
     if node.subgraph is not None:
         return await node.subgraph.ainvoke(task.input)
+    if node.afn is not None:
+        return await node.afn(task.input, config=task.config)
     if not node.is_async:
         return await run_in_thread(call_node_sync, task)
     if node.wants_config or node.wants_writer:

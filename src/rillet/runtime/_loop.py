@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rillet._constants import END, PULL, PUSH, START
+from rillet._objects import object_updates
 from rillet.channels import MISSING
 from rillet.errors import GraphRecursionError, InvalidRouteError, InvalidUpdateError
-from rillet.graph._schema import object_updates
+from rillet.runtime._bridges import activate_bridges
 from rillet.runtime._context import RunContext, Task
 from rillet.stream._events import (
     RunEvent,
@@ -74,6 +75,8 @@ class Loop:
     def start(self, input: Any, *, nested: bool = False) -> list[Task]:
         """Apply the input; return the tasks of step 1."""
         schema = self.graph.schema
+        if not nested:
+            activate_bridges()
         if self.run.want_events:
             self._graph_event("on_chain_start", {"input": input})
         updates = schema.input_updates(input)

@@ -1,5 +1,6 @@
-"""Tools: functions a model can call."""
+"""Tools: functions a model can call (``@tool``, ``Tool``)."""
 
 from rillet.tools._schema import to_openai_tool
+from rillet.tools._tool import Tool, ToolArgumentError, tool
 
-__all__ = ["to_openai_tool"]
+__all__ = ["Tool", "ToolArgumentError", "to_openai_tool", "tool"]

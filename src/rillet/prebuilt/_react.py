@@ -1,0 +1,78 @@
+"""``create_react_agent``: a model that calls tools until it can answer.
+
+Built from the public API only: a ``StateGraph(MessagesState)`` with an ``agent`` node
+(the model, with the tools bound) and a ``tools`` node (``ToolNode``), looping while
+the model asks for tools.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rillet.graph import END, START, CompiledStateGraph, MessagesState, StateGraph
+from rillet.messages import BaseMessage, SystemMessage, convert_to_messages
+from rillet.models import ChatModel
+from rillet.prebuilt._tool_node import ToolNode, tools_condition
+from rillet.tools import Tool
+
+Prompt = str | SystemMessage | Callable[[Any], Sequence[Any]]
+
+
+class _Agent:
+    """The ``agent`` node: calls the model on the (prompted) conversation."""
+
+    def __init__(self, model: ChatModel, prompt: Prompt | None) -> None:
+        self.model = model
+        self.prompt = prompt
+
+    def _input(self, state: Any) -> list[BaseMessage]:
+        messages = state["messages"] if isinstance(state, dict) else state.messages
+        prompt = self.prompt
+        if prompt is None:
+            return list(messages)
+        if isinstance(prompt, str):
+            return [SystemMessage(prompt), *messages]
+        if isinstance(prompt, SystemMessage):
+            return [prompt, *messages]
+        if callable(prompt):
+            return convert_to_messages(prompt(state))
+        raise TypeError(f"create_react_agent(prompt=...): unsupported prompt {prompt!r}")
+
+    def invoke(self, state: Any, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"messages": [self.model.invoke(self._input(state))]}
+
+    async def ainvoke(self, state: Any, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"messages": [await self.model.ainvoke(self._input(state))]}
+
+
+def create_react_agent(
+    model: ChatModel | str,
+    tools: Sequence[Tool | Callable[..., Any]] | ToolNode,
+    prompt: Prompt | None = None,
+    *,
+    name: str | None = None,
+) -> CompiledStateGraph:
+    """A ReAct agent: nodes ``agent`` and ``tools``, as in LangGraph.
+
+    ``model`` is a rillet ``ChatModel`` or a name for ``init_chat_model`` (``"local"``,
+    ``"openai:gpt-4o-mini"``); ``tools`` are functions, ``Tool`` objects or a
+    ``ToolNode``; ``prompt`` is a system prompt string or message, or a function of the
+    state returning the messages to send.
+    """
+    if isinstance(model, str):
+        from rillet.models import init_chat_model
+
+        model = init_chat_model(model)
+    tool_node = tools if isinstance(tools, ToolNode) else ToolNode(tools)
+    bound = model.bind_tools(list(tool_node.tools.values())) if tool_node.tools else model
+    builder = StateGraph(MessagesState)
+    builder.add_node("agent", _Agent(bound, prompt))
+    builder.add_edge(START, "agent")
+    if tool_node.tools:
+        builder.add_node("tools", tool_node)
+        builder.add_conditional_edges("agent", tools_condition, {"tools": "tools", END: END})
+        builder.add_edge("tools", "agent")
+    else:
+        builder.add_edge("agent", END)
+    return builder.compile(name=name or "LangGraph")
