@@ -53,8 +53,8 @@ class StateGraph:
 
     def add_node(
         self,
-        node: str | Callable[..., Any] | CompiledStateGraph,
-        action: Callable[..., Any] | CompiledStateGraph | None = None,
+        node: str | Callable[..., Any] | CompiledStateGraph | Any,
+        action: Callable[..., Any] | CompiledStateGraph | Any | None = None,
         *,
         metadata: dict[str, Any] | None = None,
         retry: RetryPolicy | None = None,
@@ -98,8 +98,8 @@ class StateGraph:
             # ToolNode: each driver calls the matching method.
             spec = NodeSpec(
                 name=name,
-                fn=action.invoke,  # type: ignore[union-attr]
-                afn=action.ainvoke,  # type: ignore[union-attr]
+                fn=getattr(action, "invoke"),  # noqa: B009 - checked by _is_runnable
+                afn=getattr(action, "ainvoke"),  # noqa: B009
                 is_async=False,
                 wants_config=True,
                 destinations=as_tuple(destinations),

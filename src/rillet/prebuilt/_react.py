@@ -63,9 +63,12 @@ def create_react_agent(
     if isinstance(model, str):
         from rillet.models import init_chat_model
 
-        model = init_chat_model(model)
+        chat_model: ChatModel = init_chat_model(model)
+    else:
+        chat_model = model
     tool_node = tools if isinstance(tools, ToolNode) else ToolNode(tools)
-    bound = model.bind_tools(list(tool_node.tools.values())) if tool_node.tools else model
+    tools_list = list(tool_node.tools.values())
+    bound = chat_model.bind_tools(tools_list) if tools_list else chat_model
     builder = StateGraph(MessagesState)
     builder.add_node("agent", _Agent(bound, prompt))
     builder.add_edge(START, "agent")

@@ -64,7 +64,7 @@ class ToolNode:
 
     # ------------------------------------------------------------- internals
 
-    def _tool_calls(self, state: Any) -> list[dict[str, Any]]:
+    def _tool_calls(self, state: Any) -> list[Any]:
         if isinstance(state, list):
             messages = state
         elif isinstance(state, dict):
