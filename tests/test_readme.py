@@ -19,7 +19,9 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_test_one() -> None:
     commands = [b.strip() for b in _blocks("bash")]
     assert len(commands) == 2
     main_job, tests = commands
-    assert "pytest" in tests and "pytest" not in main_job
+    assert tests == "bash scripts/test.sh" and main_job == "bash scripts/demo.sh"
+    assert "pytest" in (ROOT / "scripts" / "test.sh").read_text()
+    assert "rillet demo" in (ROOT / "scripts" / "demo.sh").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     assert tests in ci.splitlines()
 

@@ -9,14 +9,18 @@ Wherever rillet takes messages it also takes what users write by hand:
 - an OpenAI Chat Completions dict, ``{"role": ..., "content": ..., "name"?,
   "tool_calls"? (assistant, OpenAI's shape or LangChain's), "tool_call_id" (tool)}``,
   or a dict from :meth:`BaseMessage.to_dict` (``"type"`` in place of ``"role"``).
-  Keys a message has no field for go to ``additional_kwargs``, as in LangChain.
+  Keys a message has no field for go to ``additional_kwargs``, as in LangChain;
+- a message object of another library with LangChain's fields, found by duck typing
+  (a ``type`` such as ``"human"``, ``"ai"`` or ``"AIMessageChunk"``, and ``content``):
+  LangChain's own messages, which a node may return into a rillet state. The fields
+  are copied, so the new message shares no mutable state with the old one.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Protocol, TypeAlias
 
 from rillet.messages._ai import AIMessage, AIMessageChunk, message_chunk_to_message
 from rillet.messages._base import (
@@ -37,14 +41,27 @@ from rillet.messages._tool import (
 __all__ = [
     "AnyMessage",
     "MessageLikeRepresentation",
+    "MessageObject",
     "convert_to_messages",
     "to_message",
     "to_openai_dict",
     "to_openai_dicts",
 ]
 
+
+
+class MessageObject(Protocol):
+    """A message of another library with LangChain's fields (a LangChain message)."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def content(self) -> Any: ...
+
+
 MessageLikeRepresentation: TypeAlias = (
-    BaseMessage | str | tuple[str, Content] | list[str] | dict[str, Any]
+    BaseMessage | str | tuple[str, Content] | list[str] | dict[str, Any] | MessageObject
 )
 """Anything :func:`to_message` turns into a message."""
 
@@ -54,8 +71,8 @@ AnyMessage: TypeAlias = (
 """Any of the message classes, for annotating state: ``list[AnyMessage]``."""
 
 _ACCEPTED = (
-    "a message object, a string, a (role, content) pair, or a dict with 'role' "
-    "(or 'type') and 'content'"
+    "a message object (rillet's or LangChain's), a string, a (role, content) pair, "
+    "or a dict with 'role' (or 'type') and 'content'"
 )
 _ROLE_NAMES = "'user', 'human', 'assistant', 'ai', 'system', 'developer', 'tool'"
 # role (or to_dict() type) -> message kind
@@ -84,6 +101,19 @@ _KIND_KEYS: Final = {
 }
 _ALL_FIELD_KEYS: Final = _COMMON_KEYS | _CHUNK_KEYS | _TOOL_KEYS
 _DEVELOPER: Final = {"__openai_role__": "developer"}
+# A foreign message's ``type`` -> message kind. LangChain's chunks of non-AI messages
+# become whole messages: rillet streams AI chunks only.
+_OBJECT_KINDS: Final = {
+    "human": "human",
+    "ai": "ai",
+    "system": "system",
+    "tool": "tool",
+    "remove": "remove",
+    "AIMessageChunk": "AIMessageChunk",
+    "HumanMessageChunk": "human",
+    "SystemMessageChunk": "system",
+    "ToolMessageChunk": "tool",
+}
 
 
 def to_message(item: MessageLikeRepresentation) -> BaseMessage:
@@ -101,6 +131,9 @@ def to_message(item: MessageLikeRepresentation) -> BaseMessage:
         return _from_dict(item)
     if isinstance(item, tuple | list):
         return _from_pair(item)
+    message = _from_object(item)
+    if message is not None:
+        return message
     raise TypeError(
         f"cannot make a message from {item.__class__.__name__} {item!r}: expected {_ACCEPTED}"
     )
@@ -112,7 +145,7 @@ def convert_to_messages(items: Iterable[MessageLikeRepresentation]) -> list[Base
     :raises TypeError, ValueError: as :func:`to_message`, with a note saying which
         item was wrong.
     """
-    if isinstance(items, str | dict | BaseMessage):
+    if isinstance(items, str | dict | BaseMessage) or _object_kind(items) is not None:
         raise TypeError(
             f"convert_to_messages takes a list of messages, got one "
             f"{items.__class__.__name__}; wrap it in a list or call to_message"
@@ -153,6 +186,46 @@ def _from_pair(pair: tuple[Any, ...] | list[Any]) -> BaseMessage:
     return SystemMessage(
         content, additional_kwargs=dict(_DEVELOPER) if role == "developer" else None
     )
+
+
+def _object_kind(item: object) -> str | None:
+    """The message kind of a foreign message object, or ``None`` if it is not one."""
+    type_name = getattr(item, "type", None)
+    if not isinstance(type_name, str) or not hasattr(item, "content"):
+        return None
+    kind = _OBJECT_KINDS.get(type_name)
+    if kind is None and type_name in ("chat", "ChatMessageChunk"):
+        role = getattr(item, "role", None)  # LangChain's ChatMessage: any role
+        kind = _KINDS.get(role) if isinstance(role, str) else None
+        if kind not in ("human", "ai", "system"):
+            return None
+    return kind
+
+
+def _from_object(item: object) -> BaseMessage | None:
+    """Copy a foreign message object (LangChain's) into a rillet message."""
+    kind = _object_kind(item)
+    if kind is None:
+        return None
+    fields: dict[str, Any] = {}
+    for key in _KIND_KEYS[kind]:
+        value = getattr(item, key, None)
+        if value is not None:
+            fields[key] = value
+    additional_kwargs = dict(fields.get("additional_kwargs") or ())
+    if getattr(item, "role", None) == "developer":
+        additional_kwargs.update(_DEVELOPER)
+    if isinstance(fields.get("usage_metadata"), dict):
+        fields["usage_metadata"] = dict(fields["usage_metadata"])
+    content = fields.get("content")
+    common: dict[str, Any] = {
+        "additional_kwargs": additional_kwargs or None,
+        "response_metadata": dict(fields.get("response_metadata") or ()) or None,
+        "name": fields.get("name"),
+        "id": fields.get("id"),
+    }
+    data = {"type": getattr(item, "type", None), **fields}
+    return _make_message(kind, data, "" if content is None else content, fields, common)
 
 
 def _from_dict(data: dict[str, Any]) -> BaseMessage:

@@ -244,8 +244,15 @@ def merge_chunks(chunks: Iterable[ChunkT]) -> ChunkT:
     if first.id:
         best_id, best_rank = first.id, _id_rank(first.id)
     last = first.chunk_position == "last"
+    # Fast path for the common case, text after text: one append per chunk.
+    text = content.state.parts.append if isinstance(content.state, _Text) else None
     for chunk in iterator:
-        content.add(chunk.content)
+        part = chunk.content
+        if text is not None and part.__class__ is str:
+            text(part)
+        else:
+            content.add(part)
+            text = content.state.parts.append if isinstance(content.state, _Text) else None
         if chunk.additional_kwargs:
             kwargs.merge(chunk.additional_kwargs)
         if chunk.response_metadata:
@@ -255,12 +262,16 @@ def merge_chunks(chunks: Iterable[ChunkT]) -> ChunkT:
         if chunk.usage_metadata is not None:
             sum_usage = True
             usage = add_usage(usage, chunk.usage_metadata)
-        elif not usage:
-            usage = add_usage(usage, None)  # zeros, as LangChain's fold gives
         if name is None:
             name = chunk.name
-        if best_rank < 2 and chunk.id and (rank := _id_rank(chunk.id)) > best_rank:
-            best_id, best_rank = chunk.id, rank
+        chunk_id = chunk.id
+        if (
+            best_rank < 2
+            and chunk_id
+            and chunk_id != best_id
+            and (rank := _id_rank(chunk_id)) > best_rank
+        ):
+            best_id, best_rank = chunk_id, rank
         if chunk.chunk_position == "last":
             last = True
     return first.__class__(

