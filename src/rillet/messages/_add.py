@@ -8,7 +8,11 @@ from uuid import uuid4
 
 from rillet.messages._ai import AIMessageChunk, message_chunk_to_message
 from rillet.messages._base import REMOVE_ALL_MESSAGES, BaseMessage, RemoveMessage
-from rillet.messages._convert import MessageLikeRepresentation, convert_to_messages
+from rillet.messages._convert import (
+    MessageLikeRepresentation,
+    _object_kind,
+    convert_to_messages,
+)
 
 __all__ = ["Messages", "add_messages"]
 
@@ -77,7 +81,11 @@ def _merge(left: list[BaseMessage], right: list[BaseMessage]) -> list[BaseMessag
 
 def _coerce(side: Messages) -> list[BaseMessage]:
     items: Sequence[MessageLikeRepresentation]
-    if isinstance(side, str | BaseMessage | dict) or _is_pair(side):
+    if (
+        isinstance(side, str | BaseMessage | dict)
+        or _is_pair(side)
+        or _object_kind(side) is not None  # one foreign (LangChain) message
+    ):
         items = [cast("MessageLikeRepresentation", side)]
     else:
         items = cast("Sequence[MessageLikeRepresentation]", side)

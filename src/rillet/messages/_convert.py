@@ -12,8 +12,9 @@ Wherever rillet takes messages it also takes what users write by hand:
   Keys a message has no field for go to ``additional_kwargs``, as in LangChain;
 - a message object of another library with LangChain's fields, found by duck typing
   (a ``type`` such as ``"human"``, ``"ai"`` or ``"AIMessageChunk"``, and ``content``):
-  LangChain's own messages, which a node may return into a rillet state. The fields
-  are copied, so the new message shares no mutable state with the old one.
+  LangChain's own messages, which a node may return into a rillet state. Its dicts
+  and lists are copied one level deep, so that changing one message leaves the
+  other as it was.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 
-
 class MessageObject(Protocol):
     """A message of another library with LangChain's fields (a LangChain message)."""
 
@@ -71,8 +71,8 @@ AnyMessage: TypeAlias = (
 """Any of the message classes, for annotating state: ``list[AnyMessage]``."""
 
 _ACCEPTED = (
-    "a message object (rillet's or LangChain's), a string, a (role, content) pair, "
-    "or a dict with 'role' (or 'type') and 'content'"
+    "a message object, a string, a (role, content) pair, a dict with 'role' "
+    "(or 'type') and 'content', or a LangChain message"
 )
 _ROLE_NAMES = "'user', 'human', 'assistant', 'ai', 'system', 'developer', 'tool'"
 # role (or to_dict() type) -> message kind
@@ -218,6 +218,8 @@ def _from_object(item: object) -> BaseMessage | None:
     if isinstance(fields.get("usage_metadata"), dict):
         fields["usage_metadata"] = dict(fields["usage_metadata"])
     content = fields.get("content")
+    if isinstance(content, list):
+        content = list(content)
     common: dict[str, Any] = {
         "additional_kwargs": additional_kwargs or None,
         "response_metadata": dict(fields.get("response_metadata") or ()) or None,

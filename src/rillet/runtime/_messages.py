@@ -11,25 +11,31 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from rillet.messages import BaseMessage, to_message
 from rillet.runtime._context import Task
 from rillet.stream._events import MessageEvent
 
 
-def _messages_in(value: Any) -> Iterator[Any]:
-    from rillet.messages import BaseMessage
+def _is_message(value: Any) -> bool:
+    from rillet.messages._convert import _object_kind
 
-    if isinstance(value, BaseMessage):
+    return isinstance(value, BaseMessage) or _object_kind(value) is not None
+
+
+def _messages_in(value: Any) -> Iterator[Any]:
+    """Message objects in an update or input: rillet's, or foreign (LangChain's)."""
+    if _is_message(value):
         yield value
     elif isinstance(value, list | tuple):
         for item in value:
-            if isinstance(item, BaseMessage):
+            if _is_message(item):
                 yield item
     elif isinstance(value, dict):
         for item in value.values():
-            if isinstance(item, BaseMessage):
+            if _is_message(item):
                 yield item
             elif isinstance(item, list | tuple):
-                yield from (m for m in item if isinstance(m, BaseMessage))
+                yield from (m for m in item if _is_message(m))
 
 
 def mark_input_seen(task: Task) -> None:
@@ -53,4 +59,6 @@ def emit_output_messages(task: Task, writes: list[tuple[str, Any]]) -> None:
             if metadata is None:
                 metadata = task.message_metadata()
                 del metadata["checkpoint_ns"]
+            if not isinstance(message, BaseMessage):
+                message = to_message(message)  # stream rillet's type, same id
             task.run.put(MessageEvent(task.run.ns, message, metadata))

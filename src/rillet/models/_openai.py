@@ -1,0 +1,500 @@
+"""OpenAI Chat Completions: ``OpenAIChatModel``, and ``wrap_openai`` for a raw client.
+
+Both speak to any OpenAI-compatible endpoint through the official ``openai`` SDK
+(``pip install 'rillet[openai]'``) and stream each delta into the run as an
+``AIMessageChunk``, with the calling node's metadata in ``messages`` mode.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
+from typing import Any, Final, TypeVar, cast
+
+try:
+    import openai
+except ImportError as exc:  # pragma: no cover - exercised with openai hidden
+    raise ImportError(
+        "OpenAIChatModel and wrap_openai need the openai package: pip install 'rillet[openai]'"
+    ) from exc
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from rillet.errors import ModelError
+from rillet.messages import (
+    AIMessageChunk,
+    BaseMessage,
+    ToolCallChunk,
+    UsageMetadata,
+    convert_to_messages,
+    to_openai_dicts,
+    tool_call_chunk,
+)
+from rillet.models._base import ChatModel
+from rillet.models._errors import provider_errors, stream_cut_short
+
+__all__ = ["OpenAIChatModel", "wrap_openai"]
+
+_PROVIDER: Final = "openai"
+# Local OpenAI-compatible servers ignore the key, but the SDK refuses to run without one.
+_PLACEHOLDER_API_KEY: Final = "not-needed"
+_TOOL_CHOICE_KEYWORDS: Final = frozenset({"auto", "required", "none"})
+
+
+class OpenAIChatModel(ChatModel):
+    """A chat model served by OpenAI, or by any server that speaks its Chat Completions
+    API (vLLM, llama.cpp, Ollama, ...: set ``base_url``).
+
+    ``api_key`` defaults to ``OPENAI_API_KEY``; with a ``base_url`` and no key at all a
+    placeholder is sent, so local servers work. ``client``/``async_client`` replace
+    the SDK clients otherwise made on first use. ``model_kwargs`` (``seed``,
+    ``top_p``, ...) go into every request, as do a call's keyword arguments
+    (``stop``, ...) and what :meth:`bind_tools` bound.
+
+    :raises rillet.errors.ModelError: from ``invoke``/``stream`` and their async
+        twins, when the server cannot be reached, answers with an error, or the
+        stream ends before the answer does (after the tokens already received).
+    """
+
+    provider = _PROVIDER
+
+    def __init__(
+        self,
+        model: str = "gpt-4o-mini",
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        organization: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stream_usage: bool = True,
+        client: openai.OpenAI | None = None,
+        async_client: openai.AsyncOpenAI | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        callbacks: Sequence[Any] | None = None,
+        name: str | None = None,
+        **model_kwargs: Any,
+    ) -> None:
+        super().__init__(
+            model_name=model,
+            temperature=temperature,
+            tags=tags,
+            metadata=metadata,
+            callbacks=callbacks,
+            name=name,
+        )
+        self.model = model
+        self.base_url = base_url
+        self.api_key = api_key
+        self.organization = organization
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_tokens = max_tokens
+        self.stream_usage = stream_usage
+        self.model_kwargs = model_kwargs
+        self._client = client
+        self._async_client = async_client
+
+    @property
+    def client(self) -> openai.OpenAI:
+        """The sync SDK client (made on first use)."""
+        if self._client is None:
+            self._client = openai.OpenAI(**self._client_options())
+        return self._client
+
+    @property
+    def async_client(self) -> openai.AsyncOpenAI:
+        """The async SDK client (made on first use)."""
+        if self._async_client is None:
+            self._async_client = openai.AsyncOpenAI(**self._client_options())
+        return self._async_client
+
+    def _client_options(self) -> dict[str, Any]:
+        api_key = self.api_key or os.environ.get("OPENAI_API_KEY")
+        if api_key is None and (self.base_url or os.environ.get("OPENAI_BASE_URL")):
+            api_key = _PLACEHOLDER_API_KEY
+        options: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": self.base_url,
+            "organization": self.organization,
+            "max_retries": self.max_retries,
+        }
+        if self.timeout is not None:
+            options["timeout"] = self.timeout
+        return options
+
+    def _request(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
+        stream_usage = kwargs.pop("stream_usage", self.stream_usage)
+        tool_choice = kwargs.pop("tool_choice", None)
+        request: dict[str, Any] = {
+            **self.model_kwargs,
+            "model": self.model_name,
+            "messages": to_openai_dicts(messages),
+        }
+        if self.temperature is not None:
+            request["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            request["max_tokens"] = self.max_tokens
+        request.update(kwargs)
+        if not request.get("tools"):  # OpenAI rejects an empty list of tools
+            request.pop("tools", None)
+        if tool_choice is not None:
+            request["tool_choice"] = _tool_choice(tool_choice)
+        if stream_usage:
+            request["stream_options"] = {"include_usage": True}
+        return request
+
+    def _stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
+        request = self._request(messages, kwargs)
+        reader = _DeltaReader()
+        with provider_errors(self.provider):
+            stream = self.client.chat.completions.create(**request, stream=True)
+            with stream:  # closes the response when the consumer leaves early
+                for chunk in stream:
+                    yield reader.read(chunk)
+        reader.check_finished()
+
+    async def _astream(
+        self, messages: list[BaseMessage], **kwargs: Any
+    ) -> AsyncIterator[AIMessageChunk]:
+        request = self._request(messages, kwargs)
+        reader = _DeltaReader()
+        with provider_errors(self.provider):
+            stream = await self.async_client.chat.completions.create(**request, stream=True)
+            async with stream:
+                async for chunk in stream:
+                    yield reader.read(chunk)
+        reader.check_finished()
+
+
+def _tool_choice(choice: str | dict[str, Any]) -> str | dict[str, Any]:
+    if isinstance(choice, dict) or choice in _TOOL_CHOICE_KEYWORDS:
+        return choice
+    if choice == "any":  # LangChain's word for "required"
+        return "required"
+    return {"type": "function", "function": {"name": choice}}
+
+
+# ------------------------------------------------------------ reading the answer
+
+
+class _DeltaReader:
+    """Turns one stream's chunks into ``AIMessageChunk``s, remembering what it needs
+    to tell a finished answer from a cut-off one."""
+
+    __slots__ = ("_calls", "finished")
+
+    def __init__(self) -> None:
+        self.finished = False
+        # index -> (id, name) of each tool call, as first sent
+        self._calls: dict[int, tuple[str | None, str | None]] = {}
+
+    def read(self, chunk: ChatCompletionChunk) -> AIMessageChunk:
+        try:
+            return self._read(chunk)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ModelError(
+                f"the server sent a chunk that is not a chat completion chunk: {chunk!r}",
+                provider=_PROVIDER,
+            ) from exc
+
+    def _read(self, chunk: ChatCompletionChunk) -> AIMessageChunk:
+        usage = _usage(chunk.usage)
+        if not chunk.choices:  # the usage chunk, after the last choice
+            return AIMessageChunk("", usage_metadata=usage)
+        choice = chunk.choices[0]
+        delta = choice.delta
+        metadata: dict[str, Any] = {}
+        if choice.finish_reason:
+            self.finished = True
+            metadata = _finish_metadata(chunk, choice.finish_reason)
+        return AIMessageChunk(
+            delta.content or "",
+            additional_kwargs={"refusal": delta.refusal} if delta.refusal else None,
+            response_metadata=metadata,
+            usage_metadata=usage,
+            tool_call_chunks=[self._tool_call(call) for call in delta.tool_calls or ()],
+        )
+
+    def _tool_call(self, call: Any) -> ToolCallChunk:
+        function = call.function
+        call_id, name = call.id, function.name if function is not None else None
+        first_id, first_name = self._calls.get(call.index, (None, None))
+        self._calls[call.index] = (first_id or call_id, first_name or name)
+        # Some servers (llama-cpp-python) repeat the id and name in every delta;
+        # merged, the names would concatenate ("get_weatherget_weather").
+        return tool_call_chunk(
+            name=None if first_name and name == first_name else name,
+            args=function.arguments if function is not None else None,
+            id=None if first_id and call_id == first_id else call_id,
+            index=call.index,
+        )
+
+    def check_finished(self) -> None:
+        """:raises ModelError: if no choice said why it finished."""
+        if not self.finished:
+            raise stream_cut_short(_PROVIDER, "no finish_reason was received")
+
+
+def _finish_metadata(response: ChatCompletionChunk | ChatCompletion, reason: str) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"finish_reason": reason, "model_name": response.model}
+    if response.system_fingerprint:
+        metadata["system_fingerprint"] = response.system_fingerprint
+    return metadata
+
+
+def _usage(usage: CompletionUsage | None) -> UsageMetadata | None:
+    if usage is None:
+        return None
+    result: UsageMetadata = {
+        "input_tokens": usage.prompt_tokens,
+        "output_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    prompt, completion = usage.prompt_tokens_details, usage.completion_tokens_details
+    input_details = {
+        "audio": prompt.audio_tokens if prompt else None,
+        "cache_read": prompt.cached_tokens if prompt else None,
+    }
+    output_details = {
+        "audio": completion.audio_tokens if completion else None,
+        "reasoning": completion.reasoning_tokens if completion else None,
+    }
+    if details := {k: v for k, v in input_details.items() if v is not None}:
+        result["input_token_details"] = details
+    if details := {k: v for k, v in output_details.items() if v is not None}:
+        result["output_token_details"] = details
+    return result
+
+
+def _completion_message(completion: ChatCompletion) -> AIMessageChunk:
+    """A whole (non-streamed) answer as one chunk."""
+    usage = _usage(completion.usage)
+    if not completion.choices:
+        return AIMessageChunk("", usage_metadata=usage)
+    choice = completion.choices[0]
+    message = choice.message
+    calls = [
+        tool_call_chunk(name=c.function.name, args=c.function.arguments, id=c.id, index=i)
+        for i, c in enumerate(message.tool_calls or ())
+        if c.type == "function"
+    ]
+    return AIMessageChunk(
+        message.content or "",
+        response_metadata=_finish_metadata(completion, choice.finish_reason),
+        usage_metadata=usage,
+        tool_call_chunks=calls,
+    )
+
+
+# ------------------------------------------------------------------ wrap_openai
+
+_Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
+
+
+def wrap_openai(
+    client: _Client,
+    *,
+    tags: Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> _Client:
+    """Return ``client`` with its ``chat.completions.create`` traced by rillet.
+
+    The wrapper behaves like the client (every other attribute is the client's), and
+    ``create`` returns what the SDK returns: with ``stream=True`` an iterator (async
+    for ``AsyncOpenAI``) of the SDK's own chunks; otherwise the ``ChatCompletion``.
+    Inside a graph run each delta also reaches ``messages`` mode as an
+    ``AIMessageChunk`` with the node's metadata (and ``tags``/``metadata`` given
+    here), as it arrives; callbacks and ``astream_events`` see a chat model call.
+    The SDK's errors reach the caller unchanged, as they would from the client.
+    """
+    return cast(_Client, _Delegate(client, _traced_chat(client.chat, tags, metadata)))
+
+
+class _Delegate:
+    """Answers ``name`` with ``override`` and every other attribute from ``target``."""
+
+    def __init__(self, target: Any, override: Any, name: str = "chat") -> None:
+        self._target, self._override, self._name = target, override, name
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr == self._name:
+            return self._override
+        return getattr(self._target, attr)
+
+    def __repr__(self) -> str:
+        return f"wrap_openai({self._target!r})"
+
+
+def _traced_chat(
+    chat: Any, tags: Sequence[str] | None, metadata: dict[str, Any] | None
+) -> _Delegate:
+    completions = chat.completions
+    is_async = isinstance(completions, openai.resources.chat.AsyncCompletions)
+    traced = _AsyncCompletions if is_async else _Completions
+    return _Delegate(chat, traced(completions, tags, metadata), "completions")
+
+
+class _Completions:
+    def __init__(self, sdk: Any, tags: Sequence[str] | None, meta: dict[str, Any] | None) -> None:
+        self._sdk, self._tags, self._meta = sdk, tags, meta
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._sdk, attr)
+
+    def _model(self, request: dict[str, Any]) -> tuple[_TracedCall, list[BaseMessage]]:
+        request["messages"] = list(request.get("messages") or ())
+        try:
+            messages = convert_to_messages(request["messages"])
+        except (TypeError, ValueError):  # tracing must never break the user's call
+            messages = []
+        return _TracedCall(self._sdk.create, request, self._tags, self._meta), messages
+
+    def create(self, **request: Any) -> Any:
+        model, messages = self._model(request)
+        if not request.get("stream"):
+            model.invoke(messages)
+            return model.raw
+        return _TracedStream(model, messages)
+
+
+class _AsyncCompletions(_Completions):
+    async def create(self, **request: Any) -> Any:
+        model, messages = self._model(request)
+        if not request.get("stream"):
+            await model.ainvoke(messages)
+            return model.raw
+        stream = _AsyncTracedStream(model, messages)
+        await stream.prime()
+        return stream
+
+
+class _TracedCall(ChatModel):
+    """One ``create`` call of a wrapped client, seen by the run as a chat model call.
+
+    ``raw`` is the SDK object behind the chunk yielded last.
+    """
+
+    provider = _PROVIDER
+
+    def __init__(
+        self,
+        create: Callable[..., Any],
+        request: dict[str, Any],
+        tags: Sequence[str] | None,
+        metadata: dict[str, Any] | None,
+    ) -> None:
+        temperature = request.get("temperature")
+        super().__init__(
+            model_name=request.get("model"),
+            temperature=temperature if isinstance(temperature, int | float) else None,
+            tags=tags,
+            metadata=metadata,
+            name="ChatOpenAI",
+        )
+        self._create, self._request = create, request
+        self.raw: Any = None
+        self.sdk_stream: Any = None
+
+    def _stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
+        result = self._create(**self._request)
+        if not isinstance(result, openai.Stream):
+            self.raw = result
+            yield _completion_message(result)
+            return
+        self.sdk_stream, reader = result, _DeltaReader()
+        with result:
+            for chunk in result:
+                self.raw = chunk
+                yield reader.read(chunk)
+
+    async def _astream(
+        self, messages: list[BaseMessage], **kwargs: Any
+    ) -> AsyncIterator[AIMessageChunk]:
+        result = await self._create(**self._request)
+        if not isinstance(result, openai.AsyncStream):
+            self.raw = result
+            yield _completion_message(result)
+            return
+        self.sdk_stream, reader = result, _DeltaReader()
+        async with result:
+            async for chunk in result:
+                self.raw = chunk
+                yield reader.read(chunk)
+
+
+class _TracedStream:
+    """The SDK's chunks, each sent to the run before it is handed to the caller.
+
+    The first chunk is read at once, so that ``create`` raises the SDK's errors
+    where the SDK would.
+    """
+
+    def __init__(self, model: _TracedCall, messages: list[BaseMessage]) -> None:
+        self._model = model
+        self._chunks = cast(Generator[AIMessageChunk, None, None], model.stream(messages))
+        self._first = [model.raw] if next(self._chunks, None) is not None else []
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        if self._first:
+            return self._first.pop()
+        next(self._chunks)
+        return self._model.raw
+
+    def __getattr__(self, attr: str) -> Any:  # ``response`` and the like
+        return getattr(self._model.sdk_stream, attr)
+
+    def close(self) -> None:
+        self._chunks.close()
+
+    def __enter__(self) -> _TracedStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _AsyncTracedStream:
+    """Async :class:`_TracedStream`; ``await prime()`` reads the first chunk."""
+
+    def __init__(self, model: _TracedCall, messages: list[BaseMessage]) -> None:
+        self._model = model
+        self._chunks = cast(AsyncGenerator[AIMessageChunk, None], model.astream(messages))
+        self._first: list[Any] = []
+
+    async def prime(self) -> None:
+        if await anext(self._chunks, None) is not None:
+            self._first.append(self._model.raw)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._first:
+            return self._first.pop()
+        await anext(self._chunks)
+        return self._model.raw
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._model.sdk_stream, attr)
+
+    async def close(self) -> None:
+        await self._chunks.aclose()
+        # Closing the outer async generator does not close the ones it iterates (they
+        # are finalized later, by the event loop), so close the response here.
+        if self._model.sdk_stream is not None:
+            await self._model.sdk_stream.close()
+
+    aclose = close
+
+    async def __aenter__(self) -> _AsyncTracedStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
