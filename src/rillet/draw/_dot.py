@@ -70,18 +70,18 @@ def to_dot(
         f'\tnode [fontname={font}, fontsize=14, shape=box, style="rounded,filled", '
         'fillcolor="#f2f0ff", color="#6c5fc7", margin="0.2,0.08"];'
     )
-    lines.append(f"\tedge [fontname={font}, fontsize=11, color=\"#555555\"];")
+    lines.append(f'\tedge [fontname={font}, fontsize=11, color="#555555"];')
 
     def node_line(node: Node, indent: str) -> str:
         shown = node_labels.get(node.id, node.name.split(":")[-1])
         attrs = [f"label={_quote(shown)}"]
-        if node.id in (START, END) or (first and node.id == first.id) or (
-            last and node.id == last.id
-        ):
+        is_first = first is not None and node.id == first.id
+        is_last = last is not None and node.id == last.id
+        if is_first or is_last or node.name in (START, END):
             attrs.append("shape=oval")
-        if (first and node.id == first.id) or (node.id == START and not first):
-            attrs.append('style="dashed"')
-        elif (last and node.id == last.id) or node.id == END:
+        if is_first or node.name == START:
+            attrs.append('style="dashed"')  # an outline, like Mermaid's fill-opacity:0
+        elif is_last or node.name == END:
             attrs.append('fillcolor="#bfb6fc"')
         return f"{indent}{_quote(node.id)} [{', '.join(attrs)}];"
 

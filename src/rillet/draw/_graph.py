@@ -79,9 +79,7 @@ class DrawableGraph:
 
     # ------------------------------------------------------------ building
 
-    def add_node(
-        self, data: Any, id: str, *, metadata: dict[str, Any] | None = None
-    ) -> Node:
+    def add_node(self, data: Any, id: str, *, metadata: dict[str, Any] | None = None) -> Node:
         """Add a node named after its ``id``.
 
         :raises ValueError: if a node with this id is already in the graph.
@@ -204,7 +202,9 @@ class DrawableGraph:
         """Print :meth:`draw_ascii`."""
         print(self.draw_ascii())
 
-    def to_dot(self, *, fontname: str | None = None, labels: Mapping[str, Any] | None = None) -> str:
+    def to_dot(
+        self, *, fontname: str | None = None, labels: Mapping[str, Any] | None = None
+    ) -> str:
         """Graphviz DOT text: conditional edges dotted, ``__start__``/``__end__`` as
         ovals, expanded subgraphs as clusters. ``labels`` renames nodes and edge labels:
         ``{"nodes": {"id": "Shown"}, "edges": {"label": "Shown"}}``."""

@@ -94,7 +94,8 @@ class _Writer:
         self.groups: dict[str, list[Edge]] = {}
         for edge in edges:
             shared = [
-                s for s, t in zip(edge.source.split(":"), edge.target.split(":"), strict=False)
+                s
+                for s, t in zip(edge.source.split(":"), edge.target.split(":"), strict=False)
                 if s == t
             ]
             self.groups.setdefault(":".join(shared), []).append(edge)
@@ -167,7 +168,8 @@ class _Writer:
         lines = _metadata_lines(node.metadata or {})
         if lines:
             label = f"{label}<hr/><small><em>" + "\n".join(lines) + "</em></small>"
-        return "\t" + self.formats.get(key, self.formats["default"]).format(safe_id(key), label) + "\n"
+        template = self.formats.get(key, self.formats["default"])
+        return "\t" + template.format(safe_id(key), label) + "\n"
 
 
 def safe_id(label: str) -> str:

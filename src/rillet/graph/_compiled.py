@@ -17,6 +17,7 @@ from rillet.stream._bus import SyncBus
 from rillet.stream._format import Formatter, event_formatter, make_formatter, normalize_modes
 
 if TYPE_CHECKING:
+    from rillet.draw import DrawableGraph
     from rillet.graph._builder import StateGraph
     from rillet.types import StreamMode
 
@@ -228,6 +229,19 @@ class CompiledStateGraph:
             cfg.update(config)
         run = RunContext(parent.run.settings, cfg, parent.child_ns(), parent.child_parent_ids())
         return Loop(self, run, _limit(cfg))
+
+    # --------------------------------------------------------------- drawing
+
+    def get_graph(self, *, xray: bool | int = False) -> DrawableGraph:
+        """A drawable view of the graph: ``.draw_mermaid()``, ``.draw_ascii()``,
+        ``.draw_png()`` (rendered locally with Graphviz), as LangGraph draws it.
+
+        ``xray=True`` draws every subgraph's nodes inside its node; ``xray=N`` expands
+        N levels of nesting.
+        """
+        from rillet.draw import build_graph
+
+        return build_graph(self, xray)
 
     # -------------------------------------------------------------- branches
 

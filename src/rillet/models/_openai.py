@@ -79,13 +79,9 @@ class OpenAIChatModel(ChatModel):
         **model_kwargs: Any,
     ) -> None:
         super().__init__(
-            model_name=model,
-            temperature=temperature,
-            tags=tags,
-            metadata=metadata,
-            callbacks=callbacks,
-            name=name,
-        )
+            model_name=model, temperature=temperature, tags=tags, metadata=metadata,
+            callbacks=callbacks, name=name,
+        )  # fmt: skip
         self.model = model
         self.base_url = base_url
         self.api_key = api_key
@@ -117,23 +113,18 @@ class OpenAIChatModel(ChatModel):
         if api_key is None and (self.base_url or os.environ.get("OPENAI_BASE_URL")):
             api_key = _PLACEHOLDER_API_KEY
         options: dict[str, Any] = {
-            "api_key": api_key,
-            "base_url": self.base_url,
-            "organization": self.organization,
-            "max_retries": self.max_retries,
-        }
-        if self.timeout is not None:
+            "api_key": api_key, "base_url": self.base_url,
+            "organization": self.organization, "max_retries": self.max_retries,
+        }  # fmt: skip
+        if self.timeout is not None:  # None would mean "no time-out" to the SDK
             options["timeout"] = self.timeout
         return options
 
     def _request(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
         stream_usage = kwargs.pop("stream_usage", self.stream_usage)
         tool_choice = kwargs.pop("tool_choice", None)
-        request: dict[str, Any] = {
-            **self.model_kwargs,
-            "model": self.model_name,
-            "messages": to_openai_dicts(messages),
-        }
+        request = {**self.model_kwargs, "model": self.model_name}
+        request["messages"] = to_openai_dicts(messages)
         if self.temperature is not None:
             request["temperature"] = self.temperature
         if self.max_tokens is not None:
@@ -249,25 +240,23 @@ def _finish_metadata(response: ChatCompletionChunk | ChatCompletion, reason: str
 def _usage(usage: CompletionUsage | None) -> UsageMetadata | None:
     if usage is None:
         return None
-    result: UsageMetadata = {
-        "input_tokens": usage.prompt_tokens,
-        "output_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
+    result = UsageMetadata(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+    )
     prompt, completion = usage.prompt_tokens_details, usage.completion_tokens_details
-    input_details = {
-        "audio": prompt.audio_tokens if prompt else None,
-        "cache_read": prompt.cached_tokens if prompt else None,
-    }
-    output_details = {
-        "audio": completion.audio_tokens if completion else None,
-        "reasoning": completion.reasoning_tokens if completion else None,
-    }
-    if details := {k: v for k, v in input_details.items() if v is not None}:
+    if prompt and (details := _known(audio=prompt.audio_tokens, cache_read=prompt.cached_tokens)):
         result["input_token_details"] = details
-    if details := {k: v for k, v in output_details.items() if v is not None}:
+    if completion and (
+        details := _known(audio=completion.audio_tokens, reasoning=completion.reasoning_tokens)
+    ):
         result["output_token_details"] = details
     return result
+
+
+def _known(**counts: int | None) -> dict[str, int]:
+    return {name: count for name, count in counts.items() if count is not None}
 
 
 def _completion_message(completion: ChatCompletion) -> AIMessageChunk:
@@ -296,10 +285,7 @@ _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 
 
 def wrap_openai(
-    client: _Client,
-    *,
-    tags: Sequence[str] | None = None,
-    metadata: dict[str, Any] | None = None,
+    client: _Client, *, tags: Sequence[str] | None = None, metadata: dict[str, Any] | None = None
 ) -> _Client:
     """Return ``client`` with its ``chat.completions.create`` traced by rillet.
 
@@ -381,20 +367,16 @@ class _TracedCall(ChatModel):
     provider = _PROVIDER
 
     def __init__(
-        self,
-        create: Callable[..., Any],
-        request: dict[str, Any],
-        tags: Sequence[str] | None,
-        metadata: dict[str, Any] | None,
-    ) -> None:
+        self, create: Callable[..., Any], request: dict[str, Any],
+        tags: Sequence[str] | None, metadata: dict[str, Any] | None,
+    ) -> None:  # fmt: skip
         temperature = request.get("temperature")
+        if not isinstance(temperature, int | float):  # absent, or the SDK's NOT_GIVEN
+            temperature = None
         super().__init__(
-            model_name=request.get("model"),
-            temperature=temperature if isinstance(temperature, int | float) else None,
-            tags=tags,
-            metadata=metadata,
-            name="ChatOpenAI",
-        )
+            model_name=request.get("model"), temperature=temperature, tags=tags,
+            metadata=metadata, name="ChatOpenAI",
+        )  # fmt: skip
         self._create, self._request = create, request
         self.raw: Any = None
         self.sdk_stream: Any = None
