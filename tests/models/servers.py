@@ -312,10 +312,15 @@ class LlamaServer:
 def llama_server(log: Path, *, api_key: str = LLAMA_API_KEY) -> Iterator[LlamaServer]:
     """Run llama-cpp-python's OpenAI-compatible server with SmolLM2 until the block ends.
 
-    Deterministic and fast: greedy sampling at ``temperature=0``, a fixed seed, one
-    request at a time (``--interrupt_requests False``: a new request must not cut off
-    a stream still running). Fails the test with the server's log when it does not
-    answer ``GET /v1/models`` within ``LLAMA_START_TIMEOUT`` seconds.
+    Deterministic: greedy sampling at ``temperature=0`` and a fixed seed are not
+    enough, because llama.cpp's sums depend on how a prompt is split into batches (the
+    server reuses the prefix the previous request left in its cache) and across
+    threads, so it runs one thread and evaluates one token at a time. One request at a
+    time too (``--interrupt_requests False``: a new request must not cut off a stream
+    still running). One thread is also the fastest on a busy two-core machine.
+
+    Fails the test, with the server's log, when the server does not answer
+    ``GET /v1/models`` within ``LLAMA_START_TIMEOUT`` seconds.
     """
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed: pip install 'llama-cpp-python[server]'")

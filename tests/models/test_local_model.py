@@ -129,6 +129,30 @@ def test_leaving_a_stream_early_frees_the_model(model: LocalChatModel) -> None:
     assert model.invoke(JOKE).content == "".join(c.text for c in model.stream(JOKE))
 
 
+async def test_leaving_an_async_stream_early_frees_the_model(model: LocalChatModel) -> None:
+    stream = model.astream(JOKE)
+    async for _chunk in stream:
+        break
+    await stream.aclose()  # type: ignore[attr-defined]
+
+    # The model's worker thread stops at its next token and frees the model; calls
+    # after it wait their turn and are answered in full.
+    assert (await model.ainvoke(JOKE)).content == model.invoke(JOKE).content
+    assert not model._load().lock.locked()
+
+
+def test_calling_again_inside_an_unfinished_stream_fails_instead_of_hanging(
+    model: LocalChatModel,
+) -> None:
+    stream = model.stream(JOKE)
+    next(stream)
+
+    with pytest.raises(RuntimeError, match="already answering in this thread"):
+        model.invoke("Say hello.")
+    stream.close()
+    assert model.invoke("Say hello.", max_tokens=2).content != ""
+
+
 # ------------------------------------------------------------------ errors
 
 

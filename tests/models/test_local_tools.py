@@ -192,6 +192,32 @@ def test_a_schema_the_converter_cannot_read_admits_any_object(model: LocalChatMo
     assert isinstance(call["args"], dict)
 
 
+def test_nested_schemas_constrain_the_arguments_on_every_call(model: LocalChatModel) -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class Room(pydantic.BaseModel):
+        name: str
+        floor: int
+
+    class FindItems(pydantic.BaseModel):
+        """Find the items in a room."""
+
+        room: Room
+
+    bound = model.bind_tools([FindItems], tool_choice="required")
+    tools = bound.bound["tools"]
+    grammar = _grammar(_plan("required", tools), tools)  # type: ignore[arg-type]
+
+    assert "args0-room ::= Room" in grammar.splitlines()
+    assert _grammar(_plan("required", tools), tools) == grammar  # type: ignore[arg-type]
+    for _ in range(2):
+        [call] = bound.invoke("Find the items in the kitchen on floor 1.").tool_calls
+        assert call["name"] == "FindItems"
+        assert list(call["args"]) == ["room"]
+        assert list(call["args"]["room"]) == ["name", "floor"]
+        assert isinstance(call["args"]["room"]["floor"], int)
+
+
 # ------------------------------------------------------------------ pieces
 
 

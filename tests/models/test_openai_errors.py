@@ -209,6 +209,17 @@ def test_transport_errors_outside_the_sdk(exc: Exception, retryable: bool) -> No
     )
 
 
+@pytest.mark.parametrize(("status", "retryable"), [(404, False), (503, True)])
+def test_http_status_errors_outside_the_sdk(status: int, retryable: bool) -> None:
+    request = httpx2.Request("POST", "http://127.0.0.1:9/api/chat")
+    response = httpx2.Response(status, request=request)
+    with pytest.raises(ModelError) as info, provider_errors("local"):
+        response.raise_for_status()
+    assert (info.value.status_code, info.value.retryable) == (status, retryable)
+    assert str(info.value).startswith(f"Server error '{status}" if retryable else "Client error")
+    assert isinstance(info.value.__cause__, httpx2.HTTPStatusError)
+
+
 @pytest.mark.parametrize(
     "exc", [KeyError("bug"), StreamClosedError("gone"), ModelError("x", provider="p")]
 )

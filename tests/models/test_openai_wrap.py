@@ -76,6 +76,7 @@ async def test_outside_a_graph_nothing_else_changes(use_async: bool) -> None:
         assert wrapped.models is client.models
         assert wrapped.chat.completions.with_raw_response is not None
         assert repr(wrapped).startswith("wrap_openai(<openai.")
+        assert wrap_openai(wrapped) is wrapped
 
 
 class State(TypedDict):

@@ -11,6 +11,7 @@ the run is found through the run context.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -99,12 +100,14 @@ class ChatModel(ABC):
         call = ModelCall(self, messages, config, callbacks)
         call.start()
         if not call.wants_final:
-            yield from self._chunks(call, messages, kwargs)
+            with contextlib.closing(self._chunks(call, messages, kwargs)) as source:
+                yield from source
             return
         chunks: list[AIMessageChunk] = []
-        for chunk in self._chunks(call, messages, kwargs):
-            chunks.append(chunk)
-            yield chunk
+        with contextlib.closing(self._chunks(call, messages, kwargs)) as source:
+            for chunk in source:
+                chunks.append(chunk)
+                yield chunk
         call.end(_final(chunks, call.msg_id))
 
     def invoke(
@@ -138,10 +141,11 @@ class ChatModel(ABC):
         await call.astart()
         chunks: list[AIMessageChunk] = []
         keep = call.wants_final
-        async for chunk in self._achunks(call, messages, kwargs):
-            if keep:
-                chunks.append(chunk)
-            yield chunk
+        async with contextlib.aclosing(self._achunks(call, messages, kwargs)) as source:
+            async for chunk in source:
+                if keep:
+                    chunks.append(chunk)
+                yield chunk
         if keep:
             await call.aend(_final(chunks, call.msg_id))
 
@@ -223,8 +227,9 @@ class ChatModel(ABC):
         self, call: ModelCall, messages: list[BaseMessage], kwargs: dict[str, Any]
     ) -> Iterator[AIMessageChunk]:
         on_chunk, msg_id = call.on_chunk, call.msg_id
+        source = self._stream(messages, **{**self.bound, **kwargs})
         try:
-            for chunk in self._stream(messages, **{**self.bound, **kwargs}):
+            for chunk in source:
                 if chunk.id is None:
                     chunk.id = msg_id
                 if on_chunk is not None:
@@ -233,14 +238,20 @@ class ChatModel(ABC):
         except Exception as exc:
             call.error(exc)
             raise
+        finally:
+            # Left early: let the provider close its HTTP response or free its model now.
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
 
     async def _achunks(
         self, call: ModelCall, messages: list[BaseMessage], kwargs: dict[str, Any]
     ) -> AsyncIterator[AIMessageChunk]:
         on_chunk, msg_id = call.on_chunk, call.msg_id
         bus = call.bus if getattr(call.bus, "wait_writable", None) is not None else None
+        source = self._astream(messages, **{**self.bound, **kwargs})
         try:
-            async for chunk in self._astream(messages, **{**self.bound, **kwargs}):
+            async for chunk in source:
                 if chunk.id is None:
                     chunk.id = msg_id
                 if on_chunk is not None:
@@ -251,6 +262,10 @@ class ChatModel(ABC):
         except Exception as exc:
             await call.aerror(exc)
             raise
+        finally:
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
 
 _THREAD_BUFFER = 256

@@ -11,6 +11,7 @@ rillet error) passes through untouched::
     │   └── APITimeoutError             ->  retryable
     └── APIError (error event in stream)->  not retryable
     httpx / httpx2 / httpcore errors    ->  retryable (a transport failed)
+    httpx HTTPStatusError               ->  status_code, retryable for 408/429/5xx
     ConnectionError, TimeoutError       ->  retryable
     json.JSONDecodeError                ->  not retryable (the server sent garbage)
 
@@ -46,6 +47,10 @@ def translate_error(exc: BaseException, *, provider: str) -> ModelError | None:
     error = _from_openai(exc, provider)
     if error is not None:
         return error
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int) and _from_http_library(exc):  # httpx's raise_for_status()
+        retryable = is_retryable_status(status)
+        return ModelError(str(exc), provider=provider, status_code=status, retryable=retryable)
     if _from_http_library(exc) or isinstance(exc, ConnectionError | TimeoutError):
         return ModelError(_describe(exc), provider=provider, retryable=True)
     if isinstance(exc, json.JSONDecodeError):
@@ -77,7 +82,7 @@ def stream_cut_short(provider: str, detail: str) -> ModelError:
 
 
 def _from_openai(exc: Exception, provider: str) -> ModelError | None:
-    if "openai" not in sys.modules:  # the error cannot come from an SDK not imported
+    if sys.modules.get("openai") is None:  # the error cannot come from an SDK not imported
         return None
     import openai
 

@@ -24,11 +24,13 @@ offering them, for models able to chain several calls.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Self, cast
@@ -156,7 +158,7 @@ class LocalChatModel(ChatModel):
     def _stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
         chat, params, output = self._request(messages, kwargs)
         loaded, finish = self._load(), None
-        with loaded.lock:
+        with loaded.turn():
             try:
                 stream = loaded.llama.create_chat_completion(cast(Any, chat), **params)
                 for part in cast("Iterator[dict[str, Any]]", stream):
@@ -205,10 +207,25 @@ class LocalChatModel(ChatModel):
 # ------------------------------------------------------------ loaded models
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Loaded:
     llama: Llama
     lock: threading.Lock  # held for a whole generation: a context is not thread-safe
+    owner: int | None = None  # the thread generating, to refuse a call that would deadlock
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        if self.owner == threading.get_ident():
+            raise RuntimeError(
+                "this model is already answering in this thread: finish or close() the "
+                "unfinished stream() before calling it again"
+            )
+        with self.lock:
+            self.owner = threading.get_ident()
+            try:
+                yield
+            finally:
+                self.owner = None
 
 
 _models: dict[tuple[str, str], _Loaded] = {}
@@ -334,7 +351,14 @@ def _grammar(plan: _Plan, tools: list[dict[str, Any]]) -> str:
     """
     if plan.mode == "text":
         return f"root ::= rillet-text\n{_TEXT_RULE}"
+    return _tools_grammar(plan, json.dumps(tools))  # key order matters: not sorted
+
+
+@functools.lru_cache(maxsize=64)
+def _tools_grammar(plan: _Plan, tools_json: str) -> str:
     from llama_cpp.llama_grammar import SchemaConverter
+
+    tools = json.loads(tools_json)  # a copy: the converter rewrites schemas' $refs
 
     converter: Any = SchemaConverter(  # type: ignore[no-untyped-call]
         prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False

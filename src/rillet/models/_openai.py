@@ -123,6 +123,7 @@ class OpenAIChatModel(ChatModel):
     def _request(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
         stream_usage = kwargs.pop("stream_usage", self.stream_usage)
         tool_choice = kwargs.pop("tool_choice", None)
+        kwargs.pop("stream", None)  # always streamed
         request = {**self.model_kwargs, "model": self.model_name}
         request["messages"] = to_openai_dicts(messages)
         if self.temperature is not None:
@@ -296,7 +297,10 @@ def wrap_openai(
     ``AIMessageChunk`` with the node's metadata (and ``tags``/``metadata`` given
     here), as it arrives; callbacks and ``astream_events`` see a chat model call.
     The SDK's errors reach the caller unchanged, as they would from the client.
+    Wrapping a wrapped client returns it as it is (its tokens must not stream twice).
     """
+    if isinstance(client, _Delegate):
+        return client
     return cast(_Client, _Delegate(client, _traced_chat(client.chat, tags, metadata)))
 
 

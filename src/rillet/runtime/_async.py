@@ -129,4 +129,6 @@ async def run_in_thread(fn: Any, *args: Any) -> Any:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
         await asyncio.wait([future])
+        if not future.cancelled():
+            future.exception()  # retrieved: it was StreamClosedError or the node's own
         raise
