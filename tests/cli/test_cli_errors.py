@@ -7,10 +7,11 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 DEMO = "examples/demo_graphs.py"
 EXPECTED_GRAPH = "expected a CompiledStateGraph, a StateGraph or a function returning one"

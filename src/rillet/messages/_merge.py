@@ -313,3 +313,37 @@ def _add_counts(left: Mapping[str, Any], right: Mapping[str, Any], depth: int) -
             "(only int and dict values add up)"
         )
     return result
+
+
+class ChunkAccumulator:
+    """Merges chunks as they stream, holding at most a small batch of them alive.
+
+    Keeping thousands of chunks in a list until the end makes the cyclic garbage
+    collector scan them again and again; merging in batches of ``batch`` (merging is
+    associative) keeps the live set small. ``result()`` equals ``merge_chunks`` of
+    every chunk added.
+    """
+
+    __slots__ = ("_batch", "_partials", "batch")
+
+    def __init__(self, batch: int = 256) -> None:
+        self.batch = batch
+        self._batch: list[Any] = []
+        self._partials: list[Any] = []
+
+    def add(self, chunk: Any) -> None:
+        pending = self._batch
+        pending.append(chunk)
+        if len(pending) >= self.batch:
+            self._partials.append(merge_chunks(pending))
+            self._batch = []
+
+    def __bool__(self) -> bool:
+        return bool(self._batch or self._partials)
+
+    def result(self) -> Any:
+        """The merged chunk. :raises ValueError: if nothing was added."""
+        parts = self._partials
+        if self._batch:
+            parts = [*parts, merge_chunks(self._batch)]
+        return parts[0] if len(parts) == 1 else merge_chunks(parts)

@@ -22,9 +22,9 @@ from rillet.messages import (
     AIMessageChunk,
     BaseMessage,
     convert_to_messages,
-    merge_chunks,
     message_chunk_to_message,
 )
+from rillet.messages._merge import ChunkAccumulator
 from rillet.models._call import ModelCall
 
 ModelInput = str | Sequence[Any] | BaseMessage | dict[str, Any]
@@ -103,12 +103,12 @@ class ChatModel(ABC):
             with contextlib.closing(self._chunks(call, messages, kwargs)) as source:
                 yield from source
             return
-        chunks: list[AIMessageChunk] = []
+        merged = ChunkAccumulator()
         with contextlib.closing(self._chunks(call, messages, kwargs)) as source:
             for chunk in source:
-                chunks.append(chunk)
+                merged.add(chunk)
                 yield chunk
-        call.end(_final(chunks, call.msg_id))
+        call.end(_final(merged, call.msg_id))
 
     def invoke(
         self,
@@ -123,7 +123,11 @@ class ChatModel(ABC):
         messages = convert_to_messages(_as_list(input))
         call = ModelCall(self, messages, config, callbacks)
         call.start()
-        message = _final(list(self._chunks(call, messages, kwargs)), call.msg_id)
+        merged = ChunkAccumulator()
+        add = merged.add
+        for chunk in self._chunks(call, messages, kwargs):
+            add(chunk)
+        message = _final(merged, call.msg_id)
         call.end(message)
         return message
 
@@ -139,15 +143,14 @@ class ChatModel(ABC):
         messages = convert_to_messages(_as_list(input))
         call = ModelCall(self, messages, config, callbacks)
         await call.astart()
-        chunks: list[AIMessageChunk] = []
-        keep = call.wants_final
+        merged = ChunkAccumulator() if call.wants_final else None
         async with contextlib.aclosing(self._achunks(call, messages, kwargs)) as source:
             async for chunk in source:
-                if keep:
-                    chunks.append(chunk)
+                if merged is not None:
+                    merged.add(chunk)
                 yield chunk
-        if keep:
-            await call.aend(_final(chunks, call.msg_id))
+        if merged is not None:
+            await call.aend(_final(merged, call.msg_id))
 
     async def ainvoke(
         self,
@@ -161,8 +164,11 @@ class ChatModel(ABC):
         messages = convert_to_messages(_as_list(input))
         call = ModelCall(self, messages, config, callbacks)
         await call.astart()
-        chunks = [chunk async for chunk in self._achunks(call, messages, kwargs)]
-        message = _final(chunks, call.msg_id)
+        merged = ChunkAccumulator()
+        add = merged.add
+        async for chunk in self._achunks(call, messages, kwargs):
+            add(chunk)
+        message = _final(merged, call.msg_id)
         await call.aend(message)
         return message
 
@@ -271,10 +277,10 @@ class ChatModel(ABC):
 _THREAD_BUFFER = 256
 
 
-def _final(chunks: list[AIMessageChunk], msg_id: str) -> AIMessage:
-    if not chunks:
+def _final(merged: ChunkAccumulator, msg_id: str) -> AIMessage:
+    if not merged:
         return AIMessage(content="", id=msg_id)
-    return message_chunk_to_message(merge_chunks(chunks))
+    return message_chunk_to_message(merged.result())
 
 
 def _as_list(input: ModelInput) -> Sequence[Any]:
