@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
 from typing import Any, ClassVar, Self
 
 from rillet.messages import (
@@ -231,7 +231,7 @@ class ChatModel(ABC):
 
     def _chunks(
         self, call: ModelCall, messages: list[BaseMessage], kwargs: dict[str, Any]
-    ) -> Iterator[AIMessageChunk]:
+    ) -> Generator[AIMessageChunk, None, None]:
         on_chunk, msg_id = call.on_chunk, call.msg_id
         source = self._stream(messages, **{**self.bound, **kwargs})
         try:
@@ -252,7 +252,7 @@ class ChatModel(ABC):
 
     async def _achunks(
         self, call: ModelCall, messages: list[BaseMessage], kwargs: dict[str, Any]
-    ) -> AsyncIterator[AIMessageChunk]:
+    ) -> AsyncGenerator[AIMessageChunk, None]:
         on_chunk, msg_id = call.on_chunk, call.msg_id
         bus = call.bus if getattr(call.bus, "wait_writable", None) is not None else None
         source = self._astream(messages, **{**self.bound, **kwargs})
@@ -280,7 +280,8 @@ _THREAD_BUFFER = 256
 def _final(merged: ChunkAccumulator, msg_id: str) -> AIMessage:
     if not merged:
         return AIMessage(content="", id=msg_id)
-    return message_chunk_to_message(merged.result())
+    message: AIMessage = message_chunk_to_message(merged.result())
+    return message
 
 
 def _as_list(input: ModelInput) -> Sequence[Any]:
