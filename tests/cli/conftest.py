@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -28,31 +30,36 @@ class Result:
         return self.out.splitlines()
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+def _env(extra: dict[str, str] | None) -> dict[str, str]:
+    """The test's environment without what changes the CLI's output, plus ``extra``."""
+    skip = ("NO_COLOR", "FORCE_COLOR", "OPENAI_API_KEY", "OPENAI_BASE_URL")
+    env = {k: v for k, v in os.environ.items() if k not in skip}
     env["TERM"] = "xterm-256color"
-    env.pop("OPENAI_API_KEY", None)
-    return env
+    return {**env, **(extra or {})}
 
 
 def run_piped(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Run ``python -m rillet.cli *args`` with pipes; ``env`` adds variables."""
     proc = subprocess.run(
         [sys.executable, "-m", "rillet.cli", *args],
-        cwd=ROOT, env=env or _env(), capture_output=True, text=True, timeout=DEADLINE,
+        cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=DEADLINE,
         stdin=subprocess.DEVNULL,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
-def run_in_pty(*args: str, env: dict[str, str] | None = None) -> Result:
+def run_in_pty(
+    *args: str, env: dict[str, str] | None = None, interrupt_at: re.Pattern[str] | None = None
+) -> Result:
     """Run with stdout on a pseudo-terminal, reading everything until the CLI exits.
 
-    The terminal turns ``\\n`` into ``\\r\\n``; ``out`` has plain ``\\n`` again.
+    With ``interrupt_at``, send SIGINT (Ctrl-C) once the output matches it. The
+    terminal turns ``\\n`` into ``\\r\\n``; ``out`` has plain ``\\n`` again.
     """
     master, slave = os.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "rillet.cli", *args],
-        cwd=ROOT, env=env or _env(), stdout=slave, stderr=subprocess.PIPE,
+        cwd=ROOT, env=_env(env), stdout=slave, stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
     )
     os.close(slave)
@@ -71,11 +78,17 @@ def run_in_pty(*args: str, env: dict[str, str] | None = None) -> Result:
             if not data:
                 break
             chunks.append(data)
+            if interrupt_at is not None and interrupt_at.search(_text(chunks)):
+                proc.send_signal(signal.SIGINT)
+                interrupt_at = None
     finally:
         os.close(master)
     _, err = proc.communicate(timeout=DEADLINE)
-    out = b"".join(chunks).decode().replace("\r\n", "\n")
-    return Result(proc.returncode, out, err.decode())
+    return Result(proc.returncode, _text(chunks), err.decode())
+
+
+def _text(chunks: list[bytes]) -> str:
+    return b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
 
 
 @pytest.fixture

@@ -49,9 +49,7 @@ def test_fake_model_piped_has_no_colour(rillet) -> None:
 
 
 def test_no_color_turns_colour_off_in_a_terminal(rillet_tty) -> None:
-    from tests.cli.conftest import _env
-
-    result = rillet_tty("demo", "--model", "fake", env={**_env(), "NO_COLOR": "1"})
+    result = rillet_tty("demo", "--model", "fake", env={"NO_COLOR": "1"})
     assert result.code == 0
     assert result.lines == FAKE_OUTPUT
 
@@ -60,16 +58,36 @@ def test_local_model_in_a_terminal(rillet_tty) -> None:
     init_chat_model("local")  # fails here, clearly, if llama.cpp or SmolLM2 is missing
     result = rillet_tty("demo")
     assert (result.code, result.err) == (0, "")
+    plain = _ANSI.sub("", result.out)
+    lines = plain.splitlines()
+    assert lines[:3] == [
+        "user: what's in the bedroom?",
+        "loading the local model (SmolLM2-135M-Instruct.Q4_1)…",
+        "── agent ──",
+    ]
+    assert lines[3].startswith("get_items("), (
+        f"the local model answered without calling get_items:\n{plain}"
+    )
+    assert re.fullmatch(r'get_items\(\{ ?"place": ?"[^"]+" ?\}\)', lines[3]), plain
+    # The arguments arrived in pieces, each written as it came.
+    assert result.out.splitlines()[3].count("\x1b[36m") > 2, result.out
+    assert lines[4] == "── tools ──"
+    assert lines[5].startswith('  custom {"custom_tool_data": '), plain
+    answer_at = lines.index("── agent ──", 5)
+    assert lines[answer_at - 1].startswith("  get_items → "), plain
+    assert " ".join(lines[answer_at + 1 :]).strip(), plain
+
+
+def test_ctrl_c_stops_the_local_model(rillet_tty) -> None:
+    # The signal goes as soon as the agent node starts, long before the run (a model
+    # load and two answers) could end.
+    result = rillet_tty("demo", interrupt_at=re.compile("── agent ──"))
+    assert (result.code, result.err) == (130, "rillet: interrupted\n")
     lines = _ANSI.sub("", result.out).splitlines()
     assert lines[:3] == [
         "user: what's in the bedroom?",
         "loading the local model (SmolLM2-135M-Instruct.Q4_1)…",
         "── agent ──",
     ]
-    assert lines[3].startswith("get_items(") and lines[3].endswith(")")
-    assert lines[4] == "── tools ──"
-    custom = [line for line in lines if line.startswith("  custom ")]
-    assert custom, result.out
-    answer_header = lines.index("── agent ──", 5)
-    answer = " ".join(lines[answer_header + 1 :]).strip()
-    assert answer, result.out
+    assert "── tools ──" not in lines, result.out
+    assert result.out.endswith("\n")  # a line cut short by Ctrl-C is still ended

@@ -104,18 +104,19 @@ def test_the_loaded_model_is_shared_by_instances_with_the_same_options(
 
 def test_calls_from_threads_take_turns_on_one_model(model: LocalChatModel) -> None:
     prompts = [JOKE, "Say hello.", JOKE, "Say hello."]
-    expected = [model.invoke(prompt).content for prompt in prompts]
+    expected = [model.invoke(prompt, max_tokens=8).content for prompt in prompts]
 
     with ThreadPoolExecutor(4) as pool:
-        answers = [reply.content for reply in pool.map(model.invoke, prompts)]
+        replies = pool.map(lambda prompt: model.invoke(prompt, max_tokens=8), prompts)
+        answers = [reply.content for reply in replies]
 
     assert answers == expected
 
 
 async def test_concurrent_async_calls_take_turns_on_one_model(model: LocalChatModel) -> None:
-    expected = [model.invoke(JOKE).content, model.invoke("Say hello.").content]
+    expected = [model.invoke(JOKE, max_tokens=8).content, model.invoke("Hi", max_tokens=8).content]
 
-    replies = await model.abatch([JOKE, "Say hello."])
+    replies = await model.abatch([JOKE, "Hi"], max_tokens=8)
 
     assert [reply.content for reply in replies] == expected
 

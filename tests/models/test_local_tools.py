@@ -58,7 +58,7 @@ GET_ITEMS_DICT = {
 
 @pytest.fixture(scope="module")
 def model() -> LocalChatModel:
-    return LocalChatModel(max_tokens=48)
+    return LocalChatModel(max_tokens=32)
 
 
 def tool_chunks(chunks: list[AIMessageChunk]) -> list[Any]:
@@ -123,7 +123,7 @@ async def test_async_tool_call_is_the_same(model: LocalChatModel) -> None:
 
 
 def test_auto_lets_the_model_answer_in_text(model: LocalChatModel) -> None:
-    reply = model.bind_tools([get_items]).invoke("Tell me a joke.")
+    reply = model.bind_tools([get_items], tool_choice="auto").invoke("Tell me a joke.")
 
     assert reply.tool_calls == []
     assert reply.content != ""
@@ -150,8 +150,44 @@ def test_tool_results_are_answered_in_text(model: LocalChatModel, choice: str) -
     assert reply.response_metadata["finish_reason"] in ("stop", "length")
 
 
+def test_the_built_in_model_calls_a_tool_when_bound_without_a_choice(
+    model: LocalChatModel,
+) -> None:
+    reply = model.bind_tools([get_items]).invoke(QUESTION)
+
+    assert model.default_tool_choice == "required"
+    [call] = reply.tool_calls
+    assert (call["name"], list(call["args"])) == ("get_items", ["place"])
+
+
+def test_a_given_model_file_defaults_to_auto(model: LocalChatModel) -> None:
+    given = LocalChatModel(model.model_path, max_tokens=32)
+
+    assert given.default_tool_choice == "auto"
+    assert given.bind_tools([get_items]).invoke(QUESTION).tool_calls == []
+    assert LocalChatModel(default_tool_choice="auto").default_tool_choice == "auto"
+
+
+def test_a_react_agent_on_the_built_in_model_calls_its_tool_then_answers(
+    model: LocalChatModel,
+) -> None:
+    from rillet.prebuilt import create_react_agent
+
+    agent = create_react_agent(model, [get_items])
+    updates = list(agent.stream({"messages": [("user", "what's in the bedroom?")]}))
+
+    assert [next(iter(update)) for update in updates] == ["agent", "tools", "agent"]
+    [call] = updates[0]["agent"]["messages"][-1].tool_calls
+    assert (call["name"], list(call["args"])) == ("get_items", ["place"])
+    [result] = updates[1]["tools"]["messages"]
+    assert (result.content, result.tool_call_id) == ("a fork, a spoon", call["id"])
+    answer = updates[2]["agent"]["messages"][-1]
+    assert answer.tool_calls == []
+    assert answer.content != ""
+
+
 def test_answer_tool_results_false_keeps_offering_the_tools() -> None:
-    model = LocalChatModel(max_tokens=48, answer_tool_results=False)
+    model = LocalChatModel(max_tokens=32, answer_tool_results=False)
 
     reply = model.bind_tools([get_items], tool_choice="required").invoke(conversation())
 

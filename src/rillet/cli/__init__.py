@@ -11,10 +11,18 @@ Ctrl-C with 130; each is reported as ``rillet: error: ...`` on stderr.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from rillet.cli import _demo, _draw, _run
-from rillet.cli._errors import EXIT_FAILED, EXIT_USAGE, UsageError, UserCodeError, error
+from rillet.cli._errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    UsageError,
+    UserCodeError,
+    error,
+)
 
 __all__ = ["main"]
 
@@ -43,4 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserCodeError as exc:
         error(str(exc))
         return EXIT_FAILED
+    except KeyboardInterrupt:  # before any stream started: loading a file or a model
+        sys.stderr.write("rillet: interrupted\n")
+        return EXIT_INTERRUPTED
     return code

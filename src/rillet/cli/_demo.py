@@ -67,7 +67,7 @@ def demo_command(args: argparse.Namespace) -> int:
     model = make_model(args.model)
     agent = create_react_agent(model, tools=[get_items])
     out.write(style(f"user: {args.question}", "dim") + "\n")
-    if args.model == "local" or args.model.startswith("local:"):
+    if model.provider == "llamacpp":  # loaded in-process on the first call
         out.write(style(f"loading the local model ({model.model_name})…", "dim") + "\n")
     out.flush()
     # "tasks" is there for the node headers only: custom data carries no node name,
@@ -155,9 +155,9 @@ class AgentView:
             return
         if chunk.id is not None:
             self.streamed.add(chunk.id)
+        self.mid_line = True  # first: a Ctrl-C during the write still ends the line
         self.out.write(text)
         self.out.flush()
-        self.mid_line = True
 
     def _message(self, message: Any) -> None:
         if isinstance(message, ToolMessage):

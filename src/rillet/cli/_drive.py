@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -43,7 +44,5 @@ def drive(items: Iterator[Any], show: Callable[[Any], None], finish: Callable[[]
 
 
 def _safe(finish: Callable[[], None]) -> None:
-    try:
+    with contextlib.suppress(Exception):  # finishing must not hide the real error
         finish()
-    except Exception:  # finishing the output must not hide the real error
-        pass

