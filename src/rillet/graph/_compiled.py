@@ -232,12 +232,15 @@ class CompiledStateGraph:
 
     # --------------------------------------------------------------- drawing
 
-    def get_graph(self, *, xray: bool | int = False) -> DrawableGraph:
+    def get_graph(
+        self, config: dict[str, Any] | None = None, *, xray: bool | int = False
+    ) -> DrawableGraph:
         """A drawable view of the graph: ``.draw_mermaid()``, ``.draw_ascii()``,
         ``.draw_png()`` (rendered locally with Graphviz), as LangGraph draws it.
 
         ``xray=True`` draws every subgraph's nodes inside its node; ``xray=N`` expands
-        N levels of nesting.
+        N levels of nesting. ``config`` is accepted for LangGraph compatibility and not
+        used.
         """
         from rillet.draw import build_graph
 

@@ -13,8 +13,9 @@ tool name) admits only a call; ``"auto"`` a call or plain text not starting with
 ``{``, the model choosing; ``"none"`` leaves the output free. A call
 streams as tool-call chunks: name and id first, then the arguments' JSON text as it
 is generated. Earlier calls and tool results are written into the prompt as text (a
-call as its JSON, a result as a user turn ``Result of <tool>: ...``), so that any
-chat template renders them.
+call as its JSON, a result as a user turn ``Result of <tool>: ...`` followed by the
+user's question again, which a small model needs to use the result), so that any chat
+template renders them.
 
 A conversation that ends with tool results is answered in plain text (tools are not
 offered on that turn, whatever ``tool_choice`` says): a small model given the choice
@@ -291,6 +292,7 @@ def _chat_messages(
     system/user/assistant roles, tool calls and results written out as text."""
     chat: list[dict[str, Any]] = []
     tool_names: dict[str, str] = {}
+    question = ""
     for item in to_openai_dicts(messages):
         role, content = item["role"], _text(item.get("content"))
         if role == "developer":
@@ -306,6 +308,10 @@ def _chat_messages(
         elif role == "tool":
             name = tool_names.get(item.get("tool_call_id", ""), "the tool")
             role, content = "user", f"Result of {name}: {content}"
+            if question:  # a small model answers best when the question is repeated
+                content = f"{content}\n\nUsing this result, answer: {question}"
+        elif role == "user":
+            question = content
         chat.append({"role": role, "content": content})
     if plan is not None and plan.mode != "text":
         prompt = _tools_prompt(plan, tools)
