@@ -20,7 +20,7 @@ from rillet.messages import (
     message_chunk_to_message,
 )
 from rillet.models import LocalChatModel
-from rillet.models._local import _chat_messages, _grammar, _plan, _ToolOutput
+from rillet.models._local_tools import _chat_messages, _grammar, _plan, _ToolOutput
 
 QUESTION = "What items are in the kitchen?"
 CALL_ID = re.compile(r"call_[0-9a-f]{24}")
