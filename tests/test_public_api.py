@@ -18,6 +18,9 @@ PUBLIC = {
         "RilletError", "GraphBuildError", "InvalidUpdateError", "InvalidRouteError",
         "GraphRecursionError", "StreamClosedError", "ModelError",
     },
+    "rillet.callbacks": {"CallbackHandler", "dispatch_custom_event", "adispatch_custom_event"},
+    "rillet.tools": {"Tool", "ToolArgumentError", "tool", "to_openai_tool"},
+    "rillet.prebuilt": {"ToolNode", "create_react_agent", "tools_condition"},
     "rillet.models": {
         "ChatModel", "FakeChatModel", "LocalChatModel", "OpenAIChatModel", "init_chat_model",
         "wrap_openai",
@@ -55,7 +58,7 @@ def test_errors_form_one_hierarchy() -> None:
 def test_core_imports_no_third_party_package() -> None:
     code = (
         "import sys, rillet.graph, rillet.types, rillet.config, rillet.messages, "
-        "rillet.models, rillet.errors\n"
+        "rillet.models, rillet.errors, rillet.callbacks, rillet.tools, rillet.prebuilt\n"
         "mods = {m.split('.')[0] for m in sys.modules}\n"
         "third = sorted(m for m in mods if m not in sys.stdlib_module_names "
         "and m not in ('rillet', '__main__') and not m.startswith('_'))\n"
