@@ -100,6 +100,15 @@ def handlers_for(*sources: Sequence[Any] | None) -> list[Any]:
     return out
 
 
+def _failed(handler: Any, method: str, exc: Exception) -> None:
+    """A handler raised: re-raise if it asked for that, else log and go on."""
+    if getattr(handler, "raise_error", False):
+        raise exc
+    logger.warning(
+        "Callback %s.%s failed", type(handler).__name__, method, exc_info=exc
+    )
+
+
 def fire(handlers: Sequence[Any], method: str, *args: Any, **kwargs: Any) -> None:
     """Call ``method`` on each handler from sync code."""
     for handler in handlers:
@@ -112,10 +121,8 @@ def fire(handlers: Sequence[Any], method: str, *args: Any, **kwargs: Any) -> Non
                 from rillet.runtime._sync import run_coroutine_sync
 
                 run_coroutine_sync(result)
-        except Exception:
-            if getattr(handler, "raise_error", False):
-                raise
-            logger.warning("Callback %s.%s failed", type(handler).__name__, method, exc_info=True)
+        except Exception as exc:
+            _failed(handler, method, exc)
 
 
 async def afire(handlers: Sequence[Any], method: str, *args: Any, **kwargs: Any) -> None:
@@ -128,7 +135,5 @@ async def afire(handlers: Sequence[Any], method: str, *args: Any, **kwargs: Any)
             result = fn(*args, **kwargs)
             if inspect.isawaitable(result):
                 await result
-        except Exception:
-            if getattr(handler, "raise_error", False):
-                raise
-            logger.warning("Callback %s.%s failed", type(handler).__name__, method, exc_info=True)
+        except Exception as exc:
+            _failed(handler, method, exc)

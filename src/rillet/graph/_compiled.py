@@ -155,12 +155,7 @@ class CompiledStateGraph:
         for the graph and each node, ``on_chat_model_start/stream/end`` for each model
         call, ``on_custom_event`` for ``dispatch_custom_event``, at any depth.
         """
-        _check_version(version)
-        table = event_formatter(
-            include_names=include_names, include_types=include_types,
-            include_tags=include_tags, exclude_names=exclude_names,
-            exclude_types=exclude_types, exclude_tags=exclude_tags,
-        )
+        table = _events_table(version, locals())
         return self._astream(input, config, frozenset({"events"}), True, table)
 
     def stream_events(
@@ -177,12 +172,7 @@ class CompiledStateGraph:
         exclude_tags: Sequence[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Sync :meth:`astream_events`."""
-        _check_version(version)
-        table = event_formatter(
-            include_names=include_names, include_types=include_types,
-            include_tags=include_tags, exclude_names=exclude_names,
-            exclude_types=exclude_types, exclude_tags=exclude_tags,
-        )
+        table = _events_table(version, locals())
         return self._stream(input, config, frozenset({"events"}), True, table)
 
     def _stream(
@@ -267,9 +257,17 @@ def _call_branch(branch: BranchSpec, view: Any, task: Task | None) -> Any:
     return branch.path(view)
 
 
-def _check_version(version: str) -> None:
+_EVENT_FILTERS = (
+    "include_names", "include_types", "include_tags",
+    "exclude_names", "exclude_types", "exclude_tags",
+)
+
+
+def _events_table(version: str, arguments: dict[str, Any]) -> Formatter:
+    """The ``astream_events`` formatter for a call's ``version`` and filter arguments."""
     if version != "v2":
         raise ValueError(f"astream_events supports version='v2' only, got {version!r}")
+    return event_formatter(**{name: arguments[name] for name in _EVENT_FILTERS})
 
 
 def _no_kwargs(method: str, kwargs: dict[str, Any]) -> None:
