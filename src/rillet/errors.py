@@ -4,11 +4,15 @@ Every error is a :class:`RilletError`. The tree separates "you built the graph w
 (raised by ``compile()`` or the builder) from "the run failed"::
 
     RilletError
+    ├── UsageError             an API called wrong: a bad argument type (also a TypeError)
+    ├── ConfigError            a bad config or option value (also a ValueError)
     ├── GraphBuildError        a mistake in the graph, found at build or compile time
     ├── InvalidUpdateError     a node or the input produced an update the state cannot take
     ├── InvalidRouteError      a conditional edge or Command(goto=...) named no known node
     ├── GraphRecursionError    the run took more supersteps than ``recursion_limit``
     ├── StreamClosedError      the consumer left the stream; raised inside nodes that still write
+    ├── ToolArgumentError      a tool was called with arguments that do not fit its schema
+    ├── GraphvizNotFoundError  draw_png() needs Graphviz's ``dot``, which is not installed
     └── ModelError             a model provider failed (connection, 401, 429, time-out, a
                                stream cut short); its message is the provider's
 
@@ -19,18 +23,34 @@ naming the node and task that raised it.
 from __future__ import annotations
 
 __all__ = [
+    "ConfigError",
     "GraphBuildError",
     "GraphRecursionError",
+    "GraphvizNotFoundError",
     "InvalidRouteError",
     "InvalidUpdateError",
     "ModelError",
     "RilletError",
     "StreamClosedError",
+    "ToolArgumentError",
+    "UsageError",
 ]
 
 
 class RilletError(Exception):
     """Base class of every error rillet raises itself."""
+
+
+class UsageError(RilletError, TypeError):
+    """An API was called wrong: an argument of the wrong type, a missing argument.
+
+    A ``TypeError`` too, so code that catches Python's own error keeps working.
+    """
+
+
+class ConfigError(RilletError, ValueError):
+    """A config or option has a value rillet cannot use: an unknown key, a negative
+    limit, a policy that is not a policy. A ``ValueError`` too."""
 
 
 class GraphBuildError(RilletError, ValueError):
@@ -65,6 +85,14 @@ class StreamClosedError(RilletError):
     Raised by a stream writer or a model inside a node that is still running, so the
     node stops promptly. The run ends quietly; the caller never sees this error.
     """
+
+
+class ToolArgumentError(RilletError, ValueError):
+    """A tool was called with arguments that do not fit its schema."""
+
+
+class GraphvizNotFoundError(RilletError, RuntimeError):
+    """Graphviz's ``dot`` program is not installed, so no PNG can be rendered."""
 
 
 class ModelError(RilletError):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rillet._constants import END, START
-from rillet.errors import RilletError
+from rillet.errors import GraphvizNotFoundError
 
 if TYPE_CHECKING:
     from rillet.draw._graph import DrawableGraph, Node
@@ -38,10 +38,6 @@ _INSTALL_HINT = (
     "https://graphviz.org/download/. draw_mermaid() and draw_ascii() need nothing."
 )
 _TIMEOUT_SECONDS = 60.0
-
-
-class GraphvizNotFoundError(RilletError, RuntimeError):
-    """Graphviz's ``dot`` program is not installed, so no PNG can be rendered."""
 
 
 def to_dot(

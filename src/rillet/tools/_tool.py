@@ -9,14 +9,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any, overload
 
-from rillet.errors import RilletError
+from rillet.errors import ToolArgumentError
 from rillet.runtime._context import current_task
 from rillet.stream._events import RunEvent
 from rillet.tools._schema import INJECTED, function_schema
-
-
-class ToolArgumentError(RilletError, ValueError):
-    """A tool was called with arguments that do not fit its schema."""
 
 
 class Tool:
