@@ -16,7 +16,8 @@ PUBLIC = {
     "rillet.config": {"get_stream_writer", "get_config"},
     "rillet.errors": {
         "RilletError", "GraphBuildError", "InvalidUpdateError", "InvalidRouteError",
-        "GraphRecursionError", "StreamClosedError", "ModelError",
+        "GraphRecursionError", "StreamClosedError", "ModelError", "UsageError",
+        "ConfigError", "OutsideRunError", "ToolArgumentError", "GraphvizNotFoundError",
     },
     "rillet.callbacks": {"CallbackHandler", "dispatch_custom_event", "adispatch_custom_event"},
     "rillet.tools": {"Tool", "ToolArgumentError", "tool", "to_openai_tool"},

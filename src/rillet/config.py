@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rillet.errors import OutsideRunError
 from rillet.runtime._context import current_task
 from rillet.types import StreamWriter
 
@@ -14,11 +15,11 @@ def get_stream_writer() -> StreamWriter:
     """The stream writer of the node running now: call it with anything to stream it
     in ``custom`` mode (a no-op when ``custom`` was not requested).
 
-    :raises RuntimeError: outside a running graph.
+    :raises UsageError: outside a running graph (also a ``RuntimeError``).
     """
     task = current_task.get()
     if task is None:
-        raise RuntimeError(
+        raise OutsideRunError(
             "get_stream_writer() was called outside a running graph: call it inside a "
             "node, or a tool or function called from one."
         )
@@ -29,11 +30,11 @@ def get_config() -> dict[str, Any]:
     """The config of the node running now, with ``metadata`` holding the
     ``langgraph_*`` keys.
 
-    :raises RuntimeError: outside a running graph.
+    :raises UsageError: outside a running graph (also a ``RuntimeError``).
     """
     task = current_task.get()
     if task is None:
-        raise RuntimeError(
+        raise OutsideRunError(
             "get_config() was called outside a running graph: call it inside a node, or "
             "a tool or function called from one."
         )

@@ -5,6 +5,7 @@ Every error is a :class:`RilletError`. The tree separates "you built the graph w
 
     RilletError
     ├── UsageError             an API called wrong: a bad argument type (also a TypeError)
+    │   └── OutsideRunError    get_config()/get_stream_writer() called outside a run
     ├── ConfigError            a bad config or option value (also a ValueError)
     ├── GraphBuildError        a mistake in the graph, found at build or compile time
     ├── InvalidUpdateError     a node or the input produced an update the state cannot take
@@ -30,6 +31,7 @@ __all__ = [
     "InvalidRouteError",
     "InvalidUpdateError",
     "ModelError",
+    "OutsideRunError",
     "RilletError",
     "StreamClosedError",
     "ToolArgumentError",
@@ -46,6 +48,11 @@ class UsageError(RilletError, TypeError):
 
     A ``TypeError`` too, so code that catches Python's own error keeps working.
     """
+
+
+class OutsideRunError(UsageError, RuntimeError):
+    """A function that needs a running graph (``get_config()``, ``get_stream_writer()``)
+    was called outside one. A ``RuntimeError`` too, as in LangGraph."""
 
 
 class ConfigError(RilletError, ValueError):

@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
+from rillet.errors import ConfigError, UsageError
+
 __all__ = [
     "Command",
     "RetryPolicy",
@@ -101,9 +103,37 @@ def _retry_on_default(exc: Exception) -> bool:
     return True
 
 
+def _is_exception_type(value: object) -> bool:
+    return isinstance(value, type) and issubclass(value, Exception)
+
+
+def _check_retry_on(value: object) -> Any:
+    """``retry_on`` as given, a list made a tuple; anything else is a UsageError, so a
+    bad policy fails when it is made rather than when the node first fails."""
+    if _is_exception_type(value):
+        return value
+    if isinstance(value, list | tuple):
+        if value and all(_is_exception_type(v) for v in value):
+            return tuple(value)
+    elif callable(value) and not isinstance(value, type):
+        return value
+    raise UsageError(
+        "RetryPolicy.retry_on must be an exception class, a list of exception classes, or "
+        f"a function (exception) -> bool, got {type(value).__name__}: {value!r}"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How to retry a node that raised: pass as ``add_node(..., retry=RetryPolicy())``."""
+    """How to retry a node that raised: pass as ``add_node(..., retry=RetryPolicy())``,
+    or a list of policies, of which the first whose ``retry_on`` matches the error
+    applies.
+
+    :raises UsageError: for a value of the wrong type (``max_attempts="3"``,
+        ``retry_on="ConnectionError"``).
+    :raises ConfigError: for ``max_attempts < 1``, a negative interval or a
+        ``backoff_factor`` below 1.
+    """
 
     initial_interval: float = 0.5
     """Seconds before the first retry."""
@@ -121,13 +151,31 @@ class RetryPolicy:
     """Exception types to retry, or a predicate; the default retries transient errors."""
 
     def __post_init__(self) -> None:
+        for name in ("initial_interval", "backoff_factor", "max_interval"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise UsageError(
+                    f"RetryPolicy.{name} must be a number of seconds, got "
+                    f"{type(value).__name__}: {value!r}"
+                )
+        if not isinstance(self.max_attempts, int) or isinstance(self.max_attempts, bool):
+            raise UsageError(
+                f"RetryPolicy.max_attempts must be an int, got "
+                f"{type(self.max_attempts).__name__}: {self.max_attempts!r}"
+            )
+        if not isinstance(self.jitter, bool):
+            raise UsageError(
+                f"RetryPolicy.jitter must be True or False, got {self.jitter!r}"
+            )
         if self.max_attempts < 1:
-            raise ValueError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
+            raise ConfigError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
         if self.initial_interval < 0 or self.max_interval < 0 or self.backoff_factor < 1:
-            raise ValueError(
+            raise ConfigError(
                 "RetryPolicy intervals must be >= 0 and backoff_factor >= 1, got "
                 f"{self.initial_interval}, {self.max_interval}, {self.backoff_factor}"
             )
+        # A list is kept as a tuple, so that the frozen policy stays hashable.
+        object.__setattr__(self, "retry_on", _check_retry_on(self.retry_on))
 
     def should_retry(self, exc: Exception) -> bool:
         """Whether ``exc`` is one this policy retries."""

@@ -373,3 +373,28 @@ def test_dataclass_node_returning_an_unknown_key() -> None:
     graph = one_node_graph(DCState, lambda state: {"nope": 1})
     with pytest.raises(InvalidUpdateError, match=r"Node 'node' returned key 'nope'.*DCState"):
         graph.invoke({"name": "n"})
+
+
+# ------------------------------------------------------- two writes to a plain key
+
+
+def test_one_node_writing_a_plain_key_twice_is_described_as_such() -> None:
+    from rillet.channels import MISSING, LastValue
+
+    with pytest.raises(InvalidUpdateError) as info:
+        LastValue("x").update(MISSING, [5, 6], ["n", "n"])
+    assert str(info.value) == (
+        "At key 'x': node 'n' wrote it twice in the same step, but a plain key takes one "
+        "value per step. Write it once, or give the key a reducer to combine the writes, "
+        "e.g. Annotated[list, operator.add]."
+    )
+    with pytest.raises(InvalidUpdateError, match=r"^At key 'x': node 'n' wrote it 3 times"):
+        LastValue("x").update(MISSING, [5, 6, 7], ["n", "n", "n"])
+
+
+def test_two_nodes_writing_a_plain_key_are_both_named() -> None:
+    from rillet.channels import MISSING, LastValue
+
+    words = r"2 nodes wrote to it in the same step \('a', 'b'\)"
+    with pytest.raises(InvalidUpdateError, match=words):
+        LastValue("x").update(MISSING, [5, 6], ["a", "b"])

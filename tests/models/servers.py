@@ -141,14 +141,16 @@ class Reply:
     ``data:``, :class:`Gate` s waited on) make a
     stream; ``ending`` says how it ends: ``"done"`` (``data: [DONE]`` and the last
     chunk), ``"reset"`` (the connection closes inside the chunked body), ``"eof"``
-    (a body without length that just stops). ``status``/``body`` make a plain JSON
-    answer; ``hang`` accepts the request and never answers.
+    (a body without length that just stops). ``status``/``body`` make a plain
+    answer: ``body`` sent as JSON, or as it is when a str, with ``content_type``;
+    ``hang`` accepts the request and never answers.
     """
 
     events: list[dict[str, Any] | str | Gate] = field(default_factory=list)
     ending: str = "done"
     status: int = 200
     body: Any = None
+    content_type: str = "application/json"
     hang: bool = False
 
 
@@ -225,14 +227,15 @@ def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             if reply.body is not None:
-                self._send_json(reply.status, reply.body)
+                self._send_body(reply)
             else:
                 self._send_stream(reply)
 
-        def _send_json(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+        def _send_body(self, reply: Reply) -> None:
+            body = reply.body
+            data = (body if isinstance(body, str) else json.dumps(body)).encode()
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from rillet.errors import ConfigError
 from rillet.models import ChatModel, init_chat_model
 
 
@@ -86,7 +87,7 @@ def test_local_missing_file_is_named(gguf: Path, tmp_path: Path) -> None:
 
 
 def test_unknown_provider_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ConfigError) as info:
         init_chat_model("anthropic:claude-3-5-sonnet")
 
     assert str(info.value) == (
@@ -97,13 +98,13 @@ def test_unknown_provider_lists_the_known_ones() -> None:
 
 
 def test_unknown_model_provider_keyword_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match=r"^unknown model provider 'acme' for 'm1'; known "
-                                         r"providers: openai, local, llamacpp"):
+    with pytest.raises(ConfigError, match=r"^unknown model provider 'acme' for 'm1'; known "
+                                          r"providers: openai, local, llamacpp"):
         init_chat_model("m1", model_provider="acme")
 
 
 def test_a_model_whose_provider_cannot_be_told() -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ConfigError) as info:
         init_chat_model("mystery-model")
 
     assert str(info.value) == (

@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
 from typing import Any, TypedDict
 
 import langchain_core  # noqa: F401 - required: the test command installs it
@@ -342,9 +343,13 @@ def test_leaving_the_stream_early_stops_the_model(
 ) -> None:
     model = fake(" ".join(["word"] * 5000))
     finished: list[bool] = []
+    ended = threading.Event()
 
     def call_model(state: State) -> dict:
-        reply = model.invoke("hi")
+        try:
+            reply = model.invoke("hi")
+        finally:
+            ended.set()
         finished.append(True)
         return {"reply": reply.content}
 
@@ -352,6 +357,8 @@ def test_leaving_the_stream_early_stops_the_model(
     with caplog.at_level(logging.WARNING):
         for _ in graph.stream({"reply": ""}, stream_mode="messages"):
             break
+        # The node stops at its next token, on its own thread.
+        assert ended.wait(10)
     assert finished == []
     assert _langchain._slot is not None and _langchain._slot.handler.runs == {}
     # Stopping the model is the normal end of an early exit: LangChain logs nothing.

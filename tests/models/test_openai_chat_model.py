@@ -300,3 +300,31 @@ async def test_tokens_reach_the_consumer_while_the_answer_streams(use_async: boo
 
 def role_and(content: str) -> dict[str, Any]:
     return chunk({"role": "assistant", "content": content})
+
+
+def two_choices(first: tuple[int, str], second: tuple[int, str], finish: str | None) -> Any:
+    """A chunk of an ``n=2`` request, its choices in the order given."""
+    event = chunk({})
+    event["choices"] = [
+        {"index": index, "delta": {"content": text}, "logprobs": None, "finish_reason": finish}
+        for index, text in (first, second)
+    ]
+    return event
+
+
+async def test_only_the_choice_with_index_0_is_read(use_async: bool) -> None:
+    only_second = chunk({"content": "b"})
+    only_second["choices"][0]["index"] = 1
+    events = [
+        two_choices((1, "B"), (0, "A"), None),
+        only_second,
+        two_choices((0, "a"), (1, ""), "stop"),
+    ]
+    with ScriptedServer(sse(*events)) as server:
+        chunks, error = await stream_chunks(OpenAIChatModel(base_url=server.base_url), use_async)
+    assert error is None
+    assert [fields(c) for c in chunks] == [
+        ("A", {}, None, []),
+        ("", {}, None, []),
+        ("a", FINISH_STOP, None, []),
+    ]

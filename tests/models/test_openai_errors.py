@@ -3,6 +3,7 @@ after the tokens streamed before them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -10,10 +11,11 @@ import httpx2
 import openai
 import pytest
 
-from rillet.errors import ModelError, StreamClosedError
+from rillet.errors import ModelError, StreamClosedError, UsageError
 from rillet.models import OpenAIChatModel
 from rillet.models._errors import provider_errors, translate_error
 from tests.models.servers import (
+    Gate,
     Reply,
     ScriptedServer,
     error,
@@ -228,3 +230,67 @@ def test_other_errors_pass_through(exc: Exception) -> None:
     with pytest.raises(type(exc)) as info, provider_errors("openai"):
         raise exc
     assert info.value is exc
+
+
+def test_default_timeout() -> None:
+    model = OpenAIChatModel(base_url="http://127.0.0.1:9/v1")
+    expected = openai.Timeout(60.0, connect=10.0)
+    assert (OpenAIChatModel.default_timeout, model.timeout, model.client.timeout) == (
+        expected,
+        expected,
+        expected,
+    )
+    assert asyncio.run(_async_timeout(model)) == expected
+    assert OpenAIChatModel(timeout=5).timeout == openai.Timeout(5.0)
+
+
+async def _async_timeout(model: OpenAIChatModel) -> Any:
+    return model.async_client.timeout
+
+
+async def test_the_default_timeout_is_used(
+    monkeypatch: pytest.MonkeyPatch, use_async: bool
+) -> None:
+    # A server that accepts the request and never answers, with a short default.
+    monkeypatch.setattr(OpenAIChatModel, "default_timeout", openai.Timeout(0.5))
+    with ScriptedServer(Reply(hang=True)) as server:
+        _, exc = await stream_chunks(model_for(server), use_async)
+    assert isinstance(exc, ModelError)
+    assert (exc.status_code, exc.retryable) == (None, True)
+    assert str(exc).startswith(f"Request timed out ({URL.format(port=server.port)}): ReadTimeout")
+
+
+async def test_a_stream_that_falls_silent_times_out(use_async: bool) -> None:
+    gate = Gate()  # never opened while the client waits
+    with ScriptedServer(sse(*text_chunks("Hel")[:2], gate)) as server:
+        chunks, exc = await stream_chunks(model_for(server, timeout=0.5), use_async)
+    assert [c.content for c in chunks] == ["", "Hel"]
+    assert isinstance(exc, ModelError)
+    assert (exc.status_code, exc.retryable) == (None, True)
+    assert str(exc).startswith(f"Request timed out ({URL.format(port=server.port)}): ReadTimeout")
+
+
+@pytest.mark.parametrize("timeout", ["60", True, [1]])
+def test_a_bad_timeout(timeout: Any) -> None:
+    with pytest.raises(UsageError) as info:
+        OpenAIChatModel(timeout=timeout)
+    assert str(info.value) == (
+        f"OpenAIChatModel's timeout is a number of seconds or an openai.Timeout, got {timeout!r}"
+    )
+
+
+async def test_an_html_page_is_no_event_stream(use_async: bool) -> None:
+    # A captive portal, or a base_url without /v1 on a server that serves a web page.
+    page = Reply(body="<html><body>Log in</body></html>", content_type="text/html; charset=utf-8")
+    with ScriptedServer(page) as server:
+        chunks, exc = await stream_chunks(model_for(server), use_async)
+    assert chunks == []
+    assert_error(
+        exc,
+        "the server did not answer with an event stream (content-type text/html; "
+        f"charset=utf-8, from {URL.format(port=server.port)}): check that base_url ends "
+        "in /v1, where OpenAI-compatible servers serve the API, or whether a proxy or a "
+        "captive portal answered instead",
+        status_code=None,
+        retryable=False,
+    )

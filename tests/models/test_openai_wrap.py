@@ -225,3 +225,18 @@ def test_astream_events_see_a_chat_model_call() -> None:
         ("on_chat_model_stream", "ChatOpenAI"),
         ("on_chat_model_end", "ChatOpenAI"),
     ]
+
+
+async def test_a_whole_answer_with_two_choices_is_read_from_index_0(use_async: bool) -> None:
+    body = completion("first")
+    second = {**body["choices"][0], "index": 1, "message": {"role": "assistant", "content": "2nd"}}
+    body["choices"] = [second, body["choices"][0]]  # in the order a server may send them
+    with ScriptedServer(Reply(body=body)) as server:
+        wrapped = wrap_openai(client_for(server, use_async))
+        items = await run_graph(
+            graph_with(wrapped, use_async, stream=False),
+            {"topic": "cats"},
+            use_async,
+            stream_mode="messages",
+        )
+    assert [m.content for m, _ in items] == ["first"]

@@ -164,14 +164,16 @@ def test_sync_break_stops_a_streaming_node(no_leaked_threads) -> None:
     for item in single(node).stream({"log": []}, stream_mode="custom"):
         if item == 3:
             break
-    # Leaving the loop closed the generator, which waited for the run to end.
-    assert stopped.is_set()
+    # Leaving the loop closed the run: the node's next write raised StreamClosedError
+    # (in the background: the consumer does not wait for the node).
+    assert stopped.wait(HANDSHAKE_TIMEOUT)
     assert len(errors) == 1
 
 
 def test_sync_close_stops_parallel_nodes(no_leaked_threads) -> None:
     stopped: list[str] = []
     lock = threading.Lock()
+    both = threading.Barrier(3)
 
     def make(name: str):
         def node(state: S) -> dict:
@@ -182,6 +184,7 @@ def test_sync_close_stops_parallel_nodes(no_leaked_threads) -> None:
             finally:
                 with lock:
                     stopped.append(name)
+                both.wait(HANDSHAKE_TIMEOUT)
 
         return node
 
@@ -196,6 +199,7 @@ def test_sync_close_stops_parallel_nodes(no_leaked_threads) -> None:
     stream = graph.stream({"log": []}, stream_mode="custom")
     next(stream)
     stream.close()
+    both.wait(HANDSHAKE_TIMEOUT)  # each node stopped at its next write
     assert sorted(stopped) == ["a", "b"]
 
 
@@ -261,8 +265,8 @@ async def test_astream_aclose_stops_a_sync_node_thread() -> None:
     stream = single(node).astream({"log": []}, stream_mode="custom")
     await stream.__anext__()
     await stream.aclose()
-    # aclose waited for the thread: the node's next write raised StreamClosedError.
-    assert stopped.is_set()
+    # The node's next write raised StreamClosedError, in its thread.
+    assert await asyncio.to_thread(stopped.wait, HANDSHAKE_TIMEOUT)
 
 
 # --------------------------------------------------------------- exceptions

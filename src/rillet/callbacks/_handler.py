@@ -118,9 +118,9 @@ def fire(handlers: Sequence[Any], method: str, *args: Any, **kwargs: Any) -> Non
         try:
             result = fn(*args, **kwargs)
             if inspect.isawaitable(result):
-                from rillet.runtime._sync import run_coroutine_sync
+                from rillet.runtime._workers import run_coroutine
 
-                run_coroutine_sync(result)
+                run_coroutine(result)
         except Exception as exc:
             _failed(handler, method, exc)
 

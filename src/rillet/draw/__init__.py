@@ -9,8 +9,8 @@ saying how to install it. Nothing here is imported by ``import rillet.graph``.
 """
 
 from rillet.draw._build import build_graph
-from rillet.draw._dot import GraphvizNotFoundError
 from rillet.draw._graph import CurveStyle, DrawableGraph, Edge, Node, NodeStyles
+from rillet.errors import GraphvizNotFoundError
 
 __all__ = [
     "CurveStyle",

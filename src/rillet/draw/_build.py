@@ -11,6 +11,8 @@ quirks that follow are part of what users see, so they are reproduced here:
   (its own ``add_edge(node, END)`` is not drawn when it has other edges);
 - a loop that never reaches ``END`` gets a conditional edge to ``__end__`` from the
   node that ran last, when only one did;
+- a join to ``END`` draws no edge of its own: its nodes are joined to ``__end__`` by
+  the rule above;
 - edges are listed sorted by (source, target), then subgraphs are spliced in.
 """
 
@@ -130,7 +132,9 @@ class _Simulation:
         statics = self.graph.start_edges if spec is None else spec.edges
         writes: list[Channel] = [("to", t) for t in statics if t != END]
         if spec is not None:
-            writes.extend(("join", i) for i in spec.joins)
+            # As in LangGraph, a join to END writes nothing: its nodes end the run.
+            joins = self.graph.joins
+            writes.extend(("join", i) for i in spec.joins if joins[i][1] != END)
         conditionals: dict[Channel, str | None] = {}
         if name not in self.declared_seen:
             self.declared_seen.add(name)

@@ -14,6 +14,7 @@ from typing import Any
 
 from rillet.draw._graph import CurveStyle, Edge, Node, NodeStyles
 from rillet.draw._yaml import dump_yaml
+from rillet.errors import GraphBuildError
 
 _MARKDOWN_SPECIAL_CHARS = ("*", "_", "`")
 _SAFE_ID_CHARS = frozenset(string.ascii_letters + string.digits + "_-")
@@ -113,7 +114,7 @@ class _Writer:
         if self.with_styles:
             for prefix, members in self.nested.items():
                 if ":" not in prefix and prefix not in self.seen:
-                    self.out.append(f"\tsubgraph {prefix}\n")
+                    self.out.append(f"\tsubgraph {_break_lines(prefix)}\n")
                     self.out.extend(self._node(key, node) for key, node in members.items())
                     self.out.append("\tend\n")
                     self.seen.add(prefix)
@@ -125,13 +126,13 @@ class _Writer:
         if opened:
             name = prefix.rsplit(":", 1)[-1]
             if name in self.seen:
-                raise ValueError(
+                raise GraphBuildError(
                     f"Found duplicate subgraph '{name}' -- this likely means that you're "
                     "reusing a subgraph node with the same name. Please adjust your graph "
                     "to have subgraph nodes with unique names."
                 )
             self.seen.add(name)
-            self.out.append(f"\tsubgraph {name}\n")
+            self.out.append(f"\tsubgraph {_break_lines(name)}\n")
             if self.with_styles and prefix in self.nested:
                 self.out.extend(self._node(k, n) for k, n in self.nested[prefix].items())
         for edge in edges:
@@ -154,12 +155,14 @@ class _Writer:
             label = "&nbsp<br>&nbsp".join(
                 " ".join(words[i : i + self.wrap]) for i in range(0, len(words), self.wrap)
             )
+        else:
+            label = _break_lines(label)
         if edge.conditional:
             return f" -. &nbsp;{label}&nbsp; .-> "
         return f" -- &nbsp;{label}&nbsp; --> "
 
     def _node(self, key: str, node: Node) -> str:
-        name = node.name.split(":")[-1]
+        name = _break_lines(node.name.split(":")[-1])
         label = (
             f"<p>{name}</p>"
             if name.startswith(_MARKDOWN_SPECIAL_CHARS) and name.endswith(_MARKDOWN_SPECIAL_CHARS)
@@ -175,6 +178,12 @@ class _Writer:
 def safe_id(label: str) -> str:
     """A Mermaid-safe id: ``[A-Za-z0-9_-]`` kept, anything else as ``\\`` + hex code."""
     return "".join(ch if ch in _SAFE_ID_CHARS else "\\" + format(ord(ch), "x") for ch in label)
+
+
+def _break_lines(text: str) -> str:
+    """``text`` with its line breaks as ``<br>``: a raw newline would end the Mermaid
+    line (LangChain leaves it, and its drawing breaks; here it shows as a new line)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
 def _escape_label(text: str) -> str:

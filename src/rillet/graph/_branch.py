@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rillet._constants import END
-from rillet.errors import InvalidRouteError
+from rillet.errors import InvalidRouteError, UsageError
 from rillet.types import Send
 
 
@@ -60,18 +60,40 @@ class BranchSpec:
 
 
 def normalize_path_map(
-    source: str, name: str, path_map: dict[Hashable, str] | Sequence[str] | None
+    source: str, name: str, path_map: dict[Hashable, str] | Sequence[str] | str | None
 ) -> dict[Hashable, str] | None:
+    """``path_map`` as a dict of result -> node: a list, or a single name, maps each
+    name to itself.
+
+    :raises UsageError: if it is none of these, or names a node with a non-str.
+    """
     if path_map is None:
         return None
-    if isinstance(path_map, dict):
-        return dict(path_map)
-    if isinstance(path_map, list | tuple):
-        return {target: target for target in path_map}
-    raise TypeError(
-        f"add_conditional_edges({source!r}, {name}): path_map must be a dict of "
-        f"result -> node name or a list of node names, got {type(path_map).__name__}"
-    )
+    if isinstance(path_map, str):
+        pmap: dict[Hashable, Any] = {path_map: path_map}
+    elif isinstance(path_map, dict):
+        pmap = dict(path_map)
+    elif isinstance(path_map, list | tuple):
+        pmap = {}
+        for target in path_map:
+            if not isinstance(target, str):
+                raise UsageError(
+                    f"add_conditional_edges({source!r}, {name}): path_map lists "
+                    f"{target!r}, which is not a node name (str)"
+                )
+            pmap[target] = target
+    else:
+        raise UsageError(
+            f"add_conditional_edges({source!r}, {name}): path_map must be a dict of "
+            f"result -> node name or a list of node names, got {type(path_map).__name__}"
+        )
+    for key, target in pmap.items():
+        if not isinstance(target, str):
+            raise UsageError(
+                f"add_conditional_edges({source!r}, {name}): path_map[{key!r}] must be a "
+                f"node name (str), got {type(target).__name__}: {target!r}"
+            )
+    return pmap
 
 
 __all__ = ["END", "BranchSpec", "normalize_path_map"]

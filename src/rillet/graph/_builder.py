@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 from rillet._constants import END, NAME_FORBIDDEN_CHARS, RESERVED_NAMES, START
-from rillet.errors import GraphBuildError
+from rillet.errors import GraphBuildError, UsageError
 from rillet.graph._branch import BranchSpec, normalize_path_map
 from rillet.graph._node import (
     NodeSpec,
-    as_tuple,
     command_destinations,
     inspect_callable,
     literal_targets,
     node_name,
+    node_names,
+    retry_policies,
 )
 from rillet.graph._schema import StateSchema
 
@@ -56,9 +57,9 @@ class StateGraph:
         node: str | Callable[..., Any] | CompiledStateGraph | Any,
         action: Callable[..., Any] | CompiledStateGraph | Any | None = None,
         *,
-        metadata: dict[str, Any] | None = None,
-        retry: RetryPolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         destinations: str | Sequence[str] | None = None,
     ) -> Self:
         """Add a node: ``add_node(fn)`` (named after the function) or
@@ -66,66 +67,51 @@ class StateGraph:
 
         The function takes the state first; parameters named ``config`` and ``writer``
         are injected by name. It returns a dict of updates, a ``Command`` or ``None``.
-        """
-        from rillet.graph._compiled import CompiledStateGraph
+        ``retry`` (or LangGraph's ``retry_policy``) is a ``RetryPolicy`` or a list of
+        them; ``destinations`` names where a returned ``Command`` may go, for drawing.
 
+        :raises UsageError: for an argument of the wrong type.
+        :raises GraphBuildError: for a bad or duplicate name.
+        """
         if isinstance(node, str):
             name = node
             if action is None:
-                raise TypeError(f"add_node({name!r}): give the node's function as well")
+                raise UsageError(f"add_node({name!r}): give the node's function as well")
         else:
             if action is not None:
-                raise TypeError("add_node(fn, action): the first argument must be a name")
+                raise UsageError(
+                    f"add_node(name, action): the name must be a str, got "
+                    f"{type(node).__name__}: {node!r}"
+                )
             action = node
             name = node_name(action)
         self._check_name(name)
+        declared = node_names(f"add_node({name!r}, destinations=...)", destinations)
+        policies = retry_policies(name, retry, retry_policy)
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise UsageError(
+                f"add_node({name!r}, metadata=...): expected a dict, got "
+                f"{type(metadata).__name__}: {metadata!r}"
+            )
         if self.compiled:
             warnings.warn(
                 "Adding a node to a graph that has already been compiled: this will not be "
                 "reflected in the compiled graph.",
                 stacklevel=2,
             )
-        if isinstance(action, CompiledStateGraph):
-            spec = NodeSpec(
-                name=name,
-                fn=action.invoke,
-                is_async=False,
-                subgraph=action,
-                destinations=as_tuple(destinations),
-            )
-        elif _is_runnable(action):
-            # An object with invoke(state, config) and ainvoke(state, config), such as
-            # ToolNode: each driver calls the matching method.
-            spec = NodeSpec(
-                name=name,
-                fn=getattr(action, "invoke"),  # noqa: B009 - checked by _is_runnable
-                afn=getattr(action, "ainvoke"),  # noqa: B009
-                is_async=False,
-                wants_config=True,
-                destinations=as_tuple(destinations),
-            )
-        elif callable(action):
-            is_async, wants_config, wants_writer = inspect_callable(action)
-            spec = NodeSpec(
-                name=name,
-                fn=action,
-                is_async=is_async,
-                wants_config=wants_config,
-                wants_writer=wants_writer,
-                destinations=as_tuple(destinations) or command_destinations(action),
-            )
-        else:
-            raise TypeError(
-                f"add_node({name!r}, ...): expected a function, an async function or a "
-                f"compiled graph, got {type(action).__name__}"
-            )
-        spec.retry = retry or retry_policy
+        spec = _node_spec(name, action, declared)
+        spec.retry_policies = policies
+        spec.retry = policies[0] if policies else None
         spec.metadata = dict(metadata or {})
         self.nodes[name] = spec
         return self
 
-    def _check_name(self, name: str) -> None:
-        if not isinstance(name, str) or not name:
+    def _check_name(self, name: object) -> None:
+        if not isinstance(name, str):
+            raise UsageError(
+                f"A node name must be a str, got {type(name).__name__}: {name!r}"
+            )
+        if not name:
             raise GraphBuildError(f"A node name must be a non-empty string, got {name!r}")
         if name in RESERVED_NAMES:
             raise GraphBuildError(f"Node name {name!r} is reserved: choose another name.")
@@ -139,12 +125,23 @@ class StateGraph:
             raise GraphBuildError(f"Node {name!r} is already in the graph: names must be unique.")
 
     def add_sequence(self, nodes: Sequence[Callable[..., Any] | tuple[str, Any]]) -> Self:
-        """Add nodes that run one after the other, with edges between them."""
+        """Add nodes that run one after the other, with edges between them: each item
+        is a function (named after itself) or a ``(name, function)`` pair."""
+        if isinstance(nodes, str) or not isinstance(nodes, Sequence):
+            raise UsageError(
+                f"add_sequence(nodes): expected a list of functions or (name, function) "
+                f"pairs, got {type(nodes).__name__}: {nodes!r}"
+            )
         if not nodes:
             raise GraphBuildError("add_sequence() needs at least one node")
         previous: str | None = None
         for item in nodes:
             if isinstance(item, tuple):
+                if len(item) != 2 or not isinstance(item[0], str):
+                    raise UsageError(
+                        f"add_sequence(): each item must be a function or a (name, function) "
+                        f"pair, got {item!r}"
+                    )
                 name, fn = item
                 self.add_node(name, fn)
             else:
@@ -158,26 +155,42 @@ class StateGraph:
     # ------------------------------------------------------------------ edges
 
     def add_edge(self, start_key: str | Sequence[str], end_key: str) -> Self:
-        """Run ``end_key`` after ``start_key``; with a list of starts, after all of them."""
+        """Run ``end_key`` after ``start_key``; with a list of starts, after all of them.
+
+        ``end_key`` may be ``END``: the run ends there, as far as this edge goes.
+        """
+        if not isinstance(end_key, str):
+            raise UsageError(
+                f"add_edge({start_key!r}, end_key): end_key must be a node name or END, "
+                f"got {type(end_key).__name__}: {end_key!r}"
+            )
         if isinstance(start_key, str):
-            if start_key == END:
-                raise GraphBuildError("END cannot be the start of an edge: nothing runs after END")
-            if end_key == START:
-                raise GraphBuildError("START cannot be the end of an edge: it only starts the run")
-            if (start_key, end_key) not in self.edges:
-                self.edges.add((start_key, end_key))
-                self._edge_order.append((start_key, end_key))
-            return self
-        starts = tuple(start_key)
+            starts: tuple[str, ...] = (start_key,)
+        elif isinstance(start_key, list | tuple) and all(isinstance(s, str) for s in start_key):
+            starts = tuple(start_key)
+        else:
+            raise UsageError(
+                f"add_edge(start_key, {end_key!r}): start_key must be a node name, START, or "
+                f"a list of node names, got {type(start_key).__name__}: {start_key!r}"
+            )
         if not starts:
             raise GraphBuildError(f"add_edge([], {end_key!r}): give at least one start node")
-        for start in starts:
-            if start == END:
-                raise GraphBuildError("END cannot be the start of an edge: nothing runs after END")
+        if END in starts:
+            raise GraphBuildError("END cannot be the start of an edge: nothing runs after END")
         if end_key == START:
             raise GraphBuildError("START cannot be the end of an edge: it only starts the run")
         if len(starts) == 1:
-            return self.add_edge(starts[0], end_key)
+            edge = (starts[0], end_key)
+            if edge not in self.edges:
+                self.edges.add(edge)
+                self._edge_order.append(edge)
+            return self
+        if START in starts:
+            raise GraphBuildError(
+                f"add_edge({list(starts)!r}, {end_key!r}): START cannot be part of a join; "
+                f"a join waits for nodes to finish. Use add_edge(START, {end_key!r}) to "
+                f"start the run at {end_key!r}."
+            )
         self.joins.append((starts, end_key))
         return self
 
@@ -185,16 +198,25 @@ class StateGraph:
         self,
         source: str,
         path: Callable[..., Any],
-        path_map: dict[Hashable, str] | Sequence[str] | None = None,
+        path_map: dict[Hashable, str] | Sequence[str] | str | None = None,
     ) -> Self:
         """After ``source``, call ``path(state)`` to choose what runs next.
 
         ``path`` returns a node name, ``END``, a ``Send``, or a list of them; with a
-        ``path_map``, it returns keys of the map instead. Without one, the targets are
-        read from a ``-> Literal["a", "b"]`` return annotation when present.
+        ``path_map``, it returns keys of the map instead (a list, or a single name,
+        maps each name to itself). Without one, the targets are read from a
+        ``-> Literal["a", "b"]`` return annotation when present.
         """
+        if not isinstance(source, str):
+            raise UsageError(
+                f"add_conditional_edges(source, path): source must be a node name or START, "
+                f"got {type(source).__name__}: {source!r}"
+            )
         if not callable(path):
-            raise TypeError(f"add_conditional_edges({source!r}, path): path must be callable")
+            raise UsageError(
+                f"add_conditional_edges({source!r}, path): path must be a function, got "
+                f"{type(path).__name__}: {path!r}"
+            )
         name = getattr(path, "__name__", None) or "condition"
         if name == "<lambda>":
             name = "condition"
@@ -209,7 +231,7 @@ class StateGraph:
             targets = literal_targets(path)
             if targets:
                 pmap = {t: t for t in targets}
-        is_async, wants_config, _ = inspect_callable(path)
+        is_async, wants_config, _ = inspect_callable(path, "path")
         branches[name] = BranchSpec(source, path, name, pmap, is_async, wants_config)
         return self
 
@@ -220,7 +242,7 @@ class StateGraph:
     def set_conditional_entry_point(
         self,
         path: Callable[..., Any],
-        path_map: dict[Hashable, str] | Sequence[str] | None = None,
+        path_map: dict[Hashable, str] | Sequence[str] | str | None = None,
     ) -> Self:
         """Same as ``add_conditional_edges(START, path, path_map)``."""
         return self.add_conditional_edges(START, path, path_map)
@@ -239,9 +261,50 @@ class StateGraph:
         from rillet.graph._compiled import CompiledStateGraph
         from rillet.graph._validate import validate
 
+        if name is not None and not isinstance(name, str):
+            raise UsageError(f"compile(name=...): expected a str, got {type(name).__name__}")
         validate(self)
         self.compiled = True
         return CompiledStateGraph(self, name=name or "LangGraph")
+
+
+def _node_spec(name: str, action: Any, destinations: tuple[str, ...] | None) -> NodeSpec:
+    """The spec of a node whose action is a compiled graph, an object with
+    ``invoke``/``ainvoke`` (such as ``ToolNode``), or a function."""
+    from rillet.graph._compiled import CompiledStateGraph
+
+    if isinstance(action, CompiledStateGraph):
+        return NodeSpec(
+            name=name,
+            fn=action.invoke,
+            is_async=False,
+            subgraph=action,
+            destinations=destinations,
+        )
+    if _is_runnable(action):
+        # Each driver calls the matching method.
+        return NodeSpec(
+            name=name,
+            fn=getattr(action, "invoke"),  # noqa: B009 - checked by _is_runnable
+            afn=getattr(action, "ainvoke"),  # noqa: B009
+            is_async=False,
+            wants_config=True,
+            destinations=destinations,
+        )
+    if callable(action):
+        is_async, wants_config, wants_writer = inspect_callable(action)
+        return NodeSpec(
+            name=name,
+            fn=action,
+            is_async=is_async,
+            wants_config=wants_config,
+            wants_writer=wants_writer,
+            destinations=destinations or command_destinations(action),
+        )
+    raise UsageError(
+        f"add_node({name!r}, ...): expected a function, an async function or a "
+        f"compiled graph, got {type(action).__name__}"
+    )
 
 
 def _is_runnable(action: Any) -> bool:

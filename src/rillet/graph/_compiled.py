@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rillet._constants import DEFAULT_RECURSION_LIMIT, START
+from rillet._constants import START
+from rillet.errors import ConfigError, UsageError
 from rillet.graph._branch import BranchSpec
+from rillet.graph._config import check_config, check_flag, check_names, recursion_limit
 from rillet.graph._node import NodeSpec
-from rillet.runtime._context import RunContext, StreamSettings, Task, current_task
+from rillet.runtime._context import RootRun, RunContext, Task, current_task
 from rillet.runtime._loop import Loop
-from rillet.runtime._stream import stream_sync
-from rillet.runtime._sync import run_coroutine_sync, run_loop_sync
+from rillet.runtime._sync import run_sync
 from rillet.stream._bus import SyncBus
 from rillet.stream._format import Formatter, event_formatter, make_formatter, normalize_modes
 
@@ -73,10 +75,23 @@ class CompiledStateGraph:
         parent = current_task.get()
         if parent is not None:
             loop = self._nested_loop(parent, config)
-            return run_loop_sync(loop, input, nested=True)
-        settings = StreamSettings(frozenset(), False, None)
-        loop = Loop(self, RunContext(settings, _check_config(config), ()), _limit(config))
-        return run_loop_sync(loop, input)
+            bus = parent.run.settings.bus
+            blocking = _on_loop_of(parent.run.settings)
+            if blocking and bus is not None:
+                bus.blocked += 1  # its consumer cannot drain it while we block its loop
+            try:
+                return run_sync(loop, loop.run_steps(input))
+            finally:
+                if blocking and bus is not None:
+                    bus.blocked -= 1
+        cfg = check_config(config)
+        root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
+        loop = Loop(self, RunContext(root, cfg, ()), recursion_limit(cfg))
+        try:
+            return run_sync(loop, loop.run_steps(input))
+        finally:
+            root.closed = True
+            root.release()
 
     async def ainvoke(
         self,
@@ -88,17 +103,21 @@ class CompiledStateGraph:
     ) -> Any:
         """Async ``invoke``."""
         _no_kwargs("ainvoke", kwargs)
-        from rillet.runtime._async import run_loop_async
+        from rillet.runtime._async import run_async
 
         if stream_mode != "values":
             return [item async for item in self.astream(input, config, stream_mode=stream_mode)]
         parent = current_task.get()
         if parent is not None:
             loop = self._nested_loop(parent, config)
-            return await run_loop_async(loop, input, nested=True)
-        settings = StreamSettings(frozenset(), False, None)
-        loop = Loop(self, RunContext(settings, _check_config(config), ()), _limit(config))
-        return await run_loop_async(loop, input)
+            return await run_async(loop, loop.run_steps(input))
+        cfg = check_config(config)
+        root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
+        loop = Loop(self, RunContext(root, cfg, ()), recursion_limit(cfg))
+        try:
+            return await run_async(loop, loop.run_steps(input))
+        finally:
+            root.close()
 
     def stream(
         self,
@@ -115,12 +134,13 @@ class CompiledStateGraph:
         ``subgraphs=True`` prefixes the namespace: ``(ns, item)`` or
         ``(ns, mode, item)``. Leaving the loop early stops the run.
 
-        :raises ValueError: for an unknown stream mode or a bad config, at the call.
+        :raises ConfigError: for an unknown stream mode or a bad config, at the call.
         """
         _no_kwargs("stream", kwargs)
         modes, multi = normalize_modes(stream_mode)
-        table = make_formatter(modes, multi, bool(subgraphs))
-        return self._stream(input, config, frozenset(modes), bool(subgraphs), table)
+        nested = check_flag("subgraphs", subgraphs)
+        table = make_formatter(modes, multi, nested)
+        return self._stream(input, config, frozenset(modes), nested, table)
 
     def astream(
         self,
@@ -134,8 +154,9 @@ class CompiledStateGraph:
         """Async ``stream``: the same items, from an async generator."""
         _no_kwargs("astream", kwargs)
         modes, multi = normalize_modes(stream_mode)
-        table = make_formatter(modes, multi, bool(subgraphs))
-        return self._astream(input, config, frozenset(modes), bool(subgraphs), table)
+        nested = check_flag("subgraphs", subgraphs)
+        table = make_formatter(modes, multi, nested)
+        return self._astream(input, config, frozenset(modes), nested, table)
 
     def astream_events(
         self,
@@ -183,12 +204,14 @@ class CompiledStateGraph:
         subgraphs: bool,
         table: Formatter,
     ) -> Iterator[Any]:
-        cfg = _check_config(config)
-        limit = _limit(config)
+        from rillet.runtime._stream import stream_sync
+
+        cfg = check_config(config)
+        limit = recursion_limit(cfg)
         bus = SyncBus()
-        settings = StreamSettings(modes, subgraphs, bus.put, bus)
-        loop = Loop(self, RunContext(settings, cfg, ()), limit)
-        return stream_sync(lambda: run_loop_sync(loop, input), bus, table)
+        root = RootRun(modes, subgraphs, bus.put, bus, run_id=_run_id(cfg))
+        loop = Loop(self, RunContext(root, cfg, ()), limit)
+        return stream_sync(loop, loop.run_steps(input), bus, table)
 
     def _astream(
         self,
@@ -198,27 +221,31 @@ class CompiledStateGraph:
         subgraphs: bool,
         table: Formatter,
     ) -> AsyncIterator[Any]:
-        cfg = _check_config(config)
-        limit = _limit(config)
-
-        def start(bus: Any) -> Any:
-            from rillet.runtime._async import run_loop_async
-
-            settings = StreamSettings(modes, subgraphs, bus.put, bus)
-            loop = Loop(self, RunContext(settings, cfg, ()), limit)
-            return lambda: run_loop_async(loop, input)
-
         from rillet.runtime._stream import stream_async
+        from rillet.stream._bus import AsyncBus
 
-        return stream_async(start, table)
+        cfg = check_config(config)
+        limit = recursion_limit(cfg)
+
+        async def run() -> AsyncGenerator[Any, None]:
+            import asyncio
+
+            bus = AsyncBus(asyncio.get_running_loop())
+            root = RootRun(modes, subgraphs, bus.put, bus, run_id=_run_id(cfg))
+            loop = Loop(self, RunContext(root, cfg, ()), limit)
+            items = stream_async(loop, loop.run_steps(input), bus, table)
+            async with contextlib.aclosing(items):
+                async for item in items:
+                    yield item
+
+        return run()
 
     def _nested_loop(self, parent: Task, config: dict[str, Any] | None) -> Loop:
         cfg = dict(parent.run.config)
         if config:
-            _check_config(config)
-            cfg.update(config)
+            cfg.update(check_config(config))
         run = RunContext(parent.run.settings, cfg, parent.child_ns(), parent.child_parent_ids())
-        return Loop(self, run, _limit(cfg))
+        return Loop(self, run, recursion_limit(cfg), nested=True)
 
     # --------------------------------------------------------------- drawing
 
@@ -236,25 +263,23 @@ class CompiledStateGraph:
 
         return build_graph(self, xray)
 
-    # -------------------------------------------------------------- branches
-
-    def call_branch_sync(self, branch: BranchSpec, view: Any, task: Task | None) -> Any:
-        result = _call_branch(branch, view, task)
-        if hasattr(result, "__await__"):
-            return run_coroutine_sync(result)
-        return result
-
-    async def call_branch_async(self, branch: BranchSpec, view: Any, task: Task | None) -> Any:
-        result = _call_branch(branch, view, task)
-        if hasattr(result, "__await__"):
-            return await result
-        return result
 
 
-def _call_branch(branch: BranchSpec, view: Any, task: Task | None) -> Any:
-    if branch.wants_config:
-        return branch.path(view, config=task.config if task is not None else {})
-    return branch.path(view)
+def _run_id(config: dict[str, Any]) -> str | None:
+    run_id = config.get("run_id")
+    return str(run_id) if run_id is not None else None
+
+
+def _on_loop_of(root: RootRun) -> bool:
+    """Whether this thread runs ``root``'s event loop (sync code called from async)."""
+    if root.async_loop is None:
+        return False
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop() is root.async_loop
+    except RuntimeError:
+        return False
 
 
 _EVENT_FILTERS = (
@@ -266,60 +291,11 @@ _EVENT_FILTERS = (
 def _events_table(version: str, arguments: dict[str, Any]) -> Formatter:
     """The ``astream_events`` formatter for a call's ``version`` and filter arguments."""
     if version != "v2":
-        raise ValueError(f"astream_events supports version='v2' only, got {version!r}")
-    return event_formatter(**{name: arguments[name] for name in _EVENT_FILTERS})
+        raise ConfigError(f"astream_events supports version='v2' only, got {version!r}")
+    return event_formatter(**{name: check_names(name, arguments[name]) for name in _EVENT_FILTERS})
 
 
 def _no_kwargs(method: str, kwargs: dict[str, Any]) -> None:
     if kwargs:
         names = ", ".join(sorted(kwargs))
-        raise TypeError(f"{method}() got unexpected keyword argument(s): {names}")
-
-
-_CONFIG_KEYS = frozenset(
-    {
-        "configurable",
-        "metadata",
-        "tags",
-        "recursion_limit",
-        "max_concurrency",
-        "callbacks",
-        "run_name",
-        "run_id",
-    }
-)
-
-
-def _check_config(config: dict[str, Any] | None) -> dict[str, Any]:
-    if config is None:
-        return {}
-    if not isinstance(config, dict):
-        raise TypeError(f"config must be a dict, got {type(config).__name__}")
-    unknown = set(config) - _CONFIG_KEYS
-    if unknown:
-        raise ValueError(
-            f"Unknown config key(s) {sorted(unknown)}: config takes "
-            f"{', '.join(sorted(_CONFIG_KEYS))}; put your own values in config['configurable']"
-        )
-    limit = config.get("max_concurrency")
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise ValueError(f"max_concurrency must be a positive int or None, got {limit!r}")
-    for key in ("metadata", "configurable"):
-        value = config.get(key)
-        if value is not None and not isinstance(value, dict):
-            raise TypeError(f"config[{key!r}] must be a dict, got {type(value).__name__}")
-    tags = config.get("tags")
-    if tags is not None and (isinstance(tags, str) or not isinstance(tags, list | tuple)):
-        raise TypeError(f"config['tags'] must be a list of strings, got {tags!r}")
-    return config
-
-
-def _limit(config: dict[str, Any] | None) -> int:
-    limit = (config or {}).get("recursion_limit")
-    if limit is None:
-        return DEFAULT_RECURSION_LIMIT
-    if not isinstance(limit, int) or isinstance(limit, bool):
-        raise TypeError(f"recursion_limit must be an int, got {type(limit).__name__}: {limit!r}")
-    if limit < 1:
-        raise ValueError(f"recursion_limit must be at least 1, got {limit}")
-    return limit
+        raise UsageError(f"{method}() got unexpected keyword argument(s): {names}")

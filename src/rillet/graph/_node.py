@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_args, get_origin, get_type_hints
 
+from rillet.errors import UsageError
+from rillet.types import RetryPolicy
+
 if TYPE_CHECKING:
     from rillet.graph._compiled import CompiledStateGraph
-    from rillet.types import RetryPolicy
 
 
 @dataclass(slots=True)
@@ -24,6 +26,9 @@ class NodeSpec:
     afn: Callable[..., Any] | None = None
     """An async twin of ``fn``, used by the async driver (objects with ``ainvoke``)."""
     retry: RetryPolicy | None = None
+    """The first of ``retry_policies``, or ``None``."""
+    retry_policies: tuple[RetryPolicy, ...] = ()
+    """Every policy given, in order: the first whose ``retry_on`` matches applies."""
     metadata: dict[str, Any] = field(default_factory=dict)
     destinations: tuple[str, ...] | None = None
     """Where a ``Command`` returned by the node may go, when declared."""
@@ -32,19 +37,28 @@ class NodeSpec:
     branches: tuple[Any, ...] = ()
     joins: tuple[int, ...] = ()
 
+    def retry_policy_for(self, exc: Exception) -> RetryPolicy | None:
+        """The policy that applies to ``exc``: the first whose ``retry_on`` matches it
+        (as in LangGraph), or ``None`` when the error is not to be retried."""
+        for policy in self.retry_policies:
+            if policy.should_retry(exc):
+                return policy
+        return None
+
 
 def node_name(fn: Any) -> str:
     name = getattr(fn, "name", None) or getattr(fn, "__name__", None)
     if not isinstance(name, str):
-        raise TypeError(
+        raise UsageError(
             f"add_node({fn!r}): cannot infer a node name from this object; "
             f"pass one: add_node('name', fn)"
         )
     return name
 
 
-def inspect_callable(fn: Callable[..., Any]) -> tuple[bool, bool, bool]:
-    """(is_async, wants_config, wants_writer) for a node function."""
+def inspect_callable(fn: Callable[..., Any], kind: str = "node") -> tuple[bool, bool, bool]:
+    """(is_async, wants_config, wants_writer) for a node function, or for a path
+    function with ``kind="path"``."""
     import inspect
 
     target = fn
@@ -63,9 +77,10 @@ def inspect_callable(fn: Callable[..., Any]) -> tuple[bool, bool, bool]:
     if not positional and not any(
         p.kind is inspect.Parameter.VAR_POSITIONAL for p in params.values()
     ):
-        raise TypeError(
-            f"Node function {getattr(fn, '__name__', fn)!r} must take the state as its first "
-            f"parameter, e.g. def node(state): ..."
+        example = "def route(state): ..." if kind == "path" else "def node(state): ..."
+        raise UsageError(
+            f"{kind.capitalize()} function {getattr(fn, '__name__', fn)!r} must take the "
+            f"state as its first parameter, e.g. {example}"
         )
     rest = names[1:]
     return is_async, "config" in rest, "writer" in rest
@@ -105,7 +120,43 @@ def literal_targets(fn: Callable[..., Any]) -> tuple[str, ...] | None:
     return tuple(values) or None
 
 
-def as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
+def node_names(what: str, value: object) -> tuple[str, ...] | None:
+    """``value`` as a tuple of node names: ``None``, one name, or a list of names.
+
+    :raises UsageError: naming ``what`` (e.g. ``"add_node('a', destinations=...)"``).
+    """
     if value is None:
         return None
-    return (value,) if isinstance(value, str) else tuple(value)
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple | set | frozenset) and all(
+        isinstance(v, str) for v in value
+    ):
+        return tuple(value)
+    raise UsageError(
+        f"{what}: expected a node name or a list of node names, got "
+        f"{type(value).__name__}: {value!r}"
+    )
+
+
+def retry_policies(name: str, retry: object, retry_policy: object) -> tuple[RetryPolicy, ...]:
+    """The policies given to ``add_node`` as ``retry=`` or ``retry_policy=`` (LangGraph's
+    name): one ``RetryPolicy`` or a list of them.
+
+    :raises UsageError: if both are given, or either is not a policy.
+    """
+    if retry is not None and retry_policy is not None:
+        raise UsageError(
+            f"add_node({name!r}, ...): give retry= or retry_policy=, not both"
+        )
+    given, keyword = (retry, "retry") if retry is not None else (retry_policy, "retry_policy")
+    if given is None:
+        return ()
+    if isinstance(given, RetryPolicy):
+        return (given,)
+    if isinstance(given, list | tuple) and all(isinstance(p, RetryPolicy) for p in given):
+        return tuple(given)
+    raise UsageError(
+        f"add_node({name!r}, {keyword}=...): expected a RetryPolicy or a list of them, "
+        f"got {type(given).__name__}: {given!r}; e.g. {keyword}=RetryPolicy(max_attempts=3)"
+    )

@@ -9,7 +9,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from rillet._objects import object_updates
 from rillet.channels import MISSING, Channel, LastValue, Reducer
-from rillet.errors import GraphBuildError, InvalidUpdateError
+from rillet.errors import GraphBuildError, InvalidUpdateError, UsageError
 
 
 class StateSchema:
@@ -56,7 +56,7 @@ class StateSchema:
 
 def _kind_of(cls: Any) -> str:
     if not isinstance(cls, type):
-        raise GraphBuildError(
+        raise UsageError(
             f"StateGraph(state_schema): expected a TypedDict, dataclass or pydantic model "
             f"class, got {cls!r}"
         )

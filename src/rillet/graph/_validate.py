@@ -1,4 +1,9 @@
-"""Checks run by ``compile()``: each failure names the node or edge at fault."""
+"""Checks run by ``compile()``: each failure names the node or edge at fault.
+
+Like LangGraph's, they check that every edge starts and ends at a known node and that
+the graph has an entry point; they do not check that every node can be reached, since
+``Command(goto=...)`` and ``Command.PARENT`` reach nodes that no edge names.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def validate(builder: StateGraph) -> None:
+    """:raises GraphBuildError: for the first mistake found."""
     nodes = builder.nodes
     known_sources = {*nodes, START}
     known_targets = {*nodes, END}
@@ -28,12 +34,7 @@ def validate(builder: StateGraph) -> None:
             )
         check_target(end, f"Edge {start!r} -> {end!r}")
     for starts, end in builder.joins:
-        for start in starts:
-            if start not in nodes:
-                raise GraphBuildError(
-                    f"Edge {list(starts)!r} -> {end!r} starts at unknown node {start!r}"
-                    f"{_hint(start, builder)}"
-                )
+        _check_join(builder, starts, end)
         check_target(end, f"Edge {list(starts)!r} -> {end!r}")
     for source, branches in builder.branches.items():
         if source not in known_sources:
@@ -46,7 +47,11 @@ def validate(builder: StateGraph) -> None:
                 check_target(target, f"Conditional edge {branch.name!r} from {source!r}")
     for spec in nodes.values():
         for target in spec.destinations or ():
-            check_target(target, f"Node {spec.name!r}'s declared destination")
+            if target not in known_targets:
+                raise GraphBuildError(
+                    f"Node {spec.name!r} declares the destination {target!r}, which is not "
+                    f"a node{_hint(target, builder)}"
+                )
 
     has_entry = any(s == START for s, _ in builder._edge_order) or START in builder.branches
     if not has_entry:
@@ -54,49 +59,22 @@ def validate(builder: StateGraph) -> None:
             "The graph has no entry point: add an edge from START to the first node, "
             "e.g. add_edge(START, 'my_node')"
         )
-    _check_reachable(builder)
 
 
-def _check_reachable(builder: StateGraph) -> None:
-    nodes = builder.nodes
-    successors: dict[str, set[str]] = {name: set() for name in (*nodes, START)}
-    anywhere = False
-    for start, end in builder._edge_order:
-        successors[start].add(end)
-    for source, branches in builder.branches.items():
-        for branch in branches.values():
-            targets = branch.targets()
-            if targets is None:
-                anywhere = True
-            else:
-                successors[source].update(targets)
-    for spec in nodes.values():
-        successors[spec.name].update(spec.destinations or ())
-    if anywhere:
-        # A conditional edge without a path map may go to any node (or Send to it).
-        return
-    reached = {START}
-    frontier = [START]
-    joins = list(builder.joins)
-    while frontier:
-        current = frontier.pop()
-        for nxt in successors.get(current, ()):
-            if nxt not in reached:
-                reached.add(nxt)
-                frontier.append(nxt)
-        for starts, end in joins:
-            if end not in reached and all(s in reached for s in starts):
-                reached.add(end)
-                frontier.append(end)
-    unreachable = [name for name in nodes if name not in reached]
-    if unreachable:
-        name = unreachable[0]
-        raise GraphBuildError(
-            f"Node {name!r} cannot be reached from START: add an edge to it, remove it, or "
-            f"if a node reaches it with Command(goto={name!r}), declare that with "
-            f"add_node(..., destinations=({name!r},)) or a -> Command[Literal[{name!r}]] "
-            f"return annotation."
-        )
+def _check_join(builder: StateGraph, starts: tuple[str, ...], end: str) -> None:
+    edge = f"Edge {list(starts)!r} -> {end!r}"
+    seen: set[str] = set()
+    for start in starts:
+        if start not in builder.nodes:
+            raise GraphBuildError(
+                f"{edge} starts at unknown node {start!r}{_hint(start, builder)}"
+            )
+        if start in seen:
+            raise GraphBuildError(
+                f"{edge} names {start!r} twice: a join waits for each of its nodes once, "
+                f"so list each node once"
+            )
+        seen.add(start)
 
 
 def _hint(name: str, builder: StateGraph) -> str:

@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
 from typing import Any, ClassVar, Self
 
+from rillet.errors import StreamClosedError, UsageError
 from rillet.messages import (
     AIMessage,
     AIMessageChunk,
@@ -233,14 +234,21 @@ class ChatModel(ABC):
         self, call: ModelCall, messages: list[BaseMessage], kwargs: dict[str, Any]
     ) -> Generator[AIMessageChunk, None, None]:
         on_chunk, msg_id = call.on_chunk, call.msg_id
+        task = call.task
+        root = task.run.settings if task is not None else None
         source = self._stream(messages, **{**self.bound, **kwargs})
         try:
             for chunk in source:
+                if root is not None and (root.closed or task.abandoned):  # type: ignore[union-attr]
+                    # The run was stopped: pull no more tokens (they are paid for).
+                    raise StreamClosedError("the run was stopped")
                 if chunk.id is None:
                     chunk.id = msg_id
                 if on_chunk is not None:
                     on_chunk(chunk)
                 yield chunk
+        except StreamClosedError:
+            raise
         except Exception as exc:
             call.error(exc)
             raise
@@ -255,9 +263,13 @@ class ChatModel(ABC):
     ) -> AsyncGenerator[AIMessageChunk, None]:
         on_chunk, msg_id = call.on_chunk, call.msg_id
         bus = call.bus if getattr(call.bus, "wait_writable", None) is not None else None
+        task = call.task
+        root = task.run.settings if task is not None else None
         source = self._astream(messages, **{**self.bound, **kwargs})
         try:
             async for chunk in source:
+                if root is not None and (root.closed or task.abandoned):  # type: ignore[union-attr]
+                    raise StreamClosedError("the run was stopped")
                 if chunk.id is None:
                     chunk.id = msg_id
                 if on_chunk is not None:
@@ -265,6 +277,8 @@ class ChatModel(ABC):
                     if bus is not None and bus.full:
                         await bus.wait_writable()
                 yield chunk
+        except StreamClosedError:
+            raise
         except Exception as exc:
             await call.aerror(exc)
             raise
@@ -287,37 +301,53 @@ def _final(merged: ChunkAccumulator, msg_id: str) -> AIMessage:
 def _as_list(input: ModelInput) -> Sequence[Any]:
     if isinstance(input, str | BaseMessage | dict):
         return [input]
+    if not isinstance(input, Sequence):
+        raise UsageError(
+            f"A chat model takes a str, a message, a dict or a list of messages, got "
+            f"{type(input).__name__}: {input!r}"
+        )
     return input
 
 
 async def iterate_in_thread(make: Any) -> AsyncIterator[Any]:
     """Iterate a blocking iterator on a worker thread, handing items to the loop.
 
-    The thread stops at its next item once the consumer has gone (cancelled or
-    closed early), and is waited for, so no thread outlives the iteration.
+    The thread runs at most a bounded number of items ahead. Once the consumer has
+    gone (cancelled or closed early) the thread stops at its next item; nobody waits
+    for it, so a provider stuck in a read cannot hold the consumer.
     """
+    from rillet.runtime._workers import start_thread
+
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
     stop = threading.Event()
     room = threading.Semaphore(_THREAD_BUFFER)  # the producer runs at most this far ahead
 
-    def produce() -> None:
+    def hand(kind: str, value: Any) -> None:
         try:
-            for item in make():
-                while not room.acquire(timeout=0.05):
-                    if stop.is_set():
-                        return
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+        except RuntimeError:  # the loop is closed: the consumer is gone
+            stop.set()
+
+    def produce() -> None:
+        source = make()
+        try:
+            for item in source:
+                room.acquire()
                 if stop.is_set():
                     break
-                loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
+                hand("item", item)
         except BaseException as exc:
-            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+            hand("error", exc)
         else:
-            loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
+            hand("end", None)
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
 
-    from rillet.runtime._sync import shared_pool
-
-    future = asyncio.wrap_future(shared_pool().submit(produce))
+    start_thread(produce)
     try:
         while True:
             kind, value = await queue.get()
@@ -330,4 +360,4 @@ async def iterate_in_thread(make: Any) -> AsyncIterator[Any]:
                 break
     finally:
         stop.set()
-        await asyncio.wait([future])
+        room.release()  # wake a producer waiting for room, so it sees the stop

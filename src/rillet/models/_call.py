@@ -53,7 +53,8 @@ class ModelCall:
         task: Task | None = current_task.get()
         self.task = task
         run_tags = (task.run.config.get("tags") or ()) if task is not None else ()
-        self.tags = handlers_for(run_tags, model.tags, cfg.get("tags"))
+        # Tags are deduplicated by value (handlers by identity).
+        self.tags = list(dict.fromkeys([*run_tags, *model.tags, *(cfg.get("tags") or ())]))
         run_callbacks = task.run.config.get("callbacks") if task is not None else None
         self.handlers = handlers_for(
             run_callbacks, model.callbacks, cfg.get("callbacks"), callbacks

@@ -29,7 +29,13 @@ from typing import Any
 
 from rillet.errors import ModelError, RilletError
 
-__all__ = ["is_retryable_status", "provider_errors", "stream_cut_short", "translate_error"]
+__all__ = [
+    "describe_request",
+    "is_retryable_status",
+    "provider_errors",
+    "stream_cut_short",
+    "translate_error",
+]
 
 _HTTP_LIBRARIES = frozenset({"httpx", "httpx2", "httpcore", "httpcore2", "h11"})
 
@@ -88,7 +94,8 @@ def _from_openai(exc: Exception, provider: str) -> ModelError | None:
 
     if isinstance(exc, openai.APIStatusError):
         code = exc.status_code
-        message = f"HTTP {code} from {_where(exc.request)}: {_body_message(exc.body, exc.message)}"
+        where, said = describe_request(exc.request), _body_message(exc.body, exc.message)
+        message = f"HTTP {code} from {where}: {said}"
         if code == 401:
             message += " (check the api_key, or the OPENAI_API_KEY environment variable)"
         return ModelError(
@@ -98,7 +105,7 @@ def _from_openai(exc: Exception, provider: str) -> ModelError | None:
         cause = exc.__cause__ or exc.__context__
         detail = f": {_describe(cause)}" if cause is not None else ""
         return ModelError(
-            f"{exc.message.rstrip('.')} ({_where(exc.request)}){detail}",
+            f"{exc.message.rstrip('.')} ({describe_request(exc.request)}){detail}",
             provider=provider,
             retryable=True,
         )
@@ -128,7 +135,8 @@ def _body_message(body: object, fallback: str) -> str:
     return fallback
 
 
-def _where(request: Any) -> str:
+def describe_request(request: Any) -> str:
+    """``"POST https://..."``, or ``"the server"`` when ``request`` is unknown."""
     try:
         return f"{request.method} {request.url}"
     except (AttributeError, RuntimeError):  # httpx raises RuntimeError for an unset request

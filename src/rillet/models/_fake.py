@@ -8,6 +8,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
+from rillet.errors import UsageError
 from rillet.messages import AIMessage, AIMessageChunk, BaseMessage, tool_call_chunk
 from rillet.models._base import ChatModel
 
@@ -22,6 +23,8 @@ class FakeChatModel(ChatModel):
     ``tool_calls`` streams its text the same way, then each tool call as tool-call
     chunks (name and id first, then the JSON arguments piece by piece).
 
+    :raises rillet.errors.UsageError: if ``responses`` is not a list (or another
+        sequence) of strings and ``AIMessage`` s.
     :raises IndexError: when called more times than there are responses.
     """
 
@@ -37,9 +40,16 @@ class FakeChatModel(ChatModel):
         model_name: str = "fake-chat-model",
     ) -> None:
         super().__init__(model_name=model_name, tags=tags, metadata=metadata, callbacks=callbacks)
+        if isinstance(responses, str | AIMessage):  # a str would be one response per character
+            raise UsageError(
+                f"FakeChatModel takes a list of responses, got one {type(responses).__name__}; "
+                f"write FakeChatModel([{responses!r}])"
+            )
+        if not isinstance(responses, Sequence):
+            raise UsageError(f"FakeChatModel takes a list of responses, got {responses!r}")
         for response in responses:
             if not isinstance(response, str | AIMessage):
-                raise TypeError(
+                raise UsageError(
                     f"FakeChatModel responses must be strings or AIMessages, got {response!r}"
                 )
         self.responses = list(responses)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from rillet.errors import ConfigError
 from rillet.models._base import ChatModel
 
 __all__ = ["init_chat_model"]
@@ -46,12 +47,13 @@ def init_chat_model(model: str, *, model_provider: str | None = None, **kwargs: 
 
     ``kwargs`` go to the model's constructor (``temperature``, ``base_url``, ...).
 
-    :raises ValueError: if the provider is unknown or cannot be inferred from ``model``.
+    :raises rillet.errors.ConfigError: if the provider is unknown or cannot be inferred
+        from ``model`` (a ``ValueError`` too).
     """
     provider, name = _split(model, model_provider)
     make = _PROVIDERS.get(provider.lower())
     if make is None:
-        raise ValueError(
+        raise ConfigError(
             f"unknown model provider {provider!r} for {model!r}; known providers: "
             f"{', '.join(_PROVIDERS)} (write 'provider:model', e.g. 'openai:gpt-4o-mini')"
         )
@@ -74,7 +76,7 @@ def _split(model: str, model_provider: str | None) -> tuple[str, str]:
             return provider, model
     if colon:
         return prefix, rest
-    raise ValueError(
+    raise ConfigError(
         f"cannot tell which provider serves {model!r}: write 'provider:model' "
         f"(e.g. 'openai:gpt-4o-mini', 'local') or pass model_provider=; known "
         f"providers: {', '.join(_PROVIDERS)}"

@@ -10,9 +10,12 @@ completions into ``AIMessageChunk``s, are shared with ``wrap_openai``; it lives 
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
+import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 try:
     import openai
@@ -22,8 +25,10 @@ except ImportError as exc:  # pragma: no cover - exercised with openai hidden
     ) from exc
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.chat.chat_completion import Choice
+from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
 
-from rillet.errors import ModelError
+from rillet.errors import ModelError, UsageError
 from rillet.messages import (
     AIMessageChunk,
     BaseMessage,
@@ -33,7 +38,7 @@ from rillet.messages import (
     tool_call_chunk,
 )
 from rillet.models._base import ChatModel
-from rillet.models._errors import provider_errors, stream_cut_short
+from rillet.models._errors import describe_request, provider_errors, stream_cut_short
 
 if TYPE_CHECKING:
     from rillet.models._openai_wrap import wrap_openai
@@ -44,6 +49,7 @@ _PROVIDER: Final = "openai"
 # Local OpenAI-compatible servers ignore the key, but the SDK refuses to run without one.
 _PLACEHOLDER_API_KEY: Final = "not-needed"
 _TOOL_CHOICE_KEYWORDS: Final = frozenset({"auto", "required", "none"})
+_EVENT_STREAM: Final = "text/event-stream"
 
 
 class OpenAIChatModel(ChatModel):
@@ -52,9 +58,16 @@ class OpenAIChatModel(ChatModel):
 
     ``api_key`` defaults to ``OPENAI_API_KEY``; with a ``base_url`` and no key at all a
     placeholder is sent, so local servers work. ``client``/``async_client`` replace
-    the SDK clients otherwise made on first use. ``model_kwargs`` (``seed``,
-    ``top_p``, ...) go into every request, as do a call's keyword arguments
+    the SDK clients otherwise made on first use (the async one once per event loop,
+    since its connections belong to the loop that opened them). ``model_kwargs``
+    (``seed``, ``top_p``, ...) go into every request, as do a call's keyword arguments
     (``stop``, ...) and what :meth:`bind_tools` bound.
+
+    ``timeout`` is in seconds, for each phase of a request (connect, each read of
+    the stream, ...), or an ``openai.Timeout``; ``None`` means :attr:`default_timeout`:
+    10 s to connect and 60 s for every other phase, so a stream silent for a minute
+    fails (a reasoning model that thinks longer before its first token needs more).
+    Each of the ``1 + max_retries`` attempts gets the whole time-out.
 
     :raises rillet.errors.ModelError: from ``invoke``/``stream`` and their async
         twins, when the server cannot be reached, answers with an error, or the
@@ -62,6 +75,11 @@ class OpenAIChatModel(ChatModel):
     """
 
     provider = _PROVIDER
+    # A model may take a while before its first token (a long prompt, a busy server),
+    # but a server silent for a minute is stuck; the SDK's own default is 600 s per
+    # read, tried 3 times, which holds a node for half an hour.
+    default_timeout: ClassVar[openai.Timeout] = openai.Timeout(60.0, connect=10.0)
+    """The ``timeout`` of a model made with ``timeout=None``."""
 
     def __init__(
         self,
@@ -70,7 +88,7 @@ class OpenAIChatModel(ChatModel):
         base_url: str | None = None,
         api_key: str | None = None,
         organization: str | None = None,
-        timeout: float | None = None,
+        timeout: float | openai.Timeout | None = None,
         max_retries: int = 2,
         temperature: float | None = None,
         max_tokens: int | None = None,
@@ -91,13 +109,19 @@ class OpenAIChatModel(ChatModel):
         self.base_url = base_url
         self.api_key = api_key
         self.organization = organization
-        self.timeout = timeout
+        self.timeout = self.default_timeout if timeout is None else _timeout(timeout)
         self.max_retries = max_retries
         self.max_tokens = max_tokens
         self.stream_usage = stream_usage
         self.model_kwargs = model_kwargs
         self._client = client
         self._async_client = async_client
+        # One client per event loop: a client's pooled connections belong to the loop
+        # that opened them, and fail ("Event loop is closed") in any other.
+        self._loop_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, openai.AsyncOpenAI
+        ] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> openai.OpenAI:
@@ -108,10 +132,33 @@ class OpenAIChatModel(ChatModel):
 
     @property
     def async_client(self) -> openai.AsyncOpenAI:
-        """The async SDK client (made on first use)."""
-        if self._async_client is None:
-            self._async_client = openai.AsyncOpenAI(**self._client_options())
-        return self._async_client
+        """The async SDK client of the running event loop (made on first use in each
+        loop), or the ``async_client`` given to the constructor.
+
+        :raises rillet.errors.UsageError: if no event loop is running.
+        """
+        if self._async_client is not None:
+            return self._async_client
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise UsageError(
+                "OpenAIChatModel.async_client belongs to an event loop: read it inside "
+                "async code (each running loop gets its own client)"
+            ) from None
+        with self._lock:
+            for gone in [old for old in self._loop_clients if old.is_closed()]:
+                del self._loop_clients[gone]
+            client = self._loop_clients.get(loop)
+            if client is None:
+                client = self._loop_clients[loop] = openai.AsyncOpenAI(
+                    # The SDK's own wrapper of this HTTP client, collected after its
+                    # loop closed, schedules its closing on whichever loop runs then,
+                    # where it fails with "Task exception was never retrieved".
+                    http_client=openai.DefaultAsyncHttpxClient(timeout=self.timeout),
+                    **self._client_options(),
+                )
+            return client
 
     def _client_options(self) -> dict[str, Any]:
         api_key = self.api_key or os.environ.get("OPENAI_API_KEY")
@@ -120,9 +167,8 @@ class OpenAIChatModel(ChatModel):
         options: dict[str, Any] = {
             "api_key": api_key, "base_url": self.base_url,
             "organization": self.organization, "max_retries": self.max_retries,
+            "timeout": self.timeout,
         }  # fmt: skip
-        if self.timeout is not None:  # None would mean "no time-out" to the SDK
-            options["timeout"] = self.timeout
         return options
 
     def _request(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +198,7 @@ class OpenAIChatModel(ChatModel):
             with stream:  # closes the response when the consumer leaves early
                 for chunk in stream:
                     yield reader.read(chunk)
-        reader.check_finished()
+        reader.check_finished(stream.response)
 
     async def _astream(
         self, messages: list[BaseMessage], **kwargs: Any
@@ -164,7 +210,18 @@ class OpenAIChatModel(ChatModel):
             async with stream:
                 async for chunk in stream:
                     yield reader.read(chunk)
-        reader.check_finished()
+        reader.check_finished(stream.response)
+
+
+def _timeout(timeout: float | openai.Timeout) -> openai.Timeout:
+    if isinstance(timeout, openai.Timeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise UsageError(
+            f"OpenAIChatModel's timeout is a number of seconds or an openai.Timeout, "
+            f"got {timeout!r}"
+        )
+    return openai.Timeout(float(timeout))
 
 
 def _tool_choice(choice: str | dict[str, Any]) -> str | dict[str, Any]:
@@ -202,7 +259,9 @@ class _DeltaReader:
         usage = _usage(chunk.usage)
         if not chunk.choices:  # the usage chunk, after the last choice
             return AIMessageChunk("", usage_metadata=usage)
-        choice = chunk.choices[0]
+        choice = _first_choice(chunk.choices)
+        if choice is None:  # a delta of another choice (n > 1): only the first is read
+            return AIMessageChunk("", usage_metadata=usage)
         delta = choice.delta
         metadata: dict[str, Any] = {}
         if choice.finish_reason:
@@ -230,10 +289,31 @@ class _DeltaReader:
             index=call.index,
         )
 
-    def check_finished(self) -> None:
-        """:raises ModelError: if no choice said why it finished."""
-        if not self.finished:
+    def check_finished(self, response: Any) -> None:
+        """:raises ModelError: if no choice said why it finished: not retryable when
+        ``response`` (the SDK's ``httpx`` response) is no event stream, retryable
+        (a stream cut short) when it is."""
+        if self.finished:
+            return
+        content_type = response.headers.get("content-type") or "no content-type"
+        if content_type.partition(";")[0].strip().lower() == _EVENT_STREAM:
             raise stream_cut_short(_PROVIDER, "no finish_reason was received")
+        raise ModelError(
+            f"the server did not answer with an event stream (content-type {content_type}, "
+            f"from {describe_request(response.request)}): check that base_url ends in /v1, "
+            f"where OpenAI-compatible servers serve the API, or whether a proxy or a "
+            f"captive portal answered instead",
+            provider=_PROVIDER,
+        )
+
+
+_Choice = TypeVar("_Choice", ChunkChoice, Choice)
+
+
+def _first_choice(choices: Sequence[_Choice]) -> _Choice | None:
+    """The choice with index 0 (with ``n > 1`` a chunk may carry others, in any order;
+    a server that sends no index sends one choice)."""
+    return next((c for c in choices if getattr(c, "index", None) in (0, None)), None)
 
 
 def _finish_metadata(response: ChatCompletionChunk | ChatCompletion, reason: str) -> dict[str, Any]:
@@ -268,9 +348,9 @@ def _known(**counts: int | None) -> dict[str, int]:
 def _completion_message(completion: ChatCompletion) -> AIMessageChunk:
     """A whole (non-streamed) answer as one chunk."""
     usage = _usage(completion.usage)
-    if not completion.choices:
+    choice = _first_choice(completion.choices)
+    if choice is None:
         return AIMessageChunk("", usage_metadata=usage)
-    choice = completion.choices[0]
     message = choice.message
     calls = [
         tool_call_chunk(name=c.function.name, args=c.function.arguments, id=c.id, index=i)

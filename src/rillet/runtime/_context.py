@@ -8,33 +8,132 @@ metadata without any ``config`` passed by hand.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from rillet._constants import NS_END, NS_SEP, PULL
-from rillet.stream._events import CustomEvent, Event, MessageEvent, Namespace
+from rillet._constants import NS_END, NS_SEP
+from rillet.errors import StreamClosedError
+from rillet.stream._events import CustomEvent, Event, Namespace
 
 if TYPE_CHECKING:
+    import asyncio
+
     from rillet.graph._node import NodeSpec
+    from rillet.runtime._workers import LoopThread
+
+T = TypeVar("T")
 
 
 def _drop(_: Any) -> None:
     """The writer of a run that does not stream ``custom``: costs one call."""
 
 
-@dataclass(slots=True)
-class StreamSettings:
-    """What the consumer asked for; shared by a run and all its subgraph runs."""
+class RootRun:
+    """What one root run shares with all its subgraph runs: what the consumer asked
+    for, the bus, the run's identity, its stop flag and its event loop for async code.
+    """
 
-    modes: frozenset[str]
-    subgraphs: bool
-    put: Callable[[Event], None] | None
-    """The bus's ``put``, or ``None`` when nothing streams (``invoke``)."""
-    bus: Any = None
-    """The run's bus (``SyncBus``/``AsyncBus``), or ``None`` when nothing streams."""
-    seen_message_ids: set[str] = field(default_factory=set)
+    __slots__ = (
+        "_loop_thread",
+        "async_loop",
+        "bus",
+        "closed",
+        "modes",
+        "put",
+        "run_id",
+        "seen_message_ids",
+        "subgraphs",
+        "uuid",
+    )
+
+    def __init__(
+        self,
+        modes: frozenset[str],
+        subgraphs: bool,
+        put: Callable[[Event], None] | None,
+        bus: Any = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.modes = modes
+        self.subgraphs = subgraphs
+        #: The bus's ``put``, or ``None`` when nothing streams (``invoke``).
+        self.put = put
+        #: The run's bus (``SyncBus``/``AsyncBus``), or ``None`` when nothing streams.
+        self.bus = bus
+        self.seen_message_ids: set[str] = set()
+        self.uuid = uuid.UUID(run_id) if run_id else uuid.uuid4()
+        self.run_id = str(self.uuid)
+        #: Set once the run is stopped (consumer left, cancelled, failed): nothing
+        #: starts afterwards, and models stop pulling tokens.
+        self.closed = False
+        #: The event loop the async code of this run runs on, when the run is driven
+        #: from async code; a sync run starts a loop thread on first need.
+        self.async_loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: LoopThread | None = None
+
+    def run_coroutine(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on this run's event loop from sync code, and wait for it.
+
+        :raises StreamClosedError: if the run was stopped meanwhile.
+        """
+        import asyncio
+        import concurrent.futures
+
+        if self.closed:
+            coro.close()
+            raise StreamClosedError("the run was stopped")
+        holder = self._loop_thread
+        if holder is None:
+            from rillet.runtime._workers import LoopThread
+
+            on_run_loop = False
+            if self.async_loop is not None:
+                try:
+                    on_run_loop = asyncio.get_running_loop() is self.async_loop
+                except RuntimeError:
+                    on_run_loop = False
+            if not on_run_loop and self.async_loop is not None:
+                # A sync node of an async run: its coroutines go to the run's loop.
+                future = asyncio.run_coroutine_threadsafe(coro, self.async_loop)
+                try:
+                    return future.result()
+                except concurrent.futures.CancelledError:
+                    raise StreamClosedError("the run was stopped") from None
+            if on_run_loop:
+                # Sync code called on the run's own (now blocked) loop: a loop of its
+                # own, since that loop cannot wait for itself.
+                private = LoopThread()
+                try:
+                    return private.run(coro)
+                finally:
+                    private.close()
+            holder = self._loop_thread = LoopThread()
+        try:
+            return holder.run(coro)
+        except asyncio.CancelledError:
+            if self.closed:
+                raise StreamClosedError("the run was stopped") from None
+            raise
+
+    def close(self) -> None:
+        """Stop the run: refuse further items, cancel the async code it runs."""
+        self.closed = True
+        bus = self.bus
+        if bus is not None:
+            bus.close()
+        holder = self._loop_thread
+        if holder is not None:
+            holder.cancel_all()
+
+    def release(self) -> None:
+        """Free the run's loop thread once the run is over."""
+        holder, self._loop_thread = self._loop_thread, None
+        if holder is not None:
+            holder.close()
+
+
+StreamSettings = RootRun
 
 
 class RunContext:
@@ -42,7 +141,6 @@ class RunContext:
 
     __slots__ = (
         "config",
-        "depth",
         "ns",
         "parent_ids",
         "put",
@@ -59,7 +157,7 @@ class RunContext:
 
     def __init__(
         self,
-        settings: StreamSettings,
+        settings: RootRun,
         config: dict[str, Any],
         ns: Namespace,
         parent_ids: tuple[str, ...] = (),
@@ -67,7 +165,6 @@ class RunContext:
         self.settings = settings
         self.config = config
         self.ns = ns
-        self.depth = len(ns)
         put = settings.put
         # astream_events sees every level; the other modes see subgraphs on request.
         self.want_events = put is not None and "events" in settings.modes
@@ -76,7 +173,9 @@ class RunContext:
         self.put: Callable[[Event], None] = (
             put if (put is not None and (emit or self.want_events)) else _drop
         )
-        self.run_id = str(uuid.uuid4()) if self.want_events else ""
+        self.run_id = (
+            (settings.run_id if not ns else str(uuid.uuid4())) if self.want_events else ""
+        )
         #: Run ids from the root down to this graph run (itself included).
         self.parent_ids = (*parent_ids, self.run_id)
         self.want_values = "values" in modes
@@ -85,6 +184,10 @@ class RunContext:
         self.want_messages = "messages" in modes
         self.want_debug = "debug" in modes
         self.want_tasks = "tasks" in modes
+
+    @property
+    def root(self) -> RootRun:
+        return self.settings
 
     def make_writer(self) -> Callable[[Any], None]:
         if not self.want_custom:
@@ -108,6 +211,7 @@ class Task:
         "_config",
         "_id",
         "_metadata",
+        "abandoned",
         "error",
         "goto",
         "input",
@@ -145,6 +249,8 @@ class Task:
         self.writes: list[tuple[str, Any]] = []
         self.goto: list[Any] = []
         self.error: BaseException | None = None
+        #: Set when the task's step failed elsewhere: it stops at its next effect.
+        self.abandoned = False
 
     @property
     def name(self) -> str:
@@ -154,7 +260,10 @@ class Task:
     def id(self) -> str:
         task_id = self._id
         if task_id is None:
-            task_id = self._id = str(uuid.uuid4())
+            # Deterministic: the same run, step, place and triggers give the same id
+            # (a resumed run finds its tasks again).
+            key = f"{NS_SEP.join(self.run.ns)}|{self.step}|{self.path!r}|{self.triggers!r}"
+            task_id = self._id = str(uuid.uuid5(self.run.settings.uuid, key))
         return task_id
 
     @property
@@ -208,11 +317,6 @@ class Task:
         meta["tags"] = [*run_tags, *(t for t in tags if t not in run_tags)]
         return meta
 
-    def emit_message(self, message: Any, metadata: dict[str, Any]) -> None:
-        """Stream one message chunk in ``messages`` mode (no-op when not requested)."""
-        if self.run.want_messages:
-            self.run.put(MessageEvent(self.run.ns, message, metadata))
-
     @property
     def event_tags(self) -> list[str]:
         """Tags of this task's ``astream_events`` events."""
@@ -231,12 +335,3 @@ class Task:
 
 
 current_task: ContextVar[Task | None] = ContextVar("rillet_current_task", default=None)
-
-
-def get_task() -> Task | None:
-    """The task whose code is running, or ``None`` outside a run."""
-    return current_task.get()
-
-
-def pull_path(name: str) -> tuple[str, str]:
-    return (PULL, name)

@@ -1,37 +1,43 @@
 """The superstep algorithm, written once, with no I/O and no threads.
 
 A run alternates between *planning* (which tasks run in the next superstep),
-*executing* them (the drivers' job: threads or asyncio tasks), and *committing*
-(applying every task's writes in task order, then emitting ``values``). Tasks finish
-on their own threads, so :meth:`Loop.finish` and :meth:`Loop.fail` only touch the
-task and emit events; :meth:`Loop.commit` runs on the driver's thread once all tasks
-of the step are done.
+*executing* them, and *committing* (applying every task's writes in task order). The
+loop owns all of it, including each task's lifecycle (calling the node, retries,
+``Command`` handling, branches, what is emitted): :meth:`Loop.run` and
+:meth:`Loop.task_steps` are generators that yield :mod:`._effects` (call this, sleep,
+run these tasks) and a driver, sync or async, only executes what they ask for (the
+sans-I/O pattern of h11). What the world sees goes through the observers
+(:mod:`._observe`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+import contextlib
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rillet._constants import END, PULL, PUSH, START
 from rillet._objects import object_updates
 from rillet.channels import MISSING
-from rillet.errors import GraphRecursionError, InvalidRouteError, InvalidUpdateError
+from rillet.errors import (
+    GraphRecursionError,
+    InvalidRouteError,
+    InvalidUpdateError,
+    StreamClosedError,
+)
 from rillet.runtime._bridges import activate_bridges
 from rillet.runtime._context import RunContext, Task
-from rillet.stream._events import (
-    RunEvent,
-    TaskResultEvent,
-    TaskStartEvent,
-    UpdatesEvent,
-    ValuesEvent,
-)
+from rillet.runtime._effects import Call, Effect, Failure, RunTasks, Sleep
+from rillet.runtime._observe import RunObserver, observers_for
 from rillet.types import Command, Send
 
 if TYPE_CHECKING:
+    from rillet.graph._branch import BranchSpec
     from rillet.graph._compiled import CompiledStateGraph
-    from rillet.graph._node import NodeSpec
+    from rillet.types import RetryPolicy
+
+TaskSteps = Generator[Call | Sleep, Any, None]
 
 
 class ParentCommand(Exception):
@@ -42,8 +48,15 @@ class ParentCommand(Exception):
         self.command = command
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+@dataclass(slots=True)
+class RunSnapshot:
+    """The loop's state between two steps: enough to continue the run elsewhere."""
+
+    step: int
+    values: dict[str, Any]
+    pending_nodes: dict[str, list[str]]
+    pending_sends: list[Send]
+    barriers: dict[str, set[str]]
 
 
 class Loop:
@@ -53,89 +66,125 @@ class Loop:
         "_barriers",
         "_pending_nodes",
         "_pending_sends",
+        "error",
         "graph",
         "limit",
+        "nested",
+        "observers",
         "run",
         "step",
         "values",
     )
 
-    def __init__(self, graph: CompiledStateGraph, run: RunContext, limit: int) -> None:
+    def __init__(
+        self,
+        graph: CompiledStateGraph,
+        run: RunContext,
+        limit: int,
+        *,
+        nested: bool = False,
+        observers: tuple[RunObserver, ...] | None = None,
+    ) -> None:
         self.graph = graph
         self.run = run
         self.limit = limit
+        self.nested = nested
         self.step = 0
         self.values: dict[str, Any] = graph.schema.initial_values()
-        self._barriers: list[set[str]] = [set() for _ in graph.joins]
+        #: Join barriers, keyed by the join's name: the sources seen so far.
+        self._barriers: dict[str, set[str]] = {}
         self._pending_nodes: dict[str, list[str]] = {}
         self._pending_sends: list[Send] = []
+        self.observers = observers_for(run) if observers is None else observers
+        #: The error that ended the run inside the loop (a failed START branch).
+        self.error: BaseException | None = None
 
-    # ------------------------------------------------------------------ start
+    # ------------------------------------------------------------- the run
 
-    def start(self, input: Any, *, nested: bool = False) -> list[Task]:
-        """Apply the input; return the tasks of step 1."""
+    def run_steps(self, input: Any) -> Generator[Effect, Any, dict[str, Any]]:
+        """The whole run: apply the input, then plan, run and commit steps until
+        nothing is left. Returns the output; on a failure inside the loop, sets
+        :attr:`error` and returns."""
+        self.start(input)
+        for branch in self.graph.start_branches:
+            outcome = yield self._branch_call(branch, self.graph.schema.to_node_input(
+                dict(self.values)), None)
+            if outcome.__class__ is Failure:
+                error = outcome.error
+                if not isinstance(error, StreamClosedError):
+                    error.add_note(f"During the conditional edge {branch.name!r} from START")
+                self.error = error
+                return {}
+            self._route(START, branch.resolve(outcome))
+        limit = self.run.config.get("max_concurrency")
+        tasks = self.next_tasks()
+        while tasks:
+            yield RunTasks(tasks, limit)
+            tasks = self.commit(tasks)
+        return self.end()
+
+    def start(self, input: Any) -> None:
+        """Apply the input and queue what START leads to."""
         schema = self.graph.schema
-        if not nested:
+        if not self.nested:
             activate_bridges()
-        if self.run.want_events:
-            self._graph_event("on_chain_start", {"input": input})
         updates = schema.input_updates(input)
-        if nested:
+        if self.nested:
             updates = {k: v for k, v in updates.items() if k in schema.channels}
         else:
             self._check_keys(updates, "the graph input")
         self._apply({k: ([v], [START]) for k, v in updates.items()})
-        if self.run.want_values:
-            self.run.put(ValuesEvent(self.run.ns, self.output()))
+        for observer in self.observers:
+            observer.run_started(self, input)
         for target in self.graph.start_edges:
-            self._pending_nodes.setdefault(target, []).append(f"branch:to:{target}")
-        for branch in self.graph.start_branches:
-            result = self.graph.call_branch_sync(branch, dict(self.values), None)
-            self._route(START, branch.resolve(result))
-        return self._plan()
+            if target != END:
+                self._pending_nodes.setdefault(target, []).append(f"branch:to:{target}")
 
     def end(self) -> dict[str, Any]:
-        """The run's output (emitting the graph's end event)."""
+        """The run's output."""
         output = self.output()
-        if self.run.want_events:
-            self._graph_event("on_chain_end", {"output": output})
+        for observer in self.observers:
+            observer.run_finished(self, output)
         return output
-
-    def _graph_event(self, event: str, data: dict[str, Any]) -> None:
-        run = self.run
-        run.put(
-            RunEvent(
-                run.ns,
-                event,
-                self.graph.name,
-                run.run_id,
-                run.parent_ids[:-1],
-                list(run.config.get("tags") or ()),
-                dict(run.config.get("metadata") or ()),
-                data,
-            )
-        )
-
-    def task_started(self, task: Task) -> None:
-        """Emit a task's start event (``astream_events``), on the task's thread."""
-        if self.run.want_events:
-            self._task_event(task, "on_chain_start", {"input": task.input})
-
-    def _task_event(self, task: Task, event: str, data: dict[str, Any]) -> None:
-        run = self.run
-        run.put(
-            RunEvent(
-                run.ns, event, task.name, task.id, run.parent_ids, task.event_tags,
-                task.metadata, data,
-            )
-        )
 
     # ------------------------------------------------------------- planning
 
-    def _plan(self) -> list[Task]:
+    def plan(self) -> list[Task]:
+        """The tasks of the next step, without changing anything."""
         pending, sends = self._pending_nodes, self._pending_sends
         if not pending and not sends:
             return []
+        run, step, nodes = self.run, self.step + 1, self.graph.nodes
+        writer = run.make_writer()
+        to_input = self.graph.schema.to_node_input
+        tasks: list[Task] = []
+        state_input: Any = MISSING
+        # LangGraph's order: pull tasks by node name, then Send tasks in send order.
+        for name in sorted(pending):
+            node = nodes[name]
+            if node.subgraph is not None:
+                task_input: Any = dict(self.values)
+            else:
+                if state_input is MISSING or len(pending) > 1:
+                    try:
+                        state_input = to_input(dict(self.values))
+                    except Exception as exc:
+                        exc.add_note(f"While reading the state as the input of node {name!r}")
+                        raise
+                task_input = state_input
+            path = (PULL, name)
+            tasks.append(Task(run, node, step, task_input, tuple(pending[name]), path, writer))
+        for index, send in enumerate(sends):
+            node = nodes[send.node]
+            tasks.append(Task(run, node, step, send.arg, (PUSH,), (PUSH, index, False), writer))
+        return tasks
+
+    def next_tasks(self) -> list[Task]:
+        """Plan the next step and begin it: count it, check the recursion limit,
+        tell the observers."""
+        tasks = self.plan()
+        if not tasks:
+            return tasks
         self._pending_nodes, self._pending_sends = {}, []
         self.step += 1
         if self.step > self.limit:
@@ -145,47 +194,64 @@ class Loop:
                 f"e.g. graph.invoke(input, {{'recursion_limit': {self.limit * 2}}}), or check "
                 f"the graph for a loop that never reaches END."
             )
-        run, step, nodes = self.run, self.step, self.graph.nodes
-        writer = run.make_writer()
-        to_input = self.graph.schema.to_node_input
-        tasks: list[Task] = []
-        state_input: Any = MISSING
-        # LangGraph's order: pull tasks by node name, then Send tasks in send order.
-        for name in sorted(pending):
-            triggers = pending[name]
-            node = nodes[name]
-            if node.subgraph is not None:
-                task_input: Any = dict(self.values)
-            else:
-                if state_input is MISSING or len(pending) > 1:
-                    state_input = to_input(dict(self.values))
-                task_input = state_input
-            tasks.append(
-                Task(run, node, step, task_input, tuple(triggers), (PULL, name), writer)
-            )
-        for index, send in enumerate(sends):
-            node = nodes[send.node]
-            tasks.append(
-                Task(run, node, step, send.arg, (PUSH,), (PUSH, index, False), writer)
-            )
-        if run.want_messages:
-            from rillet.runtime._messages import mark_input_seen
-
-            for task in tasks:
-                mark_input_seen(task)
-        if run.want_tasks or run.want_debug:
-            for task in tasks:
-                run.put(
-                    TaskStartEvent(
-                        run.ns, step, _now(), task.id, task.name, task.input, task.triggers
-                    )
-                )
+        for observer in self.observers:
+            observer.step_started(self, tasks)
         return tasks
+
+    # ------------------------------------------------------- task lifecycle
+
+    def task_steps(self, task: Task) -> TaskSteps:
+        """One task from start to end: call the node (with its retry policy), take
+        its result apart, run its conditional edges. Never raises what the node
+        raised: a failure is recorded on ``task.error``."""
+        for observer in self.observers:
+            observer.task_started(self, task)
+        node = task.node
+        attempt = 0
+        while True:
+            outcome = yield node_call(task)
+            if outcome.__class__ is not Failure:
+                break
+            error = outcome.error
+            if isinstance(error, ParentCommand):
+                # Command(graph=PARENT) from a graph run inside this task (a subgraph
+                # node, or a graph the node invoked by hand): it is this task's result.
+                outcome = error.command
+                break
+            attempt += 1
+            policy = _retry_policy(node.retry_policies, error, attempt)
+            if policy is None:
+                self.fail(task, error)
+                return
+            yield Sleep(policy.interval(attempt))
+        try:
+            self.finish(task, outcome)
+        except BaseException as exc:
+            self.fail(task, exc)
+            return
+        for branch in node.branches:
+            choice = yield self._branch_call(branch, self.branch_view(task), task)
+            if choice.__class__ is Failure:
+                self.fail(task, choice.error)
+                return
+            try:
+                self.add_branch_result(task, branch, choice)
+            except BaseException as exc:
+                self.fail(task, exc)
+                return
+        for observer in self.observers:
+            observer.task_finished(self, task)
+
+    def _branch_call(self, branch: BranchSpec, view: Any, task: Task | None) -> Call:
+        kwargs = None
+        if branch.wants_config:
+            kwargs = {"config": task.config if task is not None else {}}
+        return Call(branch.path, (view,), kwargs, is_async=branch.is_async)
 
     # ---------------------------------------------------------- task results
 
     def finish(self, task: Task, result: Any) -> None:
-        """Record what a task returned (on the task's thread); emit its update."""
+        """Record what a task returned: its writes and where it routes."""
         node = task.node
         update: Any = result
         goto: Sequence[Any] = ()
@@ -210,35 +276,19 @@ class Loop:
             self._check_destinations(node.name, commanded)
             dest.extend(commanded)
         task.goto = dest
-        run = self.run
-        if run.want_updates:
-            run.put(UpdatesEvent(run.ns, node.name, _update_view(update, writes, node)))
-        if run.want_events:
-            view = _update_view(update, writes, node)
-            self._task_event(task, "on_chain_stream", {"chunk": view})
-            self._task_event(task, "on_chain_end", {"output": view, "input": task.input})
-            self._graph_event("on_chain_stream", {"chunk": {node.name: view}})
-        if run.want_messages:
-            from rillet.runtime._messages import emit_output_messages
-
-            emit_output_messages(task, writes)
-        if run.want_tasks or run.want_debug:
-            run.put(
-                TaskResultEvent(
-                    run.ns, task.step, _now(), task.id, node.name, None, dict(writes)
-                )
-            )
 
     def fail(self, task: Task, error: BaseException) -> None:
-        """Record a task's error and emit its result event."""
+        """Record a task's error (with a note naming the task)."""
         task.error = error
-        run = self.run
-        if run.want_tasks or run.want_debug:
-            run.put(
-                TaskResultEvent(
-                    run.ns, task.step, _now(), task.id, task.name, error, {}
-                )
-            )
+        if isinstance(error, ParentCommand | StreamClosedError):
+            return  # control flow, not a failure of this node
+        note = f"During task with name {task.name!r} and id {task.id!r}"
+        prefix = f"During task with name {task.name!r} "
+        if not any(n.startswith(prefix) for n in getattr(error, "__notes__", ())):
+            error.add_note(note)
+        for observer in self.observers:
+            with contextlib.suppress(StreamClosedError):  # the consumer already left
+                observer.task_failed(self, task, error)
 
     def _unpack_command(self, task: Task, command: Command[Any]) -> tuple[Any, Sequence[Any]]:
         if command.graph == Command.PARENT:
@@ -316,7 +366,7 @@ class Loop:
     # ---------------------------------------------------------------- commit
 
     def commit(self, tasks: Sequence[Task]) -> list[Task]:
-        """Apply the step's writes in task order, emit ``values``, plan the next step."""
+        """Apply the step's writes in task order, route, begin the next step."""
         grouped: dict[str, tuple[list[Any], list[str]]] = {}
         for task in tasks:
             name = task.node.name
@@ -328,29 +378,64 @@ class Loop:
                     entry[0].append(value)
                     entry[1].append(name)
         self._apply(grouped)
-        run = self.run
-        if run.want_values and grouped:
-            run.put(ValuesEvent(run.ns, self.output()))
+        for observer in self.observers:
+            observer.step_committed(self, tasks, bool(grouped))
+        joins = self.graph.joins
         for task in tasks:
             self._route(task.node.name, task.goto)
             for join in task.node.joins:
-                seen = self._barriers[join]
+                sources, target = joins[join]
+                key = _join_name(sources, target)
+                seen = self._barriers.setdefault(key, set())
                 seen.add(task.node.name)
-                sources, target = self.graph.joins[join]
-                if len(seen) == len(sources):
-                    seen.clear()
-                    self._pending_nodes.setdefault(target, []).append(
-                        f"join:{'+'.join(sources)}:{target}"
-                    )
+                if seen.issuperset(sources):
+                    del self._barriers[key]
+                    if target != END:
+                        self._pending_nodes.setdefault(target, []).append(key)
         for triggers in self._pending_nodes.values():
             if triggers and triggers[0].startswith("join:"):
                 triggers.insert(0, f"branch:to:{triggers[-1].rsplit(':', 1)[1]}")
-        return self._plan()
+        return self.next_tasks()
 
     def _apply(self, grouped: Mapping[str, tuple[list[Any], list[str]]]) -> None:
         channels, values = self.graph.schema.channels, self.values
         for key, (vals, writers) in grouped.items():
-            values[key] = channels[key].update(values.get(key, MISSING), vals, writers)
+            try:
+                values[key] = channels[key].update(values.get(key, MISSING), vals, writers)
+            except Exception as exc:
+                if not isinstance(exc, InvalidUpdateError):
+                    who = ", ".join(repr(w) for w in dict.fromkeys(writers))
+                    exc.add_note(f"While applying the write(s) of {who} to state key {key!r}")
+                raise
+
+    # ------------------------------------------------------------- snapshot
+
+    def snapshot(self) -> RunSnapshot:
+        """The run's state between steps (copies, safe to keep)."""
+        return RunSnapshot(
+            self.step,
+            dict(self.values),
+            {k: list(v) for k, v in self._pending_nodes.items()},
+            list(self._pending_sends),
+            {k: set(v) for k, v in self._barriers.items()},
+        )
+
+    def restore(self, snapshot: RunSnapshot) -> None:
+        """Continue from ``snapshot`` (taken by :meth:`snapshot`, maybe elsewhere)."""
+        self.step = snapshot.step
+        self.values = dict(snapshot.values)
+        self._pending_nodes = {k: list(v) for k, v in snapshot.pending_nodes.items()}
+        self._pending_sends = list(snapshot.pending_sends)
+        self._barriers = {k: set(v) for k, v in snapshot.barriers.items()}
+
+    def resume_steps(self) -> Generator[Effect, Any, dict[str, Any]]:
+        """Like :meth:`run_steps`, from a restored snapshot instead of an input."""
+        limit = self.run.config.get("max_concurrency")
+        tasks = self.next_tasks()
+        while tasks:
+            yield RunTasks(tasks, limit)
+            tasks = self.commit(tasks)
+        return self.end()
 
     def _route(self, source: str, destinations: Sequence[Any]) -> None:
         nodes = self.graph.nodes
@@ -401,15 +486,6 @@ def _as_destinations(goto: Sequence[Any]) -> list[Any]:
     return out
 
 
-def _update_view(update: Any, writes: list[tuple[str, Any]], node: NodeSpec) -> Any:
-    """What ``updates`` mode shows for a task: what the node returned, or ``None``."""
-    if not writes:
-        return None
-    if node.subgraph is not None or not isinstance(update, dict):
-        return dict(writes)
-    return update
-
-
 def _who(source: str) -> str:
     return "The graph's START edge" if source == START else f"Node {source!r}"
 
@@ -417,3 +493,37 @@ def _who(source: str) -> str:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _join_name(sources: Sequence[str], target: str) -> str:
+    return f"join:{'+'.join(sources)}:{target}"
+
+
+def node_call(task: Task) -> Call:
+    """The call of ``task``'s node, with its injected arguments."""
+    node = task.node
+    if node.subgraph is not None:
+        return Call(node.fn, (task.input,), afn=node.subgraph.ainvoke)
+    kwargs: dict[str, Any] | None = None
+    if node.afn is not None:
+        return Call(node.fn, (task.input,), {"config": task.config}, afn=node.afn)
+    if node.wants_config or node.wants_writer:
+        kwargs = {}
+        if node.wants_config:
+            kwargs["config"] = task.config
+        if node.wants_writer:
+            kwargs["writer"] = task.writer
+    return Call(node.fn, (task.input,), kwargs, is_async=node.is_async)
+
+
+def _retry_policy(retry: Any, error: BaseException, attempt: int) -> RetryPolicy | None:
+    """The policy that retries ``error`` after ``attempt`` failed attempts, if any."""
+    if retry is None or not isinstance(error, Exception):
+        return None
+    if isinstance(error, StreamClosedError | ParentCommand):
+        return None
+    policies = retry if isinstance(retry, list | tuple) else (retry,)
+    for policy in policies:
+        if policy.should_retry(error):
+            return policy if attempt < policy.max_attempts else None
+    return None

@@ -1,126 +1,267 @@
-"""Root runs that stream: a producer (the run) and a consumer (the generator) joined
-by a bounded bus.
+"""Root runs that stream: the loop runs inside the consumer's generator.
 
-``stream()`` runs the loop on its own thread and yields from the bus on the caller's
-thread; ``astream()`` runs it as an asyncio task. Leaving the generator early closes
-the bus (so running nodes stop at their next write), then waits for the run to end:
-no thread or task outlives the generator.
+As in LangGraph, the generator itself drives the run, so the run is in lockstep with
+its consumer: a step's tasks start only after the consumer has taken every item of
+the step before (break on an update, and nothing after it has started). Within a
+step, tasks that may produce items while they run (``custom``, ``messages``,
+``events``, subgraphs) run beside the consumer (threads under ``stream()``, asyncio
+tasks under ``astream()``) and their items are yielded live; a step of one task that
+can produce nothing live runs inline, with no thread hand-off at all.
+
+Leaving the generator (break, ``close()``, ``aclose()``, cancellation, garbage
+collection) stops the run: nothing starts afterwards, async nodes are cancelled, and
+a sync node still blocked in a call finishes it in the background with its later
+writes dropped. The consumer never waits for it.
 """
 
 from __future__ import annotations
 
-import contextvars
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from rillet.errors import StreamClosedError
-from rillet.stream._bus import SyncBus
-
-if TYPE_CHECKING:
-    from rillet.stream._bus import AsyncBus
+from rillet.runtime._async import (
+    drive_task_async,
+    execute_async,
+    first_failure,
+    surfaced,
+)
+from rillet.runtime._effects import Effect, RunTasks
+from rillet.runtime._sync import abandon_others, drive_task, execute_sync
+from rillet.runtime._workers import start_thread
+from rillet.stream._events import TaskDoneEvent
 from rillet.stream._format import SKIP, Formatter, Many
 
+if TYPE_CHECKING:
+    from rillet.runtime._context import RootRun, Task
+    from rillet.runtime._loop import Loop
+    from rillet.stream._bus import AsyncBus, SyncBus
 
-class Done:
-    """The end of a run on the bus, with the error that ended it, if any."""
-
-    __slots__ = ("error",)
-
-    def __init__(self, error: BaseException | None) -> None:
-        self.error = error
+#: Modes whose items appear while a node runs (not only when it returns).
+LIVE_MODES = frozenset({"custom", "messages", "events"})
 
 
-def stream_sync(run: Callable[[], Any], bus: SyncBus, table: Formatter) -> Iterator[Any]:
-    def runner() -> None:
-        try:
-            run()
-        except StreamClosedError:
-            bus.put_final(Done(None))
-        except BaseException as exc:
-            bus.put_final(Done(exc))
-        else:
-            bus.put_final(Done(None))
+def is_live(root: RootRun) -> bool:
+    return bool(root.modes & LIVE_MODES) or root.subgraphs
 
-    ctx = contextvars.copy_context()
-    thread = threading.Thread(target=ctx.run, args=(runner,), name="rillet-run", daemon=True)
-    thread.start()
+
+class _Out:
+    """The consumer side: stamps and formats events taken off the bus."""
+
+    __slots__ = ("run_id", "seq", "table")
+
+    def __init__(self, table: Formatter, run_id: str) -> None:
+        self.table = table
+        self.run_id = run_id
+        self.seq = 0
+
+    def format(self, event: Any, out: list[Any]) -> None:
+        fmt = self.table.get(event.__class__)
+        if fmt is None:
+            return
+        event.seq = self.seq
+        event.run = self.run_id
+        self.seq += 1
+        item = fmt(event)
+        if item.__class__ is Many:
+            out.extend(item.items)
+        elif item is not SKIP:
+            out.append(item)
+
+
+def stream_sync(
+    loop: Loop,
+    steps: Generator[Effect, Any, dict[str, Any]],
+    bus: SyncBus,
+    table: Formatter,
+) -> Iterator[Any]:
+    root = loop.run.settings
+    live = is_live(root)
+    out = _Out(table, root.run_id)
     items = bus._items
-    pop = items.popleft
-    low_water = bus.low_water
+    ready: list[Any] = []
     try:
+        send: Any = None
         while True:
-            if not items:
-                bus.wait()
-            event = pop()
-            if bus._producers_waiting and len(items) <= low_water:
-                bus.notify_producers()
-            cls = event.__class__
-            fmt = table.get(cls)
-            if fmt is None:
-                if cls is Done:
-                    if event.error is not None:
-                        raise event.error
-                    return
+            try:
+                effect = steps.send(send)
+            except StopIteration:
+                break
+            except BaseException:
+                while items:  # what came before the error still reaches the consumer
+                    out.format(items.popleft(), ready)
+                yield from ready
+                raise
+            send = None
+            while items:
+                out.format(items.popleft(), ready)
+            if ready:
+                yield from ready
+                ready.clear()
+            if effect.__class__ is not RunTasks:
+                send = execute_sync(effect, root)
                 continue
-            out = fmt(event)
-            if out.__class__ is Many:
-                yield from out.items
-            elif out is not SKIP:
-                yield out
+            tasks = effect.tasks
+            if len(tasks) == 1 and not live:
+                task = tasks[0]
+                drive_task(loop, task)
+                if task.error is not None:
+                    while items:
+                        out.format(items.popleft(), ready)
+                    yield from ready
+                    raise task.error
+                continue
+            yield from _threaded_step(loop, effect, bus, out)
+        while items:
+            out.format(items.popleft(), ready)
+        yield from ready
+        if loop.error is not None:
+            raise loop.error
+    except StopIteration as exc:  # a node's: a generator cannot raise it as itself
+        raise surfaced(exc) from exc
     finally:
-        bus.close()
-        thread.join()
+        root.close()
+        root.release()
+
+
+def _threaded_step(loop: Loop, step: RunTasks, bus: SyncBus, out: _Out) -> Iterator[Any]:
+    tasks = step.tasks
+    limit = step.limit or len(tasks)
+    queue = list(reversed(tasks))
+    left = len(tasks)
+    started = 0
+
+    def start(task: Task) -> None:
+        def run() -> None:
+            try:
+                drive_task(loop, task)
+            finally:
+                bus.put_final(TaskDoneEvent((), task))
+
+        start_thread(run)
+
+    while queue and started < limit:
+        start(queue.pop())
+        started += 1
+    items = bus._items
+    low_water = bus.low_water
+    ready: list[Any] = []
+    while left:
+        if not items:
+            bus.wait()
+        event = items.popleft()
+        if bus._producers_waiting and len(items) <= low_water:
+            bus.notify_producers()
+        if event.__class__ is TaskDoneEvent:
+            left -= 1
+            failed = event.task.error
+            if failed is not None:
+                abandon_others(tasks, failed)
+                for rest in queue:
+                    rest.abandoned = True
+                raise failed
+            if queue:
+                start(queue.pop())
+            continue
+        out.format(event, ready)
+        if ready:
+            yield from ready
+            ready.clear()
 
 
 async def stream_async(
-    start: Callable[[AsyncBus], Callable[[], Awaitable[Any]]], table: Formatter
-) -> AsyncIterator[Any]:
-    """Yield a run's items; ``start(bus)`` sets the run up on this event loop's bus
-    and returns the coroutine function that runs it."""
-    import asyncio
-
-    from rillet.stream._bus import AsyncBus
-
-    bus = AsyncBus(asyncio.get_running_loop())
-    run = start(bus)
-
-    async def runner() -> None:
-        try:
-            await run()
-        except StreamClosedError:
-            bus.put_final(Done(None))
-        except BaseException as exc:
-            bus.put_final(Done(exc))
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-        else:
-            bus.put_final(Done(None))
-
-    task = asyncio.ensure_future(runner())
+    loop: Loop,
+    steps: Generator[Effect, Any, dict[str, Any]],
+    bus: AsyncBus,
+    table: Formatter,
+) -> AsyncGenerator[Any, None]:
+    root = loop.run.settings
+    root.async_loop = asyncio.get_running_loop()
+    live = is_live(root)
+    out = _Out(table, root.run_id)
     items = bus._items
-    pop = bus.pop_nowait
+    ready: list[Any] = []
+    running: list[asyncio.Future[None]] = []
     try:
+        send: Any = None
         while True:
-            if not items:
-                await bus.wait()
-            event = pop()
-            cls = event.__class__
-            fmt = table.get(cls)
-            if fmt is None:
-                if cls is Done:
-                    if event.error is not None:
-                        raise event.error
-                    return
-                continue
-            out = fmt(event)
-            if out.__class__ is Many:
-                for item in out.items:
+            try:
+                effect = steps.send(send)
+            except StopIteration:
+                break
+            except BaseException:
+                while items:
+                    out.format(bus.pop_nowait(), ready)
+                for item in ready:
                     yield item
-            elif out is not SKIP:
-                yield out
+                raise
+            send = None
+            while items:
+                out.format(bus.pop_nowait(), ready)
+            for item in ready:
+                yield item
+            ready.clear()
+            if effect.__class__ is not RunTasks:
+                send = await execute_async(effect, root)
+                continue
+            tasks = effect.tasks
+            if len(tasks) == 1 and not live:
+                task = tasks[0]
+                await drive_task_async(loop, task)
+                if task.error is not None:
+                    while items:
+                        out.format(bus.pop_nowait(), ready)
+                    for item in ready:
+                        yield item
+                    raise surfaced(task.error)
+                continue
+            limit = effect.limit or len(tasks)
+            queue = list(reversed(tasks))
+            left = len(tasks)
+
+            def start(task: Task) -> None:
+                async def run() -> None:
+                    try:
+                        await drive_task_async(loop, task)
+                    finally:
+                        bus.put_final(TaskDoneEvent((), task))
+
+                running.append(asyncio.ensure_future(run()))
+
+            while queue and len(running) < limit:
+                start(queue.pop())
+            while left:
+                if not items:
+                    await bus.wait()
+                event = bus.pop_nowait()
+                if event.__class__ is TaskDoneEvent:
+                    left -= 1
+                    failed = first_failure(tasks)
+                    if failed is not None:
+                        for rest in queue:
+                            rest.abandoned = True
+                        raise surfaced(failed)
+                    running[:] = [f for f in running if not f.done()]
+                    if queue:
+                        start(queue.pop())
+                    continue
+                out.format(event, ready)
+                for item in ready:
+                    yield item
+                ready.clear()
+            running.clear()
+        while items:
+            out.format(bus.pop_nowait(), ready)
+        for item in ready:
+            yield item
+        if loop.error is not None:
+            raise surfaced(loop.error)
     finally:
-        bus.close()
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        root.close()
+        for fut in running:
+            fut.cancel()
+        if running:
+            with contextlib.suppress(BaseException):  # the loop may be shutting down
+                await asyncio.gather(*running, return_exceptions=True)
+        root.release()

@@ -178,6 +178,7 @@ class AsyncBus:
         "_space_waiters",
         "_thread_producers_waiting",
         "_waiter",
+        "blocked",
         "maxsize",
     )
 
@@ -192,6 +193,9 @@ class AsyncBus:
         self._not_full = threading.Condition(self._lock)
         self._thread_producers_waiting = 0
         self._closed = False
+        #: > 0 while sync code blocks the consumer's loop (a subgraph invoked with
+        #: ``invoke()`` inside an async node): producers must not wait for it then.
+        self.blocked = 0
 
     @property
     def closed(self) -> bool:
@@ -227,12 +231,14 @@ class AsyncBus:
             self._loop.call_soon_threadsafe(self._wake)
 
     def _put_from_thread(self, item: Any) -> None:
-        if len(self._items) >= self.maxsize:
+        if len(self._items) >= self.maxsize and not self.blocked:
             with self._lock:
                 self._thread_producers_waiting += 1
                 try:
-                    while len(self._items) >= self.maxsize and not self._closed:
-                        self._not_full.wait()
+                    while (
+                        len(self._items) >= self.maxsize and not self._closed and not self.blocked
+                    ):
+                        self._not_full.wait(0.5 if self.blocked else None)
                 finally:
                     self._thread_producers_waiting -= 1
             if self._closed:

@@ -8,7 +8,7 @@ namespace of the graph that produced the event: ``()`` for the root graph,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 Namespace = tuple[str, ...]
@@ -18,6 +18,18 @@ Namespace = tuple[str, ...]
 class Event:
     kind: ClassVar[str]
     ns: Namespace
+    #: Stamped by the consumer as it takes the event: the run's id, and the event's
+    #: place in the run (0, 1, 2, ... in the order the consumer saw them).
+    run: str = field(default="", kw_only=True)
+    seq: int = field(default=-1, kw_only=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as plain data (``kind`` first); :func:`rillet._serde.dumps`
+        turns it into JSON."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in fields(self):
+            out[f.name] = getattr(self, f.name)
+        return out
 
 
 @dataclass(slots=True)
@@ -78,6 +90,14 @@ class TaskResultEvent(Event):
     name: str
     error: BaseException | None
     result: dict[str, Any]
+
+
+@dataclass(slots=True)
+class TaskDoneEvent(Event):
+    """A task ended (driver bookkeeping: never shown to the consumer)."""
+
+    kind: ClassVar[str] = "task_done"
+    task: Any
 
 
 @dataclass(slots=True)

@@ -1,0 +1,165 @@
+"""The observer seam: what the loop tells the world about a run.
+
+The loop calls its observers at four points: ``step_started`` (the tasks of a step,
+before any runs), ``task_finished`` (a task's writes and routes are known),
+``task_failed`` and ``step_committed`` (the step's writes are applied). Stream output
+is one observer; a checkpointer is another. A run with nothing requested has no
+observer at all, so the hooks cost nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from rillet.stream._events import (
+    RunEvent,
+    TaskResultEvent,
+    TaskStartEvent,
+    UpdatesEvent,
+    ValuesEvent,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rillet.graph._node import NodeSpec
+    from rillet.runtime._context import RunContext, Task
+    from rillet.runtime._loop import Loop
+
+
+class RunObserver:
+    """Base observer: every hook does nothing."""
+
+    def run_started(self, loop: Loop, input: Any) -> None:
+        """The input has been applied (``loop.values`` holds it)."""
+
+    def step_started(self, loop: Loop, tasks: Sequence[Task]) -> None:
+        """The tasks of step ``loop.step`` are about to run."""
+
+    def task_started(self, loop: Loop, task: Task) -> None:
+        """``task``'s node is about to be called (on the task's thread)."""
+
+    def task_finished(self, loop: Loop, task: Task) -> None:
+        """``task`` returned; ``task.writes`` and ``task.goto`` are final."""
+
+    def task_failed(self, loop: Loop, task: Task, error: BaseException) -> None:
+        """``task`` raised ``error`` (already noted with the task's name)."""
+
+    def step_committed(self, loop: Loop, tasks: Sequence[Task], changed: bool) -> None:
+        """The step's writes are applied; ``changed`` if any key was written."""
+
+    def run_finished(self, loop: Loop, output: dict[str, Any]) -> None:
+        """The run ended with ``output``."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class StreamObserver(RunObserver):
+    """Puts the events of the requested stream modes on the run's bus."""
+
+    def __init__(self, run: RunContext) -> None:
+        self.run = run
+
+    def run_started(self, loop: Loop, input: Any) -> None:
+        run = self.run
+        if run.want_events:
+            self._graph_event(loop, "on_chain_start", {"input": input})
+        if run.want_values:
+            run.put(ValuesEvent(run.ns, loop.output()))
+
+    def step_started(self, loop: Loop, tasks: Sequence[Task]) -> None:
+        run = self.run
+        if run.want_messages:
+            from rillet.runtime._messages import mark_input_seen
+
+            for task in tasks:
+                mark_input_seen(task)
+        if run.want_tasks or run.want_debug:
+            for task in tasks:
+                run.put(
+                    TaskStartEvent(
+                        run.ns, task.step, _now(), task.id, task.name, task.input, task.triggers
+                    )
+                )
+
+    def task_started(self, loop: Loop, task: Task) -> None:
+        if self.run.want_events:
+            self._task_event(task, "on_chain_start", {"input": task.input})
+
+    def task_finished(self, loop: Loop, task: Task) -> None:
+        run = self.run
+        node = task.node
+        writes = task.writes
+        if run.want_messages:
+            # As LangGraph: a node's messages come before its update.
+            from rillet.runtime._messages import emit_output_messages
+
+            emit_output_messages(task, writes)
+        if run.want_updates:
+            run.put(UpdatesEvent(run.ns, node.name, update_view(task.result, writes, node)))
+        if run.want_events:
+            view = update_view(task.result, writes, node)
+            self._task_event(task, "on_chain_stream", {"chunk": view})
+            self._task_event(task, "on_chain_end", {"output": view, "input": task.input})
+            self._graph_event(loop, "on_chain_stream", {"chunk": {node.name: view}})
+        if run.want_tasks or run.want_debug:
+            run.put(
+                TaskResultEvent(run.ns, task.step, _now(), task.id, node.name, None, dict(writes))
+            )
+
+    def task_failed(self, loop: Loop, task: Task, error: BaseException) -> None:
+        run = self.run
+        if run.want_tasks or run.want_debug:
+            run.put(TaskResultEvent(run.ns, task.step, _now(), task.id, task.name, error, {}))
+
+    def step_committed(self, loop: Loop, tasks: Sequence[Task], changed: bool) -> None:
+        run = self.run
+        if run.want_values and changed:
+            run.put(ValuesEvent(run.ns, loop.output()))
+
+    def run_finished(self, loop: Loop, output: dict[str, Any]) -> None:
+        if self.run.want_events:
+            self._graph_event(loop, "on_chain_end", {"output": output})
+
+    def _graph_event(self, loop: Loop, event: str, data: dict[str, Any]) -> None:
+        run = self.run
+        run.put(
+            RunEvent(
+                run.ns,
+                event,
+                loop.graph.name,
+                run.run_id,
+                run.parent_ids[:-1],
+                list(run.config.get("tags") or ()),
+                dict(run.config.get("metadata") or ()),
+                data,
+            )
+        )
+
+    def _task_event(self, task: Task, event: str, data: dict[str, Any]) -> None:
+        run = self.run
+        run.put(
+            RunEvent(
+                run.ns, event, task.name, task.id, run.parent_ids, task.event_tags,
+                task.metadata, data,
+            )
+        )
+
+
+def observers_for(run: RunContext) -> tuple[RunObserver, ...]:
+    """The observers a run needs: none when it streams nothing."""
+    if run.put.__name__ == "_drop" and not run.want_messages:
+        return ()
+    return (StreamObserver(run),)
+
+
+def update_view(update: Any, writes: list[tuple[str, Any]], node: NodeSpec) -> Any:
+    """What ``updates`` mode shows for a task: what the node returned, or ``None``."""
+    if not writes:
+        return None
+    if node.subgraph is not None or not isinstance(update, dict):
+        return dict(writes)
+    return update
