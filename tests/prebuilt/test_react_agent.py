@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from rillet.config import get_stream_writer
+from rillet.errors import UsageError
 from rillet.graph import END, START, MessagesState, StateGraph
 from rillet.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from rillet.models import FakeChatModel
@@ -90,7 +91,7 @@ def test_agent_updates_and_final_state() -> None:
     assert set(agent.nodes) == {"agent", "tools"}
 
 
-def test_tool_node_runs_calls_in_parallel_and_reports_errors() -> None:
+def test_tool_node_reports_bad_calls_and_lets_tool_errors_raise() -> None:
     @tool
     def ok(x: int) -> int:
         """Double x."""
@@ -105,7 +106,6 @@ def test_tool_node_runs_calls_in_parallel_and_reports_errors() -> None:
         "",
         tool_calls=[
             {"name": "ok", "args": {"x": 2}, "id": "1"},
-            {"name": "boom", "args": {"x": 1}, "id": "2"},
             {"name": "nope", "args": {}, "id": "3"},
             {"name": "ok", "args": {"y": 1}, "id": "4"},
         ],
@@ -113,13 +113,20 @@ def test_tool_node_runs_calls_in_parallel_and_reports_errors() -> None:
     out = ToolNode([ok, boom]).invoke({"messages": [message]})["messages"]
     assert [(m.tool_call_id, m.status, m.content) for m in out] == [
         ("1", "success", "4"),
-        ("2", "error", "Error: RuntimeError('kaput')\n Please fix your mistakes."),
         ("3", "error", "Error: nope is not a valid tool, try one of [ok, boom]."),
-        ("4", "error", "Error: ToolArgumentError(\"Tool 'ok' is missing required argument(s) "
-                       "'x'; it takes x\")\n Please fix your mistakes."),
+        ("4", "error", "Error invoking tool 'ok' with kwargs {'y': 1} with error:\n"
+                       " x: Field required\ny: Extra inputs are not permitted\n"
+                       " Please fix the error and try again."),
     ]
+    failing = AIMessage("", tool_calls=[{"name": "boom", "args": {"x": 1}, "id": "2"}])
+    with pytest.raises(RuntimeError, match="kaput"):  # LangGraph's default: it raises
+        ToolNode([ok, boom]).invoke({"messages": [failing]})
     with pytest.raises(RuntimeError, match="kaput"):
-        ToolNode([boom], handle_tool_errors=False).invoke({"messages": [message]})
+        ToolNode([boom], handle_tool_errors=False).invoke({"messages": [failing]})
+    caught = ToolNode([boom], handle_tool_errors=True).invoke({"messages": [failing]})
+    assert caught["messages"][0].content == (
+        "Error: RuntimeError('kaput')\n Please fix your mistakes."
+    )
 
 
 async def test_tool_node_async() -> None:
@@ -129,8 +136,65 @@ async def test_tool_node_async() -> None:
         return text
 
     message = AIMessage("", tool_calls=[{"name": "echo", "args": {"text": "hi"}, "id": "a"}])
-    out = await ToolNode([echo]).ainvoke([message])
+    out = await ToolNode([echo]).ainvoke({"messages": [message]})
     assert out == {"messages": [ToolMessage(content="hi", tool_call_id="a", name="echo")]}
+    # As in LangGraph: a list of messages in, a list of ToolMessages out.
+    assert await ToolNode([echo]).ainvoke([message]) == out["messages"]
+
+
+def test_agent_with_a_tool_that_raises_propagates_the_error() -> None:
+    @tool
+    def broken(place: str) -> str:
+        """Always fails."""
+        raise LookupError(f"no {place}")
+
+    llm = FakeChatModel([call("broken", {"place": "attic"}), "unused"])
+    agent = create_react_agent(llm, tools=[broken])
+    with pytest.raises(LookupError, match="no attic"):
+        agent.invoke({"messages": [HumanMessage("what is in the attic?")]})
+    assert len(llm.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "tools", "message"),
+    [
+        (None, [], "create_react_agent(model=...) takes a chat model or a model name such "
+                   "as 'openai:gpt-4o-mini', got None"),
+        (42, [], "create_react_agent(model=...) takes a chat model or a model name such "
+                 "as 'openai:gpt-4o-mini', got 42"),
+        ("FAKE", None, "create_react_agent(tools=...) takes a list of tools (functions or "
+                       "Tool objects; [] for none) or a ToolNode, got None"),
+        ("FAKE", "get_items", "create_react_agent(tools=...) takes a list of tools "
+                              "(functions or Tool objects; [] for none) or a ToolNode, "
+                              "got 'get_items'"),
+    ],
+)
+def test_create_react_agent_names_a_bad_argument(model: Any, tools: Any, message: str) -> None:
+    if model == "FAKE":
+        model = FakeChatModel(["hi"])
+    with pytest.raises(UsageError) as caught:
+        create_react_agent(model, tools)
+    assert str(caught.value) == message
+
+
+def test_create_react_agent_takes_no_tools_or_a_tool_node() -> None:
+    agent = create_react_agent(FakeChatModel(["hello"]), tools=[])
+    assert set(agent.nodes) == {"agent"}
+    assert agent.invoke({"messages": [HumanMessage("hi")]})["messages"][-1].content == "hello"
+
+    @tool
+    def get_items(place: str) -> str:
+        """List items."""
+        return "books"
+
+    node = ToolNode([get_items], handle_tool_errors=True)
+    agent = create_react_agent(FakeChatModel([call("get_items", {"place": 1}), "ok"]), node)
+    out = agent.invoke({"messages": [HumanMessage("shelf?")]})
+    assert out["messages"][2].content == (
+        "Error: ToolInvocationError(\"Error invoking tool 'get_items' with kwargs "
+        "{'place': 1} with error:\\n place: Input should be a valid string\\n Please fix "
+        "the error and try again.\")\n Please fix your mistakes."
+    )
 
 
 def test_tools_condition() -> None:

@@ -174,10 +174,12 @@ def test_sync_close_stops_parallel_nodes(no_leaked_threads) -> None:
     stopped: list[str] = []
     lock = threading.Lock()
     both = threading.Barrier(3)
+    running = threading.Barrier(2)  # both nodes started before the consumer leaves
 
     def make(name: str):
         def node(state: S) -> dict:
             writer = get_stream_writer()
+            running.wait(HANDSHAKE_TIMEOUT)
             try:
                 while True:
                     writer(name)

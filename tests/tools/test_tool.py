@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import asyncio
+import dataclasses
+import datetime
+from typing import Annotated, Any, Literal, Optional
 
 import pytest
 from pydantic import BaseModel
 
+from rillet.errors import UsageError
 from rillet.messages import ToolMessage
 from rillet.tools import Tool, ToolArgumentError, tool
+from rillet.tools._tool import ToolInvocationError, tool_content
 
 
 @tool
@@ -60,7 +65,7 @@ def test_types_literals_lists_optionals() -> None:
         "query": {"type": "string"},
         "kinds": {"type": "array", "items": {"type": "string"}},
         "mode": {"enum": ["fast", "deep"], "type": "string", "default": "fast"},
-        "page": {"type": "integer", "default": None},
+        "page": {"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None},
     }
     assert search.args_schema["required"] == ["query", "kinds"]
 
@@ -108,17 +113,175 @@ async def test_async_tool_and_ainvoke() -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "errors"),
     [
-        ({}, "missing required argument(s) 'place'"),
-        ({"place": "x", "colour": "red"}, "unknown argument 'colour'"),
-        ({"place": 5}, "argument 'place' must be string, got int 5"),
-        ({"place": "x", "limit": True}, "argument 'limit' must be integer"),
+        ({}, "place: Field required"),
+        ({"place": "x", "colour": "red"}, "colour: Extra inputs are not permitted"),
+        ({"place": 5}, "place: Input should be a valid string"),
+        ({"place": "x", "limit": True}, "limit: Input should be a valid integer"),
+        ({"place": "x", "limit": None}, "limit: Input should be a valid integer"),
+        ({"place": 1, "limit": "2"},
+         "place: Input should be a valid string\nlimit: Input should be a valid integer"),
     ],
 )
-def test_bad_arguments(args: dict, message: str) -> None:
-    with pytest.raises(ToolArgumentError, match=message.replace("(", r"\(").replace(")", r"\)")):
+def test_bad_arguments(args: dict, errors: str) -> None:
+    with pytest.raises(ToolInvocationError) as caught:
         get_items.invoke(args)
+    expected = (
+        f"Error invoking tool 'get_items' with kwargs {args!r} with error:\n"
+        f" {errors}\n Please fix the error and try again."
+    )
+    assert str(caught.value) == caught.value.message == expected
+    assert isinstance(caught.value, ToolArgumentError)
+
+
+def test_bad_pydantic_argument_names_the_field() -> None:
+    @tool
+    def ship(to: Address) -> str:
+        """Ship a parcel."""
+        return to.city
+
+    with pytest.raises(ToolInvocationError) as caught:
+        ship.invoke({"to": {"city": "Oslo"}})
+    assert caught.value.errors == [{"loc": ("to", "zip"), "msg": "Field required"}]
+
+
+def test_optional_arguments_take_null() -> None:
+    @tool
+    def search(query: str, limit: Optional[int] = None, tags: list[str] | None = None) -> str:  # noqa: UP045 - the spelling under test
+        """Search the catalogue."""
+        return f"{query}:{limit}:{tags}"
+
+    assert search.args_schema == {
+        "type": "object",
+        "properties": {
+            "query": {"type": "string"},
+            "limit": {"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None},
+            "tags": {
+                "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}],
+                "default": None,
+            },
+        },
+        "required": ["query"],
+    }
+    assert search.invoke({"query": "socks"}) == "socks:None:None"
+    assert search.invoke({"query": "socks", "limit": None, "tags": None}) == "socks:None:None"
+    assert search.invoke({"query": "socks", "limit": 3, "tags": ["a"]}) == "socks:3:['a']"
+    with pytest.raises(ToolInvocationError) as caught:
+        search.invoke({"query": "socks", "tags": ["a", 2]})
+    assert caught.value.errors == [
+        {"loc": ("tags", 1), "msg": "Input should be a valid string"}
+    ]
+
+
+def test_optional_schema_matches_langchain() -> None:
+    function_calling = pytest.importorskip("langchain_core.utils.function_calling")
+    lc_tools = pytest.importorskip("langchain_core.tools")
+
+    def search(query: str, limit: Optional[int] = None, tags: list[str] | None = None) -> str:  # noqa: UP045 - the spelling under test
+        """Search the catalogue."""
+        return query
+
+    theirs = function_calling.convert_to_openai_tool(lc_tools.tool(search))
+    assert tool(search).to_openai_tool()["function"]["parameters"] == (
+        theirs["function"]["parameters"]
+    )
+
+
+def test_positional_only_parameters_are_passed_positionally() -> None:
+    @tool
+    def power(base: int, exp: int = 2, /, *, mod: int | None = None) -> int:
+        """Raise base to exp."""
+        return base**exp if mod is None else pow(base, exp, mod)
+
+    assert list(power.args) == ["base", "exp", "mod"]
+    assert power.invoke({"base": 3}) == 9
+    assert power.invoke({"base": 3, "exp": 3}) == 27
+    assert power.invoke({"exp": 3, "base": 2, "mod": 5}) == 3
+
+
+def test_kwargs_take_any_extra_argument() -> None:
+    @tool
+    def record(event: str, **fields: Any) -> dict:
+        """Record an event with any fields."""
+        return {"event": event, **fields}
+
+    assert record.args_schema == {
+        "type": "object", "properties": {"event": {"type": "string"}}, "required": ["event"]
+    }
+    assert record.invoke({"event": "e", "x": 1, "y": None}) == {"event": "e", "x": 1, "y": None}
+    with pytest.raises(ToolInvocationError, match="event: Field required"):
+        record.invoke({"x": 1})
+
+
+def test_var_positional_is_rejected_at_decoration() -> None:
+    def gather(*items: str) -> str:
+        """Join items."""
+        return ",".join(items)
+
+    with pytest.raises(UsageError) as caught:
+        tool(gather)
+    assert str(caught.value) == (
+        "Tool 'gather' takes *items, which a tool call cannot fill (it passes named "
+        "arguments); take a list instead, such as `items: list[str]`"
+    )
+
+
+def test_not_a_function() -> None:
+    with pytest.raises(UsageError, match=r"Tool\(fn\): fn must be a function, got 42"):
+        Tool(42)  # type: ignore[arg-type]
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int
+
+
+@pytest.mark.parametrize(
+    ("result", "content"),
+    [
+        ("plain text", "plain text"),
+        ({"a": 1, "b": [1, 2]}, '{"a": 1, "b": [1, 2]}'),
+        (["x", "y"], '["x", "y"]'),
+        ([{"type": "text", "text": "hi"}], [{"type": "text", "text": "hi"}]),
+        ([], []),
+        (42, "42"),
+        (None, "null"),
+        ("é", "é"),
+        ({"é": "ü"}, '{"é": "ü"}'),
+        ((1, 2), "[1, 2]"),
+        ({3, 1, 2}, "[1, 2, 3]"),
+        (b"\xff\x00", "/wA="),
+        (b"caf\xc3\xa9", "café"),
+        (float("nan"), "null"),
+        ({"score": float("inf")}, '{"score": null}'),
+        ({"at": datetime.date(2024, 5, 1)}, '{"at": "2024-05-01"}'),
+        (Point(1, 2), '{"x": 1, "y": 2}'),
+        (ValueError("bad"), '{"type": "ValueError", "message": "bad"}'),
+    ],
+)
+def test_tool_content_as_langgraph_makes_it(result: Any, content: Any) -> None:
+    assert tool_content(result) == content
+
+
+def test_tool_content_of_an_unknown_object_is_its_str() -> None:
+    class Weather:
+        def __str__(self) -> str:
+            return "sunny"
+
+    assert tool_content(Weather()) == "sunny"
+    assert tool_content({"now": Weather()}) == '{"now": "sunny"}'
+
+
+def test_a_tool_call_result_that_is_a_tool_message_is_kept() -> None:
+    @tool
+    def direct(x: int) -> ToolMessage:
+        """Answer with a message."""
+        return ToolMessage("done", tool_call_id="mine", artifact={"x": x})
+
+    message = direct.invoke({"name": "direct", "args": {"x": 1}, "id": "c", "type": "tool_call"})
+    assert message == ToolMessage("done", tool_call_id="mine", artifact={"x": 1})
 
 
 def test_a_tool_needs_a_description() -> None:
@@ -128,3 +291,15 @@ def test_a_tool_needs_a_description() -> None:
     with pytest.raises(ValueError, match="needs a description"):
         tool(nodoc)
     assert Tool(nodoc, description="Echo.").description == "Echo."
+
+
+async def test_a_sync_tool_raising_stop_iteration_under_ainvoke_does_not_hang() -> None:
+    @tool
+    def first_even(xs: list[int]) -> int:
+        """The first even number."""
+        return next(x for x in xs if x % 2 == 0)
+
+    with pytest.raises(RuntimeError) as caught:
+        await asyncio.wait_for(first_even.ainvoke({"xs": [1, 3]}), timeout=5)
+    assert isinstance(caught.value.__cause__, StopIteration)
+    assert await first_even.ainvoke({"xs": [1, 4]}) == 4

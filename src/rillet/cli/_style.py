@@ -3,11 +3,10 @@ and the text of streamed message chunks (tokens and tool calls)."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 from typing import Any, TextIO
 
+from rillet._serde import dumps
 from rillet.messages import AIMessageChunk, BaseMessage
 
 _CODES = {
@@ -48,43 +47,10 @@ class Style:
 # ------------------------------------------------------------------- JSON
 
 
-class RilletJSONEncoder(json.JSONEncoder):
-    """Encodes what graphs yield: rillet messages as their ``to_dict()``, dataclasses and
-    pydantic models as their fields, sets as lists, anything else as its ``repr``."""
-
-    def default(self, o: Any) -> Any:
-        if isinstance(o, BaseMessage):
-            return o.to_dict()
-        return _fallback(o)
-
-
-class BriefJSONEncoder(json.JSONEncoder):
-    """For reading in a terminal: a message keeps only its type, text and tool calls."""
-
-    def default(self, o: Any) -> Any:
-        if isinstance(o, BaseMessage):
-            return _brief_message(o)
-        return _fallback(o)
-
-
 def to_json(value: Any, *, brief: bool = False) -> str:
-    """One line of JSON for ``value`` (non-string dict keys become strings)."""
-    cls = BriefJSONEncoder if brief else RilletJSONEncoder
-    try:
-        return json.dumps(value, cls=cls, ensure_ascii=False)
-    except TypeError:  # a dict key json cannot take, such as a tuple
-        return json.dumps(_str_keys(value), cls=cls, ensure_ascii=False)
-
-
-def _fallback(o: Any) -> Any:
-    if dataclasses.is_dataclass(o) and not isinstance(o, type):
-        return {f.name: getattr(o, f.name) for f in dataclasses.fields(o)}
-    dump = getattr(o, "model_dump", None)
-    if callable(dump) and not isinstance(o, type):
-        return dump()
-    if isinstance(o, set | frozenset):
-        return sorted(o, key=repr)
-    return repr(o)
+    """One line of JSON for ``value``, spaced as ``json.dumps`` spaces it; with
+    ``brief``, a message keeps only its type, text and tool calls."""
+    return dumps(value, separators=(", ", ": "), message=_brief_message if brief else None)
 
 
 def _brief_message(message: BaseMessage) -> dict[str, Any]:
@@ -97,17 +63,6 @@ def _brief_message(message: BaseMessage) -> dict[str, Any]:
         if value:
             brief[field] = value
     return brief
-
-
-def _str_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            (k if isinstance(k, str | int | float | bool) or k is None else repr(k)): _str_keys(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_str_keys(v) for v in value]
-    return value
 
 
 # ------------------------------------------------------------ chunk text

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rillet.errors import UsageError
 from rillet.graph import END, START, CompiledStateGraph, MessagesState, StateGraph
 from rillet.messages import BaseMessage, SystemMessage, convert_to_messages
 from rillet.models import ChatModel
@@ -56,19 +57,25 @@ def create_react_agent(
     """A ReAct agent: nodes ``agent`` and ``tools``, as in LangGraph.
 
     ``model`` is a rillet ``ChatModel`` or a name for ``init_chat_model`` (``"local"``,
-    ``"openai:gpt-4o-mini"``); ``tools`` are functions, ``Tool`` objects or a
-    ``ToolNode``; ``prompt`` is a system prompt string or message, or a function of the
-    state returning the messages to send.
-    """
-    if isinstance(model, str):
-        from rillet.models import init_chat_model
+    ``"openai:gpt-4o-mini"``); ``tools`` is a list of functions or ``Tool`` objects
+    (``[]`` for none) or a ``ToolNode``; ``prompt`` is a system prompt string or
+    message, or a function of the state returning the messages to send.
 
-        chat_model: ChatModel = init_chat_model(model)
-    else:
-        chat_model = model
-    tool_node = tools if isinstance(tools, ToolNode) else ToolNode(tools)
+    :raises UsageError: if ``model`` or ``tools`` is missing or of the wrong kind.
+    """
+    chat_model = _chat_model(model)
+    tool_node = _tool_node(tools)
     tools_list = list(tool_node.tools.values())
-    bound = chat_model.bind_tools(tools_list) if tools_list else chat_model
+    if tools_list:
+        bind = getattr(chat_model, "bind_tools", None)
+        if not callable(bind):
+            raise UsageError(
+                f"create_react_agent(model=...): {chat_model!r} has no bind_tools(), so it "
+                f"cannot call tools; pass a rillet ChatModel"
+            )
+        bound = bind(tools_list)
+    else:
+        bound = chat_model
     builder = StateGraph(MessagesState)
     builder.add_node("agent", _Agent(bound, prompt))
     builder.add_edge(START, "agent")
@@ -79,3 +86,28 @@ def create_react_agent(
     else:
         builder.add_edge("agent", END)
     return builder.compile(name=name or "LangGraph")
+
+
+def _chat_model(model: Any) -> ChatModel:
+    if isinstance(model, str):
+        from rillet.models import init_chat_model
+
+        return init_chat_model(model)
+    if model is None or not callable(getattr(model, "invoke", None)):
+        raise UsageError(
+            f"create_react_agent(model=...) takes a chat model or a model name such as "
+            f"'openai:gpt-4o-mini', got {model!r}"
+        )
+    chat_model: ChatModel = model
+    return chat_model
+
+
+def _tool_node(tools: Any) -> ToolNode:
+    if isinstance(tools, ToolNode):
+        return tools
+    if tools is None or isinstance(tools, str | Tool) or not isinstance(tools, Sequence):
+        raise UsageError(
+            f"create_react_agent(tools=...) takes a list of tools (functions or Tool "
+            f"objects; [] for none) or a ToolNode, got {tools!r}"
+        )
+    return ToolNode(tools)

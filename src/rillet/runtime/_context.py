@@ -277,7 +277,16 @@ class Task:
         ``langgraph_*`` keys."""
         meta = self._metadata
         if meta is None:
-            meta = dict(self.run.config.get("metadata") or ())
+            config = self.run.config
+            meta = dict(config.get("metadata") or ())
+            configurable = config.get("configurable")
+            if configurable:
+                # As LangGraph: the run's scalar ids are copied into the metadata.
+                for key in _PROPAGATED:
+                    value = configurable.get(key)
+                    if key not in meta and isinstance(value, str | int | float | bool):
+                        meta[key] = value
+            meta["ls_integration"] = "langgraph"
             meta["langgraph_step"] = self.step
             meta["langgraph_node"] = self.node.name
             meta["langgraph_triggers"] = self.triggers
@@ -314,7 +323,9 @@ class Task:
         if extra:
             meta.update(extra)
         run_tags = self.run.config.get("tags") or ()
-        meta["tags"] = [*run_tags, *(t for t in tags if t not in run_tags)]
+        all_tags = list(dict.fromkeys([*run_tags, *tags]))
+        if all_tags:  # as LangGraph: no ``tags`` key when there are none
+            meta["tags"] = all_tags
         return meta
 
     @property
@@ -333,5 +344,11 @@ class Task:
     def __repr__(self) -> str:
         return f"Task(node={self.node.name!r}, step={self.step}, path={self.path!r})"
 
+
+#: ``configurable`` keys LangGraph copies into a task's metadata.
+_PROPAGATED = (
+    "thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id",
+    "graph_id",
+)
 
 current_task: ContextVar[Task | None] = ContextVar("rillet_current_task", default=None)

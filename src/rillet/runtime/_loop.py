@@ -204,7 +204,8 @@ class Loop:
         """One task from start to end: call the node (with its retry policy), take
         its result apart, run its conditional edges. Never raises what the node
         raised: a failure is recorded on ``task.error``."""
-        for observer in self.observers:
+        observers = self.observers
+        for observer in observers:
             observer.task_started(self, task)
         node = task.node
         attempt = 0
@@ -239,7 +240,7 @@ class Loop:
             except BaseException as exc:
                 self.fail(task, exc)
                 return
-        for observer in self.observers:
+        for observer in observers:
             observer.task_finished(self, task)
 
     def _branch_call(self, branch: BranchSpec, view: Any, task: Task | None) -> Call:
@@ -255,7 +256,9 @@ class Loop:
         node = task.node
         update: Any = result
         goto: Sequence[Any] = ()
-        if isinstance(result, Command):
+        if result.__class__ is dict:
+            pass
+        elif isinstance(result, Command):
             update, goto = self._unpack_command(task, result)
         elif isinstance(result, list | tuple) and result and all(
             isinstance(r, Command) for r in result
@@ -311,7 +314,7 @@ class Loop:
     def _writes_of(self, task: Task, update: Any) -> list[tuple[str, Any]]:
         if update is None:
             return []
-        if isinstance(update, Mapping):
+        if update.__class__ is dict or isinstance(update, Mapping):
             items = list(update.items())
         elif isinstance(update, list | tuple) and all(
             isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], str) for i in update

@@ -145,29 +145,41 @@ def _threaded_step(loop: Loop, step: RunTasks, bus: SyncBus, out: _Out) -> Itera
         start(queue.pop())
         started += 1
     items = bus._items
+    pop = items.popleft
     low_water = bus.low_water
-    ready: list[Any] = []
-    while left:
-        if not items:
-            bus.wait()
-        event = items.popleft()
-        if bus._producers_waiting and len(items) <= low_water:
-            bus.notify_producers()
-        if event.__class__ is TaskDoneEvent:
-            left -= 1
-            failed = event.task.error
-            if failed is not None:
-                abandon_others(tasks, failed)
-                for rest in queue:
-                    rest.abandoned = True
-                raise failed
-            if queue:
-                start(queue.pop())
-            continue
-        out.format(event, ready)
-        if ready:
-            yield from ready
-            ready.clear()
+    get_format = out.table.get
+    run_id, seq = out.run_id, out.seq
+    try:
+        while left:
+            if not items:
+                bus.wait()
+            event = pop()
+            if bus._producers_waiting and len(items) <= low_water:
+                bus.notify_producers()
+            cls = event.__class__
+            fmt = get_format(cls)
+            if fmt is None:
+                if cls is TaskDoneEvent:
+                    left -= 1
+                    failed = event.task.error
+                    if failed is not None:
+                        abandon_others(tasks, failed)
+                        for rest in queue:
+                            rest.abandoned = True
+                        raise failed
+                    if queue:
+                        start(queue.pop())
+                continue
+            event.seq = seq
+            event.run = run_id
+            seq += 1
+            item = fmt(event)
+            if item.__class__ is Many:
+                yield from item.items
+            elif item is not SKIP:
+                yield item
+    finally:
+        out.seq = seq
 
 
 async def stream_async(
@@ -231,25 +243,34 @@ async def stream_async(
 
             while queue and len(running) < limit:
                 start(queue.pop())
+            get_format = out.table.get
             while left:
                 if not items:
                     await bus.wait()
                 event = bus.pop_nowait()
-                if event.__class__ is TaskDoneEvent:
-                    left -= 1
-                    failed = first_failure(tasks)
-                    if failed is not None:
-                        for rest in queue:
-                            rest.abandoned = True
-                        raise surfaced(failed)
-                    running[:] = [f for f in running if not f.done()]
-                    if queue:
-                        start(queue.pop())
+                cls = event.__class__
+                fmt = get_format(cls)
+                if fmt is None:
+                    if cls is TaskDoneEvent:
+                        left -= 1
+                        failed = first_failure(tasks)
+                        if failed is not None:
+                            for rest in queue:
+                                rest.abandoned = True
+                            raise surfaced(failed)
+                        running[:] = [f for f in running if not f.done()]
+                        if queue:
+                            start(queue.pop())
                     continue
-                out.format(event, ready)
-                for item in ready:
+                event.seq = out.seq
+                event.run = out.run_id
+                out.seq += 1
+                item = fmt(event)
+                if item.__class__ is Many:
+                    for one in item.items:
+                        yield one
+                elif item is not SKIP:
                     yield item
-                ready.clear()
             running.clear()
         while items:
             out.format(bus.pop_nowait(), ready)

@@ -1,6 +1,7 @@
 """Tools: functions a model can call (``@tool``, ``Tool``)."""
 
+from rillet.errors import ToolArgumentError
 from rillet.tools._schema import to_openai_tool
-from rillet.tools._tool import Tool, ToolArgumentError, tool
+from rillet.tools._tool import Tool, tool
 
 __all__ = ["Tool", "ToolArgumentError", "to_openai_tool", "tool"]

@@ -132,10 +132,9 @@ def json_schema(annotation: Any) -> dict[str, Any]:
             schema["type"] = "string"
         return schema
     if origin in (typing.Union, types.UnionType):
-        options = [a for a in get_args(annotation) if a is not type(None)]
-        if len(options) == 1:
-            return json_schema(options[0])
-        return {"anyOf": [json_schema(a) for a in options]}
+        # As pydantic (and so LangChain) shows it: Optional[int] is
+        # {"anyOf": [{"type": "integer"}, {"type": "null"}]}, so a model may send null.
+        return {"anyOf": [json_schema(a) for a in get_args(annotation)]}
     if annotation in (list, tuple, set) or origin in (list, tuple, set, frozenset):
         args = get_args(annotation)
         schema = {"type": "array"}
@@ -160,3 +159,88 @@ def json_schema(annotation: Any) -> dict[str, Any]:
 
 def _jsonable(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool | list | dict)
+
+
+# ------------------------------------------------------------ checking arguments
+
+ArgumentError = dict[str, Any]
+"""One problem with a tool's arguments: ``{"loc": ("limit",), "msg": "..."}``, worded
+as pydantic words its errors (so LangGraph's ``ToolNode`` messages come out the same)."""
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list, tuple),
+    "object": (dict,),
+    "null": (type(None),),
+}
+
+_TYPE_MESSAGES = {
+    "string": "Input should be a valid string",
+    "integer": "Input should be a valid integer",
+    "number": "Input should be a valid number",
+    "boolean": "Input should be a valid boolean",
+    "array": "Input should be a valid list",
+    "object": "Input should be a valid dictionary",
+    "null": "Input should be None",
+}
+
+
+def argument_errors(
+    schema: dict[str, Any], args: dict[str, Any], *, extra: bool = False
+) -> list[ArgumentError]:
+    """What is wrong with ``args`` for a tool with this parameters ``schema``: missing
+    required arguments, values of the wrong JSON type or not in an enum, and (unless
+    ``extra``, for a function taking ``**kwargs``) unknown arguments. In pydantic's
+    order: the parameters in order, then the unknown arguments."""
+    props: dict[str, Any] = schema.get("properties", {})
+    required = set(schema.get("required", ()))
+    errors: list[ArgumentError] = []
+    for name, prop in props.items():
+        if name in args:
+            errors.extend(_value_errors(prop, args[name], (name,)))
+        elif name in required:
+            errors.append({"loc": (name,), "msg": "Field required"})
+    if not extra:
+        errors.extend(
+            {"loc": (name,), "msg": "Extra inputs are not permitted"}
+            for name in args if name not in props
+        )
+    return errors
+
+
+def _value_errors(schema: dict[str, Any], value: Any, loc: tuple[Any, ...]) -> list[ArgumentError]:
+    options = schema.get("anyOf")
+    if isinstance(options, list) and options:
+        found = [_value_errors(option, value, loc) for option in options]
+        if any(not problems for problems in found):
+            return []
+        real = [o for o, problems in zip(options, found, strict=True) if o.get("type") != "null"]
+        if len(real) == 1:  # Optional[T]: only T's complaint is worth showing
+            return _value_errors(real[0], value, loc)
+        return [problem for problems in found for problem in problems]
+    expected = schema.get("type")
+    if isinstance(expected, str) and expected in _JSON_TYPES:
+        is_bool = isinstance(value, bool)
+        if not isinstance(value, _JSON_TYPES[expected]) or (
+            is_bool and expected in ("integer", "number")
+        ):
+            return [{"loc": loc, "msg": _TYPE_MESSAGES[expected]}]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and value not in enum:
+        return [{"loc": loc, "msg": f"Input should be {_either(enum)}"}]
+    items = schema.get("items")
+    if expected == "array" and isinstance(items, dict) and items:
+        return [
+            problem
+            for index, item in enumerate(value)
+            for problem in _value_errors(items, item, (*loc, index))
+        ]
+    return []
+
+
+def _either(values: list[Any]) -> str:
+    shown = [repr(v) for v in values]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"

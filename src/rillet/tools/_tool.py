@@ -2,17 +2,56 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
+import types
+import typing
 import uuid
 from collections.abc import Callable
 from typing import Any, overload
 
-from rillet.errors import ToolArgumentError
+from rillet._serde import dumps, to_jsonable
+from rillet.errors import ToolArgumentError, UsageError
+from rillet.messages import ToolMessage
 from rillet.runtime._context import current_task
+from rillet.runtime._workers import run_coroutine, to_thread
 from rillet.stream._events import RunEvent
-from rillet.tools._schema import INJECTED, function_schema
+from rillet.tools._schema import INJECTED, ArgumentError, argument_errors, function_schema
+
+TOOL_INVOCATION_ERROR_TEMPLATE = (
+    "Error invoking tool '{tool_name}' with kwargs {tool_kwargs} with error:\n"
+    " {error}\n"
+    " Please fix the error and try again."
+)
+"""LangGraph's wording for a tool called with arguments that do not fit its schema."""
+
+#: ``ToolMessage`` content blocks a tool may return as they are (as in LangChain).
+TOOL_MESSAGE_BLOCK_TYPES = (
+    "text", "image_url", "image", "json", "search_result", "custom_tool_call_output",
+    "document", "file",
+)
+
+
+class ToolInvocationError(ToolArgumentError):
+    """A tool was called with arguments that do not fit its schema (LangGraph's
+    ``ToolInvocationError``). ``ToolNode`` hands ``message`` to the model by default.
+
+    :ivar errors: each problem, ``{"loc": ("limit",), "msg": "Input should be ..."}``.
+    """
+
+    def __init__(
+        self, tool_name: str, tool_kwargs: Any, errors: list[ArgumentError]
+    ) -> None:
+        lines = "\n".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in errors
+        )
+        self.message = TOOL_INVOCATION_ERROR_TEMPLATE.format(
+            tool_name=tool_name, tool_kwargs=tool_kwargs, error=lines
+        )
+        self.tool_name = tool_name
+        self.tool_kwargs = tool_kwargs
+        self.errors = errors
+        super().__init__(self.message)
 
 
 class Tool:
@@ -23,6 +62,9 @@ class Tool:
     "type": "tool_call"}``) returns a ``ToolMessage``. Inside a graph run the tool
     streams like a node: ``get_stream_writer()`` and model calls inside it stream with
     the calling node's metadata (``langgraph_node == "tools"`` in a ReAct agent).
+
+    :raises UsageError: if ``fn`` is not callable, or takes ``*args`` (a tool call
+        passes named arguments only).
     """
 
     def __init__(
@@ -34,7 +76,7 @@ class Tool:
         return_direct: bool = False,
     ) -> None:
         if not callable(fn):
-            raise TypeError(f"Tool(fn): fn must be a function, got {fn!r}")
+            raise UsageError(f"Tool(fn): fn must be a function, got {fn!r}")
         fn_name, doc, schema = function_schema(fn)
         self.fn = fn
         self.name = name or fn_name
@@ -47,8 +89,19 @@ class Tool:
         self.args_schema: dict[str, Any] = schema
         self.return_direct = return_direct
         self.is_async = inspect.iscoroutinefunction(fn)
-        params = inspect.signature(fn).parameters
-        self._injected = {p for p in params if p in INJECTED}
+        params = _parameters(fn)
+        for param in params:
+            if param.kind is param.VAR_POSITIONAL:
+                raise UsageError(
+                    f"Tool {self.name!r} takes *{param.name}, which a tool call cannot "
+                    f"fill (it passes named arguments); take a list instead, such as "
+                    f"`{param.name}: list[str]`"
+                )
+        self._injected = {p.name for p in params if p.name in INJECTED}
+        #: Positional-only parameters, in order, with their defaults.
+        self._positional = [(p.name, p.default) for p in params if p.kind is p.POSITIONAL_ONLY]
+        #: Whether the function takes ``**kwargs``, so any extra argument is welcome.
+        self._extra = any(p.kind is p.VAR_KEYWORD for p in params)
         self._models = _pydantic_params(fn)
 
     def __repr__(self) -> str:
@@ -78,17 +131,19 @@ class Tool:
     # ------------------------------------------------------------- invoking
 
     def invoke(self, input: Any, config: dict[str, Any] | None = None) -> Any:
-        """Run the tool: see the class docstring for what ``input`` may be."""
+        """Run the tool: see the class docstring for what ``input`` may be.
+
+        :raises ToolInvocationError: if the arguments do not fit the schema (a
+            ``ToolArgumentError``).
+        """
         call_id, args = self._parse_input(input)
-        kwargs = self._arguments(args, config)
+        positional, kwargs = self._arguments(args, config)
         run_id = self._start(args)
         try:
             if self.is_async:
-                from rillet.runtime._sync import run_coroutine_sync
-
-                result = run_coroutine_sync(self.fn(**kwargs))
+                result = run_coroutine(self.fn(*positional, **kwargs))
             else:
-                result = self.fn(**kwargs)
+                result = self.fn(*positional, **kwargs)
         except Exception as exc:
             self._error(run_id, exc)
             raise
@@ -97,17 +152,13 @@ class Tool:
     async def ainvoke(self, input: Any, config: dict[str, Any] | None = None) -> Any:
         """Async :meth:`invoke`; a sync tool runs on a worker thread."""
         call_id, args = self._parse_input(input)
-        kwargs = self._arguments(args, config)
+        positional, kwargs = self._arguments(args, config)
         run_id = self._start(args)
         try:
             if self.is_async:
-                result = await self.fn(**kwargs)
+                result = await self.fn(*positional, **kwargs)
             else:
-                from rillet.runtime._async import run_in_thread
-
-                result = await run_in_thread(lambda: self.fn(**kwargs))
-        except asyncio.CancelledError:
-            raise
+                result = await to_thread(lambda: self.fn(*positional, **kwargs))
         except Exception as exc:
             self._error(run_id, exc)
             raise
@@ -126,24 +177,45 @@ class Tool:
                 f"Tool {self.name!r} takes a dict of arguments or a tool call, got {input!r}"
             )
         if not isinstance(args, dict):
-            raise ToolArgumentError(
-                f"Tool {self.name!r}: the arguments must be a JSON object, got {args!r}"
+            raise ToolInvocationError(
+                self.name, args, [{"loc": (), "msg": "Input should be a valid dictionary"}]
             )
         return call_id, args
 
-    def _arguments(self, args: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
-        check_arguments(self.name, self.args_schema, args)
+    def _arguments(
+        self, args: dict[str, Any], config: dict[str, Any] | None
+    ) -> tuple[list[Any], dict[str, Any]]:
+        errors = argument_errors(self.args_schema, args, extra=self._extra)
         kwargs = dict(args)
         for name, model in self._models.items():
-            if name in kwargs and isinstance(kwargs[name], dict):
-                kwargs[name] = model.model_validate(kwargs[name])
+            if isinstance(kwargs.get(name), dict):
+                try:
+                    kwargs[name] = model.model_validate(kwargs[name])
+                except ValueError as exc:  # pydantic's ValidationError
+                    errors.extend(_pydantic_errors(exc, name))
+        if errors:
+            raise ToolInvocationError(self.name, args, errors)
         if self._injected:
             task = current_task.get()
             if "config" in self._injected:
                 kwargs["config"] = config or (task.config if task is not None else {})
             if "writer" in self._injected:
                 kwargs["writer"] = task.writer if task is not None else (lambda _: None)
-        return kwargs
+        positional = self._take_positional(kwargs)
+        return positional, kwargs
+
+    def _take_positional(self, kwargs: dict[str, Any]) -> list[Any]:
+        """Pop the positional-only arguments out of ``kwargs``, in order (a missing
+        one before a given one takes its default)."""
+        if not self._positional:
+            return []
+        given = [i for i, (name, _) in enumerate(self._positional) if name in kwargs]
+        if not given:
+            return []
+        return [
+            kwargs.pop(name) if name in kwargs else default
+            for name, default in self._positional[: given[-1] + 1]
+        ]
 
     # -------------------------------------------------------------- events
 
@@ -169,11 +241,9 @@ class Tool:
                              (*task.run.parent_ids, task.id), list(task.event_tags),
                              task.metadata, {"output": result, "input": args})
                 )
-        if call_id is None:
+        if call_id is None or isinstance(result, ToolMessage):
             return result
-        from rillet.messages import ToolMessage
-
-        return ToolMessage(content=_as_content(result), tool_call_id=call_id, name=self.name)
+        return ToolMessage(content=tool_content(result), tool_call_id=call_id, name=self.name)
 
     def _error(self, run_id: str | None, exc: Exception) -> None:
         if run_id is None:
@@ -187,70 +257,58 @@ class Tool:
             )
 
 
-def _as_content(result: Any) -> str:
-    if isinstance(result, str):
+def tool_content(result: Any) -> str | list[Any]:
+    """A tool's result as ``ToolMessage`` content, as LangGraph's ``ToolNode`` makes it:
+    a str as it is, a list of content blocks as it is, JSON for anything else.
+
+    JSON that ``json.dumps`` can write comes out exactly as it writes it; for other
+    values (sets, bytes, NaN, dataclasses, datetimes) :mod:`rillet._serde` writes valid
+    JSON, and an object of no known kind becomes its ``str()``.
+    """
+    if isinstance(result, str) or (
+        isinstance(result, list)
+        and all(isinstance(b, dict) and b.get("type") in TOOL_MESSAGE_BLOCK_TYPES for b in result)
+    ):
         return result
     try:
-        return json.dumps(result, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return str(result)
+        return json.dumps(result, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        pass
+    data = to_jsonable(result, unknown=str)
+    return data if isinstance(data, str) else dumps(data, separators=(", ", ": "))
+
+
+def _parameters(fn: Callable[..., Any]) -> list[inspect.Parameter]:
+    try:
+        return list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # a builtin without a signature
+        return []
 
 
 def _pydantic_params(fn: Callable[..., Any]) -> dict[str, Any]:
-    import typing
-
+    """The parameters typed as a pydantic model (or an optional one)."""
     try:
         hints = typing.get_type_hints(fn)
     except Exception:
         return {}
-    return {
-        name: hint for name, hint in hints.items()
-        if isinstance(hint, type) and hasattr(hint, "model_validate")
-    }
+    models: dict[str, Any] = {}
+    for name, hint in hints.items():
+        options = typing.get_args(hint) if _is_union(hint) else (hint,)
+        found = [o for o in options if isinstance(o, type) and hasattr(o, "model_validate")]
+        if len(found) == 1:
+            models[name] = found[0]
+    return models
 
 
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list, tuple),
-    "object": (dict,),
-    "null": (type(None),),
-}
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
 
 
-def check_arguments(tool: str, schema: dict[str, Any], args: dict[str, Any]) -> None:
-    """Check ``args`` against a tool's schema: required, unknown and basic types.
-
-    :raises ToolArgumentError: naming the tool and the argument at fault.
-    """
-    props: dict[str, Any] = schema.get("properties", {})
-    missing = [name for name in schema.get("required", ()) if name not in args]
-    if missing:
-        raise ToolArgumentError(
-            f"Tool {tool!r} is missing required argument(s) {', '.join(map(repr, missing))}; "
-            f"it takes {', '.join(props) or 'no arguments'}"
-        )
-    for name, value in args.items():
-        if name not in props:
-            raise ToolArgumentError(
-                f"Tool {tool!r} got unknown argument {name!r}; it takes "
-                f"{', '.join(map(repr, props)) or 'no arguments'}"
-            )
-        expected = props[name].get("type")
-        kinds = _JSON_TYPES.get(expected) if isinstance(expected, str) else None
-        bad_bool = isinstance(value, bool) and expected in ("integer", "number")
-        if kinds is not None and (not isinstance(value, kinds) or bad_bool):
-            raise ToolArgumentError(
-                f"Tool {tool!r}: argument {name!r} must be {expected}, got "
-                f"{type(value).__name__} {value!r}"
-            )
-        enum = props[name].get("enum")
-        if enum is not None and value not in enum:
-            raise ToolArgumentError(
-                f"Tool {tool!r}: argument {name!r} must be one of {enum!r}, got {value!r}"
-            )
+def _pydantic_errors(exc: ValueError, name: str) -> list[ArgumentError]:
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return [{"loc": (name,), "msg": str(exc)}]
+    return [{"loc": (name, *e.get("loc", ())), "msg": e.get("msg", "")} for e in errors()]
 
 
 @overload
@@ -276,7 +334,7 @@ def tool(
     function's docstring describes the tool (its ``Args:`` section describes the
     arguments); type hints, defaults and ``Annotated[T, "description"]`` give the
     JSON schema. Parameters named ``config`` or ``writer`` are injected, never shown
-    to the model.
+    to the model; ``**kwargs`` takes any extra argument the model sends.
     """
     if callable(fn_or_name):
         return Tool(fn_or_name, description=description, return_direct=return_direct)
