@@ -89,6 +89,7 @@ def test_messages_are_encoded_as_dicts(rillet) -> None:
         "chunk_position": None,
     }
     metadata = {
+        "ls_integration": "langchain_chat_model",
         "langgraph_step": 1,
         "langgraph_node": "call_model",
         "langgraph_triggers": ["branch:to:call_model"],
@@ -98,7 +99,6 @@ def test_messages_are_encoded_as_dicts(rillet) -> None:
         "ls_provider": "fake",
         "ls_model_name": "fake-chat-model",
         "ls_model_type": "chat",
-        "tags": [],
     }
     assert items[:3] == [
         {"mode": "messages", "ns": [], "data": [{**chunk, "content": word}, metadata]}
