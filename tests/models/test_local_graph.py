@@ -87,6 +87,7 @@ async def test_tokens_stream_with_metadata(model: LocalChatModel, use_async: boo
     assert {scrub(str(meta)) for _, meta in items} == {scrub(str(items[0][1]))}
     assert scrub(items[0][1]) == {
         "user": "u1",
+        "ls_integration": "langchain_chat_model",
         "langgraph_step": 1,
         "langgraph_node": "call_model",
         "langgraph_triggers": ("branch:to:call_model",),

@@ -266,6 +266,7 @@ async def test_messages_mode_in_a_graph(use_async: bool) -> None:
     assert all(isinstance(c, AIMessageChunk) for c, _ in items)
     assert merge_chunks([c for c, _ in items]).usage_metadata == USAGE
     assert scrub(items[1][1]) == {
+        "ls_integration": "langchain_chat_model",
         "langgraph_step": 1,
         "langgraph_node": "call_model",
         "langgraph_triggers": ("branch:to:call_model",),

@@ -69,6 +69,7 @@ async def test_messages_mode_in_a_graph(llama: LlamaServer, use_async: bool) -> 
     assert all(isinstance(c, AIMessageChunk) for c, _ in tokens)
     assert len({c.id for c, _ in tokens}) == 1
     expected = {
+        "ls_integration": "langchain_chat_model",
         "langgraph_step": 1,
         "langgraph_node": "call_model",
         "langgraph_triggers": ("branch:to:call_model",),
@@ -193,6 +194,7 @@ async def test_seed_001_example_without_langchain(llama: LlamaServer) -> None:
     assert "".join(m["content"] for m, meta in custom if "poem" in meta["tags"]) == final["poem"]
     assert {m["role"] for m, _ in custom} == {"assistant"}
     assert scrub(custom[-1][1]) == {
+        "ls_integration": "langgraph",
         "langgraph_step": 1,
         "langgraph_node": "call_model",
         "langgraph_triggers": ("branch:to:call_model",),

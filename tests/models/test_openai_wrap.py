@@ -113,6 +113,7 @@ def graph_with(wrapped: Any, use_async: bool, *, stream: bool = True) -> Any:
 
 
 METADATA = {
+    "ls_integration": "langchain_chat_model",
     "langgraph_step": 1,
     "langgraph_node": "call_model",
     "langgraph_triggers": ("branch:to:call_model",),

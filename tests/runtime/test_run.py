@@ -1039,6 +1039,8 @@ def test_config_is_injected_into_a_node(driver: str) -> None:
     assert re.fullmatch(rf"show_cfg:{UUID}", ns)
     assert metadata == {
         "user": "u1",
+        "thread_id": "t1",  # as LangGraph: scalar ``configurable`` ids are copied in
+        "ls_integration": "langgraph",
         "langgraph_step": 1,
         "langgraph_node": "show_cfg",
         "langgraph_triggers": ("branch:to:show_cfg",),
@@ -1120,6 +1122,7 @@ def test_config_metadata_inside_a_subgraph_node(driver: str) -> None:
     invoke(driver, outer, {"v": 0})
     assert scrub(seen) == [
         {
+            "ls_integration": "langgraph",
             "langgraph_step": 1,
             "langgraph_node": "show_cfg",
             "langgraph_triggers": ("branch:to:show_cfg",),

@@ -48,6 +48,7 @@ def joke_graph(model: FakeChatModel, use_async: bool):
 
 def expected_metadata(**extra: Any) -> dict[str, Any]:
     return {
+        "ls_integration": "langchain_chat_model",
         "langgraph_step": 1,
         "langgraph_node": "call_model",
         "langgraph_triggers": ("branch:to:call_model",),
@@ -105,12 +106,12 @@ async def test_returned_message_is_streamed_once(use_async: bool) -> None:
                                                                  ("AIMessage", "y")]
     assert items[0][0].id == "m1" and items[1][0].id is not None
     assert scrub(items[0][1]) == {
+        "ls_integration": "langgraph",
         "langgraph_step": 1,
         "langgraph_node": "node",
         "langgraph_triggers": ("branch:to:node",),
         "langgraph_path": ("__pregel_pull", "node"),
         "langgraph_checkpoint_ns": "node:<id>",
-        "tags": [],
     }
 
 

@@ -60,7 +60,12 @@ class ModelCall:
             run_callbacks, model.callbacks, cfg.get("callbacks"), callbacks
         )
         self.token_handlers = [h for h in self.handlers if overrides(h, "on_llm_new_token")]
-        extra = {**model.metadata, **(cfg.get("metadata") or {}), **model._ls_params()}
+        extra = {
+            **model.metadata,
+            **(cfg.get("metadata") or {}),
+            "ls_integration": "langchain_chat_model",
+            **model._ls_params(),
+        }
         if task is not None:
             self.metadata = task.message_metadata(extra, self.tags)
             self.parent_run_id: uuid.UUID | None = uuid.UUID(task.id)

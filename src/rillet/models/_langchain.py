@@ -43,7 +43,9 @@ if TYPE_CHECKING:
 __all__ = ["activate"]
 
 #: The model's LangSmith keys that ``messages`` metadata carries, as for rillet's models.
-_LS_KEYS: Final = frozenset({"ls_provider", "ls_model_name", "ls_model_type", "ls_temperature"})
+_LS_KEYS: Final = frozenset(
+    {"ls_provider", "ls_model_name", "ls_model_type", "ls_temperature", "ls_integration"}
+)
 
 _HANDLER_NAME: Final = "RilletStreamHandler"
 
@@ -172,7 +174,7 @@ def _start(
         or (path[-1] if isinstance(path, list) and path else None)
         or "ChatModel"
     )
-    run = _ModelRun(task, model_name, meta["tags"], meta, want_messages, want_events)
+    run = _ModelRun(task, model_name, meta.get("tags", []), meta, want_messages, want_events)
     if want_events:
         run.inputs = [[_converted(m) for m in batch] for batch in messages]
     return run
