@@ -7,6 +7,7 @@ metadata without any ``config`` passed by hand.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
@@ -108,7 +109,13 @@ class RootRun:
                     return private.run(coro)
                 finally:
                     private.close()
-            holder = self._loop_thread = LoopThread()
+            with _loop_lock:  # parallel async nodes: one loop for the run, made once
+                if self.closed:  # stopped meanwhile: no loop thread after release()
+                    coro.close()
+                    raise StreamClosedError("the run was stopped")
+                holder = self._loop_thread
+                if holder is None:
+                    holder = self._loop_thread = LoopThread()
         try:
             return holder.run(coro)
         except asyncio.CancelledError:
@@ -128,7 +135,9 @@ class RootRun:
 
     def release(self) -> None:
         """Free the run's loop thread once the run is over."""
-        holder, self._loop_thread = self._loop_thread, None
+        with _loop_lock:
+            self.closed = True
+            holder, self._loop_thread = self._loop_thread, None
         if holder is not None:
             holder.close()
 
@@ -344,6 +353,8 @@ class Task:
     def __repr__(self) -> str:
         return f"Task(node={self.node.name!r}, step={self.step}, path={self.path!r})"
 
+
+_loop_lock = threading.Lock()
 
 #: ``configurable`` keys LangGraph copies into a task's metadata.
 _PROPAGATED = (

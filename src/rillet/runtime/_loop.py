@@ -64,6 +64,7 @@ class Loop:
 
     __slots__ = (
         "_barriers",
+        "_current",
         "_pending_nodes",
         "_pending_sends",
         "error",
@@ -95,6 +96,8 @@ class Loop:
         self._barriers: dict[str, set[str]] = {}
         self._pending_nodes: dict[str, list[str]] = {}
         self._pending_sends: list[Send] = []
+        #: What triggered the step in progress (between ``next_tasks`` and ``commit``).
+        self._current: tuple[dict[str, list[str]], list[Send]] | None = None
         self.observers = observers_for(run) if observers is None else observers
         #: The error that ended the run inside the loop (a failed START branch).
         self.error: BaseException | None = None
@@ -185,6 +188,7 @@ class Loop:
         tasks = self.plan()
         if not tasks:
             return tasks
+        self._current = (self._pending_nodes, self._pending_sends)
         self._pending_nodes, self._pending_sends = {}, []
         self.step += 1
         if self.step > self.limit:
@@ -381,8 +385,6 @@ class Loop:
                     entry[0].append(value)
                     entry[1].append(name)
         self._apply(grouped)
-        for observer in self.observers:
-            observer.step_committed(self, tasks, bool(grouped))
         joins = self.graph.joins
         for task in tasks:
             self._route(task.node.name, task.goto)
@@ -398,6 +400,9 @@ class Loop:
         for triggers in self._pending_nodes.values():
             if triggers and triggers[0].startswith("join:"):
                 triggers.insert(0, f"branch:to:{triggers[-1].rsplit(':', 1)[1]}")
+        self._current = None
+        for observer in self.observers:
+            observer.step_committed(self, tasks, bool(grouped))
         return self.next_tasks()
 
     def _apply(self, grouped: Mapping[str, tuple[list[Any], list[str]]]) -> None:
@@ -414,12 +419,17 @@ class Loop:
     # ------------------------------------------------------------- snapshot
 
     def snapshot(self) -> RunSnapshot:
-        """The run's state between steps (copies, safe to keep)."""
+        """The run's state between steps (copies, safe to keep). Taken while a step
+        runs, it is the state before that step: the step's triggers still pending."""
+        step, pending, sends = self.step, self._pending_nodes, self._pending_sends
+        if self._current is not None:
+            step -= 1
+            pending, sends = self._current
         return RunSnapshot(
-            self.step,
+            step,
             dict(self.values),
-            {k: list(v) for k, v in self._pending_nodes.items()},
-            list(self._pending_sends),
+            {k: list(v) for k, v in pending.items()},
+            list(sends),
             {k: set(v) for k, v in self._barriers.items()},
         )
 
@@ -430,6 +440,7 @@ class Loop:
         self._pending_nodes = {k: list(v) for k, v in snapshot.pending_nodes.items()}
         self._pending_sends = list(snapshot.pending_sends)
         self._barriers = {k: set(v) for k, v in snapshot.barriers.items()}
+        self._current = None
 
     def resume_steps(self) -> Generator[Effect, Any, dict[str, Any]]:
         """Like :meth:`run_steps`, from a restored snapshot instead of an input."""

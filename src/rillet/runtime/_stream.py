@@ -255,6 +255,7 @@ async def stream_async(
                         left -= 1
                         failed = first_failure(tasks)
                         if failed is not None:
+                            abandon_others(tasks, failed)
                             for rest in queue:
                                 rest.abandoned = True
                             raise surfaced(failed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from rillet.runtime._context import RootRun, Task, current_task
@@ -107,7 +108,8 @@ def execute_sync(effect: Effect, root: RootRun) -> Any:
             kwargs = call.kwargs
             result = call.fn(*call.args, **kwargs) if kwargs else call.fn(*call.args)
             if call.is_async or (result.__class__ is not dict and hasattr(result, "__await__")):
-                result = root.run_coroutine(_awaiting(result))
+                coro = result if isinstance(result, CoroutineType) else _awaiting(result)
+                result = root.run_coroutine(coro)
             return result
         except BaseException as exc:
             return Failure(exc)

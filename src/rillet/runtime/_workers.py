@@ -23,6 +23,10 @@ T = TypeVar("T")
 _IDLE_SECONDS = 30.0
 """An idle worker thread exits after this long."""
 
+_SATURATION_CHECK = 0.05
+"""How often a fail-fast waiter looks whether the pool filled up behind its calls
+(only then does it run one itself); a finishing call wakes it at once."""
+
 
 class Work:
     """One call to run on a worker thread, claimed by exactly one thread."""
@@ -81,6 +85,10 @@ class WorkerPool:
             self._threads += 1
         thread = threading.Thread(target=self._serve, name="rillet-worker", daemon=True)
         thread.start()
+
+    def saturated(self) -> bool:
+        """Whether queued work waits for a thread the pool cannot start."""
+        return self._threads >= self.max_workers and len(self._queue) > self._idle
 
     def _serve(self) -> None:
         queue = self._queue
@@ -169,29 +177,34 @@ def parallel(
     submitted: deque[Work] = deque()  # handed to the pool, maybe not taken yet
     in_flight = 0
     left = len(items)
+    # Failing fast, this thread only runs a call when no worker can (the pool is
+    # saturated), so it stays free to see the first failure at once.
+    own_share = 0 if fail_fast else 1
     while left:
-        while queue and in_flight < width - 1:
+        while queue and in_flight < width - own_share:
             work = queue.popleft()
             submitted.append(work)
             in_flight += 1
             pool.submit(work)
         # Run here one call no thread has taken: a queued one, or the latest one
         # handed to the pool (workers take the earliest first).
-        mine = queue.popleft() if queue else None
-        if mine is not None:
-            mine.claim()
-            in_flight += 1
-        else:
-            while submitted:
-                candidate = submitted.pop()
-                if candidate.claim():
-                    mine = candidate
-                    break
+        mine = None
+        if own_share or pool.saturated():
+            mine = queue.popleft() if queue else None
+            if mine is not None:
+                mine.claim()
+                in_flight += 1
+            else:
+                while submitted:
+                    candidate = submitted.pop()
+                    if candidate.claim():
+                        mine = candidate
+                        break
         if mine is not None:
             mine.run()
         with batch.cond:
             if mine is None and not batch.finished:
-                batch.cond.wait()
+                batch.cond.wait(None if own_share else _SATURATION_CHECK)
             finished, batch.finished = batch.finished, []
         for work in finished:
             left -= 1
