@@ -119,12 +119,7 @@ class Loop:
                 self.error = error
                 return {}
             self._route(START, branch.resolve(outcome))
-        limit = self.run.config.get("max_concurrency")
-        tasks = self.next_tasks()
-        while tasks:
-            yield RunTasks(tasks, limit)
-            tasks = self.commit(tasks)
-        return self.end()
+        return (yield from self.resume_steps())
 
     def start(self, input: Any) -> None:
         """Apply the input and queue what START leads to."""
