@@ -134,3 +134,20 @@ def test_dumps_survives_a_hook_that_fails() -> None:
 
     assert dumps(Opaque(), unknown=bad_hook) == '"<Opaque object>"'
     assert dumps(HumanMessage("x"), message=lambda m: {"odd": Opaque()}) == '{"odd":"<Opaque>"}'
+
+
+def test_a_stream_event_is_encoded_with_its_kind_run_and_seq() -> None:
+    from rillet._serde import dumps
+    from rillet.stream._events import CustomEvent, TaskResultEvent
+
+    custom = CustomEvent(("sub:1",), {"n": {1, 2}})
+    custom.run, custom.seq = "r1", 7
+    assert dumps(custom) == (
+        '{"kind":"custom","ns":["sub:1"],"run":"r1","seq":7,"data":{"n":[1,2]}}'
+    )
+    failed = TaskResultEvent((), 1, "t", "id", "node", KeyError("k"), {})
+    assert dumps(failed) == (
+        '{"kind":"task_result","ns":[],"run":"","seq":-1,"step":1,"timestamp":"t",'
+        '"id":"id","name":"node","error":{"type":"KeyError","message":"\'k\'"},'
+        '"result":{}}'
+    )

@@ -39,6 +39,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from rillet.messages._base import BaseMessage
+from rillet.stream._events import Event
 
 __all__ = ["dumps", "to_jsonable"]
 
@@ -135,6 +136,8 @@ class _Converter:
             return [self.convert(item, depth) for item in _sorted(obj)]
         if isinstance(obj, Sequence):
             return [self.convert(item, depth) for item in obj]
+        if isinstance(obj, Event):  # a run's stream event, with its kind
+            return self.convert(obj.to_dict(), depth)
         if dataclasses.is_dataclass(obj):
             return {f.name: self.convert(getattr(obj, f.name), depth)
                     for f in dataclasses.fields(obj)}

@@ -1068,3 +1068,34 @@ def test_task_ids_are_deterministic_given_a_run_id(api: str) -> None:
     other = task_ids({"run_id": str(uuid.uuid4())})
     assert {i for _, i in other}.isdisjoint({i for _, i in first})
     assert task_ids(None) != task_ids(None)
+
+
+async def test_an_async_start_branch_does_not_block_the_event_loop() -> None:
+    """The START router waits for an event only another task of this loop sets: if the
+    loop were blocked while the router runs, the run could never finish."""
+    from typing import TypedDict as _TypedDict
+
+    from rillet.graph import START as _START
+    from rillet.graph import StateGraph as _StateGraph
+
+    class XS(_TypedDict):
+        x: int
+
+    gate = asyncio.Event()
+
+    async def route(state: XS) -> str:
+        await gate.wait()
+        return "node"
+
+    async def opener() -> None:
+        gate.set()
+
+    graph = (
+        _StateGraph(XS)
+        .add_node("node", lambda s: {"x": s["x"] + 1})
+        .add_conditional_edges(_START, route, ["node"])
+        .compile()
+    )
+    run = asyncio.ensure_future(graph.ainvoke({"x": 0}))
+    await asyncio.wait_for(opener(), 5)
+    assert await asyncio.wait_for(run, 5) == {"x": 1}
