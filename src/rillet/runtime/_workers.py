@@ -23,9 +23,6 @@ T = TypeVar("T")
 _IDLE_SECONDS = 30.0
 """An idle worker thread exits after this long."""
 
-_SATURATION_CHECK = 0.05
-"""How often a fail-fast waiter looks whether the pool filled up behind its calls
-(only then does it run one itself); a finishing call wakes it at once."""
 
 
 class Work:
@@ -74,21 +71,20 @@ class WorkerPool:
         self._idle = 0
         self._threads = 0
 
-    def submit(self, work: Work) -> None:
+    def submit(self, work: Work) -> bool:
+        """Queue ``work``; ``False`` if no thread is free to take it now (every worker
+        is busy and the pool is full), so the caller should run it itself."""
         with self._lock:
             self._queue.append(work)
             if len(self._queue) <= self._idle:
                 self._wake.notify()
-                return
+                return True
             if self._threads >= self.max_workers:
-                return  # queued: a waiter steals it if no thread frees up first
+                return False  # queued until a worker frees up, unless stolen first
             self._threads += 1
         thread = threading.Thread(target=self._serve, name="rillet-worker", daemon=True)
         thread.start()
-
-    def saturated(self) -> bool:
-        """Whether queued work waits for a thread the pool cannot start."""
-        return self._threads >= self.max_workers and len(self._queue) > self._idle
+        return True
 
     def _serve(self) -> None:
         queue = self._queue
@@ -180,16 +176,18 @@ def parallel(
     # Failing fast, this thread only runs a call when no worker can (the pool is
     # saturated), so it stays free to see the first failure at once.
     own_share = 0 if fail_fast else 1
+    stranded = False  # some call waits for a worker the full pool cannot give it
     while left:
         while queue and in_flight < width - own_share:
             work = queue.popleft()
             submitted.append(work)
             in_flight += 1
-            pool.submit(work)
+            if not pool.submit(work):
+                stranded = True
         # Run here one call no thread has taken: a queued one, or the latest one
         # handed to the pool (workers take the earliest first).
         mine = None
-        if own_share or pool.saturated():
+        if own_share or stranded:
             mine = queue.popleft() if queue else None
             if mine is not None:
                 mine.claim()
@@ -204,7 +202,7 @@ def parallel(
             mine.run()
         with batch.cond:
             if mine is None and not batch.finished:
-                batch.cond.wait(None if own_share else _SATURATION_CHECK)
+                batch.cond.wait()
             finished, batch.finished = batch.finished, []
         for work in finished:
             left -= 1
