@@ -229,30 +229,27 @@ def test_calls_run_in_parallel_each_in_its_own_context() -> None:
         """Mark the context."""
         before = seen.get()
         seen.set(tag)
-        time.sleep(0.2)
+        together.wait()  # only passes when all three calls run at the same time
         return f"{before}->{seen.get()}"
 
+    together = threading.Barrier(3, timeout=10)
     seen.set("caller")
-    started = time.monotonic()
     out = ToolNode([mark]).invoke(calls(("mark", {"tag": "a"}), ("mark", {"tag": "b"}),
                                         ("mark", {"tag": "c"})))
-    elapsed = time.monotonic() - started
     assert [m.content for m in out["messages"]] == ["caller->a", "caller->b", "caller->c"]
     assert seen.get() == "caller"
-    assert elapsed < 0.5  # one after another would take 0.6 s
 
 
 async def test_ainvoke_runs_sync_tools_in_parallel() -> None:
     @tool
     def slow(q: str) -> str:
         """Look something up, slowly."""
-        time.sleep(0.2)
+        together.wait()  # only passes when all four calls run at the same time
         return q
 
-    started = time.monotonic()
+    together = threading.Barrier(4, timeout=10)
     out = await ToolNode([slow]).ainvoke(calls(*[("slow", {"q": f"q{i}"}) for i in range(4)]))
     assert [m.content for m in out["messages"]] == ["q0", "q1", "q2", "q3"]
-    assert time.monotonic() - started < 0.6  # one after another would take 0.8 s
 
 
 def test_tool_nodes_inside_busy_parallel_work_do_not_deadlock() -> None:
@@ -313,10 +310,16 @@ def test_leaving_the_stream_does_not_call_the_model_again() -> None:
     @tool
     def get_items(place: str) -> str:
         """List items in a place."""
-        for item in ["books", "pencils", "pictures"]:
-            get_stream_writer()({"custom_tool_data": item})
-            time.sleep(0.1)
-        return "books, pencils, pictures"
+        try:
+            for item in ["books", "pencils", "pictures"]:
+                get_stream_writer()({"custom_tool_data": item})
+                left.wait(10)  # the consumer has left before the next write
+            return "books, pencils, pictures"
+        finally:
+            ended.set()
+
+    left = threading.Event()
+    ended = threading.Event()
 
     model = FakeChatModel([
         AIMessage("", tool_calls=[{"name": "get_items", "args": {"place": "office"}, "id": "1"}]),
@@ -328,5 +331,6 @@ def test_leaving_the_stream_does_not_call_the_model_again() -> None:
         assert item == {"custom_tool_data": "books"}
         break
     items.close()
-    time.sleep(0.4)  # the tool would have finished its writes and the model been called
+    left.set()
+    assert ended.wait(10)  # the tool's next write raised StreamClosedError
     assert len(model.calls) == 1

@@ -13,6 +13,7 @@ from typing import Any
 
 from rillet._constants import DEFAULT_RECURSION_LIMIT
 from rillet.errors import ConfigError, UsageError
+from rillet.graph._node import as_names
 
 __all__ = ["CONFIG_KEYS", "check_config", "check_flag", "check_names", "recursion_limit"]
 
@@ -101,17 +102,12 @@ def check_names(name: str, value: object) -> tuple[str, ...] | None:
 
     :raises UsageError: for anything else.
     """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list | tuple | set | frozenset) and all(
-        isinstance(item, str) for item in value
-    ):
-        return tuple(value)
-    raise UsageError(
-        f"{name} must be a name or a list of names, got {type(value).__name__}: {value!r}"
-    )
+    names = as_names(value)
+    if names is False:
+        raise UsageError(
+            f"{name} must be a name or a list of names, got {type(value).__name__}: {value!r}"
+        )
+    return names  # type: ignore[return-value]
 
 
 def _handlers(callbacks: object) -> list[Any]:

@@ -120,11 +120,9 @@ def literal_targets(fn: Callable[..., Any]) -> tuple[str, ...] | None:
     return tuple(values) or None
 
 
-def node_names(what: str, value: object) -> tuple[str, ...] | None:
-    """``value`` as a tuple of node names: ``None``, one name, or a list of names.
-
-    :raises UsageError: naming ``what`` (e.g. ``"add_node('a', destinations=...)"``).
-    """
+def as_names(value: object) -> tuple[str, ...] | bool | None:
+    """``value`` as a tuple of names (``None`` stays ``None``; a str is one name, never
+    a list of characters), or ``False`` when it is neither a name nor names."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -133,10 +131,21 @@ def node_names(what: str, value: object) -> tuple[str, ...] | None:
         isinstance(v, str) for v in value
     ):
         return tuple(value)
-    raise UsageError(
-        f"{what}: expected a node name or a list of node names, got "
-        f"{type(value).__name__}: {value!r}"
-    )
+    return False
+
+
+def node_names(what: str, value: object) -> tuple[str, ...] | None:
+    """``value`` as a tuple of node names: ``None``, one name, or a list of names.
+
+    :raises UsageError: naming ``what`` (e.g. ``"add_node('a', destinations=...)"``).
+    """
+    names = as_names(value)
+    if names is False:
+        raise UsageError(
+            f"{what}: expected a node name or a list of node names, got "
+            f"{type(value).__name__}: {value!r}"
+        )
+    return names  # type: ignore[return-value]
 
 
 def retry_policies(name: str, retry: object, retry_policy: object) -> tuple[RetryPolicy, ...]:
