@@ -655,6 +655,29 @@ def test_d12_async_node_invoking_a_chatty_subgraph_under_astream_completes() -> 
     assert scrub(items) == [(("outer:<id>",), i) for i in range(2000)]
 
 
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_d12_an_async_subgraph_node_under_an_async_node_invoking_it_by_hand(api: str) -> None:
+    """The inner node awaits, so its coroutine needs a loop while the outer async node
+    blocks the run's loop in ``sub.invoke()``: under ``stream()`` that loop is the run's
+    loop thread, which must not be asked to wait for itself."""
+
+    async def inner(state: X, writer: Any) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        for i in range(2000):
+            writer(i)
+        return {"x": 1}
+
+    sub = StateGraph(X).add_node(inner).add_edge(START, "inner").compile()
+
+    async def outer(state: X) -> dict[str, Any]:
+        return sub.invoke(state)
+
+    graph = StateGraph(X).add_node(outer).add_edge(START, "outer").compile()
+    items = collect(api, graph, {"x": 0}, stream_mode="custom", subgraphs=True)
+    assert scrub(items) == [(("outer:<id>",), i) for i in range(2000)]
+    assert result_of(api, graph, {"x": 0}) == {"x": 1}
+
+
 # --------------------------------------------------- D13: edges to END from START/joins
 
 

@@ -81,34 +81,34 @@ class RootRun:
         import asyncio
         import concurrent.futures
 
+        from rillet.runtime._workers import LoopThread
+
         if self.closed:
             coro.close()
             raise StreamClosedError("the run was stopped")
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
         holder = self._loop_thread
+        run_loop = self.async_loop or (holder.loop if holder is not None else None)
+        if running is not None and running is run_loop:
+            # Sync code called on the run's own loop (``sub.invoke()`` inside an async
+            # node), which it now blocks: a loop of its own, since a loop cannot wait
+            # for itself.
+            private = LoopThread()
+            try:
+                return private.run(coro)
+            finally:
+                private.close()
+        if self.async_loop is not None:
+            # A sync node of an async run: its coroutines go to the run's loop.
+            future = asyncio.run_coroutine_threadsafe(coro, self.async_loop)
+            try:
+                return future.result()
+            except concurrent.futures.CancelledError:
+                raise StreamClosedError("the run was stopped") from None
         if holder is None:
-            from rillet.runtime._workers import LoopThread
-
-            on_run_loop = False
-            if self.async_loop is not None:
-                try:
-                    on_run_loop = asyncio.get_running_loop() is self.async_loop
-                except RuntimeError:
-                    on_run_loop = False
-            if not on_run_loop and self.async_loop is not None:
-                # A sync node of an async run: its coroutines go to the run's loop.
-                future = asyncio.run_coroutine_threadsafe(coro, self.async_loop)
-                try:
-                    return future.result()
-                except concurrent.futures.CancelledError:
-                    raise StreamClosedError("the run was stopped") from None
-            if on_run_loop:
-                # Sync code called on the run's own (now blocked) loop: a loop of its
-                # own, since that loop cannot wait for itself.
-                private = LoopThread()
-                try:
-                    return private.run(coro)
-                finally:
-                    private.close()
             with _loop_lock:  # parallel async nodes: one loop for the run, made once
                 if self.closed:  # stopped meanwhile: no loop thread after release()
                     coro.close()
