@@ -12,16 +12,26 @@ PUBLIC = {
     "rillet.graph": {
         "StateGraph", "CompiledStateGraph", "START", "END", "MessagesState", "add_messages",
     },
-    "rillet.types": {"StreamWriter", "StreamMode", "Send", "Command", "RetryPolicy"},
-    "rillet.config": {"get_stream_writer", "get_config"},
+    "rillet.types": {
+        "StreamWriter", "StreamMode", "Send", "Command", "RetryPolicy", "Durability",
+        "Interrupt", "PregelTask", "StateSnapshot", "interrupt",
+    },
+    "rillet.config": {"get_stream_writer", "get_config", "get_store"},
     "rillet.errors": {
         "RilletError", "GraphBuildError", "InvalidUpdateError", "InvalidRouteError",
         "GraphRecursionError", "StreamClosedError", "ModelError", "UsageError",
         "ConfigError", "OutsideRunError", "ToolArgumentError", "GraphvizNotFoundError",
+        "GraphInterrupt", "EmptyInputError", "CheckpointError",
     },
     "rillet.callbacks": {"CallbackHandler", "dispatch_custom_event", "adispatch_custom_event"},
-    "rillet.tools": {"Tool", "ToolArgumentError", "tool", "to_openai_tool"},
-    "rillet.prebuilt": {"ToolNode", "create_react_agent", "tools_condition"},
+    "rillet.tools": {
+        "Tool", "ToolArgumentError", "tool", "to_openai_tool", "InjectedToolArg",
+        "InjectedToolCallId",
+    },
+    "rillet.prebuilt": {
+        "ToolNode", "create_react_agent", "tools_condition", "AgentState",
+        "AgentStatePydantic", "InjectedState", "InjectedStore",
+    },
     "rillet.models": {
         "ChatModel", "FakeChatModel", "LocalChatModel", "OpenAIChatModel", "init_chat_model",
         "wrap_openai",

@@ -29,4 +29,5 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_test_one() -> None:
 @pytest.mark.parametrize("index", range(len(_blocks("python"))))
 def test_readme_python_example_runs(index: int) -> None:
     code = _blocks("python")[index]
-    exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "readme"})
+    exec(compile(code, f"README.md example {index + 1}", "exec", dont_inherit=True),
+         {"__name__": "readme"})

@@ -149,5 +149,5 @@ def test_a_stream_event_is_encoded_with_its_kind_run_and_seq() -> None:
     assert dumps(failed) == (
         '{"kind":"task_result","ns":[],"run":"","seq":-1,"step":1,"timestamp":"t",'
         '"id":"id","name":"node","error":{"type":"KeyError","message":"\'k\'"},'
-        '"result":{}}'
+        '"result":{},"interrupts":[]}'
     )

@@ -8,7 +8,7 @@ from rillet.errors import OutsideRunError
 from rillet.runtime._context import current_task
 from rillet.types import StreamWriter
 
-__all__ = ["get_config", "get_stream_writer"]
+__all__ = ["get_config", "get_store", "get_stream_writer"]
 
 
 def get_stream_writer() -> StreamWriter:
@@ -39,3 +39,18 @@ def get_config() -> dict[str, Any]:
             "a tool or function called from one."
         )
     return task.config
+
+
+def get_store() -> Any:
+    """The store of the running graph (``compile(store=...)``), or ``None`` when the
+    graph has none.
+
+    :raises UsageError: outside a running graph (also a ``RuntimeError``).
+    """
+    task = current_task.get()
+    if task is None:
+        raise OutsideRunError(
+            "get_store() was called outside a running graph: call it inside a node, or a "
+            "tool or function called from one."
+        )
+    return task.run.settings.store

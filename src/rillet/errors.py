@@ -14,8 +14,12 @@ Every error is a :class:`RilletError`. The tree separates "you built the graph w
     ├── StreamClosedError      the consumer left the stream; raised inside nodes that still write
     ├── ToolArgumentError      a tool was called with arguments that do not fit its schema
     ├── GraphvizNotFoundError  draw_png() needs Graphviz's ``dot``, which is not installed
-    └── ModelError             a model provider failed (connection, 401, 429, time-out, a
-                               stream cut short); its message is the provider's
+    ├── ModelError             a model provider failed (connection, 401, 429, time-out, a
+    │                          stream cut short); its message is the provider's
+    ├── GraphInterrupt         a node paused the run with interrupt() (not a failure)
+    ├── EmptyInputError        no input, and no saved state to continue (also a ValueError)
+    └── CheckpointError        needs saved state that is not there: no checkpointer or
+                               thread_id, an unknown checkpoint, nothing to resume
 
 A node's own exception is never wrapped: it reaches the caller as itself, with a note
 naming the node and task that raised it.
@@ -23,9 +27,15 @@ naming the node and task that raised it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 __all__ = [
+    "CheckpointError",
     "ConfigError",
+    "EmptyInputError",
     "GraphBuildError",
+    "GraphInterrupt",
     "GraphRecursionError",
     "GraphvizNotFoundError",
     "InvalidRouteError",
@@ -128,3 +138,24 @@ class ModelError(RilletError):
         self.provider = provider
         self.status_code = status_code
         self.retryable = retryable
+
+
+class GraphInterrupt(RilletError):
+    """A node paused the run with ``interrupt()``: ``interrupts`` holds what it asked.
+
+    Not a failure: the run stops after the step, saved, and ``invoke`` returns the
+    state with ``"__interrupt__"``. A node never needs to catch it.
+    """
+
+    def __init__(self, interrupts: Sequence[Any] = ()) -> None:
+        super().__init__(tuple(interrupts))
+        self.interrupts = tuple(interrupts)
+
+
+class EmptyInputError(RilletError, ValueError):
+    """A run was started with no input and there is no saved state to continue."""
+
+
+class CheckpointError(RilletError, RuntimeError):
+    """What was asked needs saved state that is not there: no checkpointer, no
+    ``thread_id``, an unknown checkpoint, a resume with nothing to resume."""

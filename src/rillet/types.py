@@ -5,23 +5,35 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeAlias, TypeVar
 
 from rillet.errors import ConfigError, UsageError
 
 __all__ = [
     "Command",
+    "Durability",
+    "Interrupt",
+    "PregelTask",
     "RetryPolicy",
     "Send",
+    "StateSnapshot",
     "StreamMode",
     "StreamWriter",
+    "interrupt",
 ]
 
-StreamMode: TypeAlias = Literal["values", "updates", "custom", "messages", "debug", "tasks"]
+StreamMode: TypeAlias = Literal[
+    "values", "updates", "custom", "messages", "debug", "tasks", "checkpoints"
+]
 """What a stream yields: see the table in the README."""
 
 StreamWriter: TypeAlias = Callable[[Any], None]
 """A node's ``writer`` parameter: call it with anything to stream it in ``custom`` mode."""
+
+Durability: TypeAlias = Literal["sync", "async", "exit"]
+"""When a run with a checkpointer saves: after every step before the next starts
+(``"sync"``), after every step (``"async"``, the default), or only when the run ends,
+is interrupted or fails (``"exit"``)."""
 
 N = TypeVar("N", bound=str)
 
@@ -190,3 +202,53 @@ class RetryPolicy:
         """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
         base = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
         return base + (random.uniform(0, 1) if self.jitter else 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupt:
+    """A pause asked for by :func:`interrupt` (or ``interrupt_before``/``after``):
+    ``value`` is what the node showed the human, ``id`` names it in
+    ``Command(resume={id: answer})``."""
+
+    value: Any
+    id: str
+    response_schema: Any = None
+
+
+def interrupt(value: Any) -> Any:
+    """Pause the run and show ``value`` to a human; return their answer once the run
+    is resumed with ``Command(resume=answer)``.
+
+    The node runs again from its start on resume: each ``interrupt()`` call it made
+    before returns its stored answer, in order. Needs a checkpointer to resume.
+
+    :raises OutsideRunError: outside a running graph.
+    """
+    from rillet.runtime._interrupts import interrupt_here
+
+    return interrupt_here(value)
+
+
+class PregelTask(NamedTuple):
+    """A task of a saved step, as :class:`StateSnapshot` shows it."""
+
+    id: str
+    name: str
+    path: tuple[Any, ...] = ()
+    error: Any = None
+    interrupts: tuple[Interrupt, ...] = ()
+    state: Any = None
+    result: Any = None
+
+
+class StateSnapshot(NamedTuple):
+    """A thread's state at one checkpoint (``get_state``, ``get_state_history``)."""
+
+    values: Any
+    next: tuple[str, ...]
+    config: dict[str, Any]
+    metadata: dict[str, Any] | None
+    created_at: str | None
+    parent_config: dict[str, Any] | None
+    tasks: tuple[PregelTask, ...]
+    interrupts: tuple[Interrupt, ...] = ()

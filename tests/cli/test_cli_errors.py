@@ -80,7 +80,7 @@ EXPECTED_GRAPH = "expected a CompiledStateGraph, a StateGraph or a function retu
         (
             ["run", f"{DEMO}:graph", "--input", "{}", "--stream-mode", "updates,token"],
             "Unknown stream mode 'token': choose from values, updates, custom, messages, "
-            "debug, tasks",
+            "debug, tasks, checkpoints",
         ),
         (
             ["run", f"{DEMO}:graph", "--input", "{}", "--config", "[]"],

@@ -17,6 +17,7 @@ from rillet.graph._node import (
     node_name,
     node_names,
     retry_policies,
+    takes_parameter,
 )
 from rillet.graph._schema import StateSchema
 
@@ -253,8 +254,23 @@ class StateGraph:
 
     # ---------------------------------------------------------------- compile
 
-    def compile(self, *, name: str | None = None, debug: bool = False) -> CompiledStateGraph:
+    def compile(
+        self,
+        checkpointer: Any = None,
+        *,
+        store: Any = None,
+        interrupt_before: str | Sequence[str] | None = None,
+        interrupt_after: str | Sequence[str] | None = None,
+        name: str | None = None,
+        debug: bool = False,
+    ) -> CompiledStateGraph:
         """Check the graph and freeze it into a runnable ``CompiledStateGraph``.
+
+        ``checkpointer`` saves every run by thread (``config["configurable"]
+        ["thread_id"]``), for memory between calls, ``interrupt()`` and time travel;
+        ``store`` is shared memory across threads (a node's ``store`` parameter);
+        ``interrupt_before``/``interrupt_after`` pause the run around those nodes
+        (``"*"``: all).
 
         :raises GraphBuildError: naming the node or edge at fault.
         """
@@ -264,8 +280,51 @@ class StateGraph:
         if name is not None and not isinstance(name, str):
             raise UsageError(f"compile(name=...): expected a str, got {type(name).__name__}")
         validate(self)
+        _check_saver(checkpointer)
         self.compiled = True
-        return CompiledStateGraph(self, name=name or "LangGraph")
+        graph = CompiledStateGraph(self, name=name or "LangGraph")
+        graph.checkpointer = checkpointer
+        graph.store = store
+        graph.interrupt_before = _interrupt_nodes(self, "interrupt_before", interrupt_before)
+        graph.interrupt_after = _interrupt_nodes(self, "interrupt_after", interrupt_after)
+        if checkpointer is not None and checkpointer is not True and checkpointer is not False:
+            checkpointer.serde.register_annotations(self.schema.cls)
+        return graph
+
+
+def _check_saver(checkpointer: Any) -> None:
+    if checkpointer is None or checkpointer is True or checkpointer is False:
+        return
+    from rillet.checkpoint.base import BaseCheckpointSaver
+
+    if not isinstance(checkpointer, BaseCheckpointSaver):
+        kind = type(checkpointer)
+        hint = (
+            " (a LangGraph saver: use the rillet one of the same name, from rillet.checkpoint)"
+            if kind.__module__.startswith("langgraph") else ""
+        )
+        raise UsageError(
+            f"compile(checkpointer=...) takes a rillet checkpoint saver (InMemorySaver, "
+            f"SqliteSaver, PostgresSaver, or a BaseCheckpointSaver subclass), True, False or "
+            f"None; got {kind.__module__}.{kind.__qualname__}{hint}"
+        )
+
+
+def _interrupt_nodes(builder: StateGraph, option: str, value: Any) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list | tuple | set | frozenset) or not all(
+        isinstance(n, str) for n in names
+    ):
+        raise UsageError(f"compile({option}=...) takes node names, or '*', got {value!r}")
+    for n in names:
+        if n != "*" and n not in builder.nodes:
+            raise GraphBuildError(
+                f"compile({option}=...): no node named {n!r} (nodes: "
+                f"{', '.join(builder.nodes)})"
+            )
+    return frozenset(names)
 
 
 def _node_spec(name: str, action: Any, destinations: tuple[str, ...] | None) -> NodeSpec:
@@ -299,6 +358,7 @@ def _node_spec(name: str, action: Any, destinations: tuple[str, ...] | None) -> 
             is_async=is_async,
             wants_config=wants_config,
             wants_writer=wants_writer,
+            wants_store=takes_parameter(action, "store"),
             destinations=destinations or command_destinations(action),
         )
     raise UsageError(

@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rillet._constants import START
-from rillet.errors import ConfigError, UsageError
+from rillet.errors import CheckpointError, ConfigError, UsageError
 from rillet.graph._branch import BranchSpec
 from rillet.graph._config import check_config, check_flag, check_names, recursion_limit
 from rillet.graph._node import NodeSpec
@@ -17,11 +17,12 @@ from rillet.runtime._loop import Loop
 from rillet.runtime._sync import run_sync
 from rillet.stream._bus import SyncBus
 from rillet.stream._format import Formatter, event_formatter, make_formatter, normalize_modes
+from rillet.types import Command, StateSnapshot
 
 if TYPE_CHECKING:
     from rillet.draw import DrawableGraph
     from rillet.graph._builder import StateGraph
-    from rillet.types import StreamMode
+    from rillet.types import Durability, StreamMode
 
 
 class CompiledStateGraph:
@@ -30,6 +31,12 @@ class CompiledStateGraph:
     runs, and can itself be a node of another graph."""
 
     stream_mode: str = "updates"
+    #: Set by ``compile()``: the saver (or None / True / False for a subgraph), the
+    #: store, and the nodes to pause around.
+    checkpointer: Any = None
+    store: Any = None
+    interrupt_before: frozenset[str] = frozenset()
+    interrupt_after: frozenset[str] = frozenset()
 
     def __init__(self, builder: StateGraph, *, name: str) -> None:
         self.name = name
@@ -62,16 +69,22 @@ class CompiledStateGraph:
         config: dict[str, Any] | None = None,
         *,
         stream_mode: StreamMode | Sequence[StreamMode] = "values",
+        durability: Durability | None = None,
+        interrupt_before: str | Sequence[str] | None = None,
+        interrupt_after: str | Sequence[str] | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run the graph to the end; return the final state (a dict).
 
         With another ``stream_mode``, return the list of items ``stream`` would yield.
-        Called inside a node, the graph runs as a subgraph of that node's run.
+        Called inside a node, the graph runs as a subgraph of that node's run. With a
+        checkpointer, ``input=None`` continues the thread's saved run and
+        ``Command(resume=...)`` answers its ``interrupt()``.
         """
         _no_kwargs("invoke", kwargs)
+        options = RunOptions(self, durability, interrupt_before, interrupt_after)
         if stream_mode != "values":
-            return list(self.stream(input, config, stream_mode=stream_mode))
+            return list(self.stream(input, config, stream_mode=stream_mode, **options.kwargs()))
         parent = current_task.get()
         if parent is not None:
             loop = self._nested_loop(parent, config)
@@ -86,7 +99,7 @@ class CompiledStateGraph:
                     bus.blocked -= 1
         cfg = check_config(config)
         root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
-        loop = Loop(self, RunContext(root, cfg, ()), recursion_limit(cfg))
+        loop = self._root_loop(root, cfg, input, options)
         try:
             return run_sync(loop, loop.run_steps(input))
         finally:
@@ -99,21 +112,26 @@ class CompiledStateGraph:
         config: dict[str, Any] | None = None,
         *,
         stream_mode: StreamMode | Sequence[StreamMode] = "values",
+        durability: Durability | None = None,
+        interrupt_before: str | Sequence[str] | None = None,
+        interrupt_after: str | Sequence[str] | None = None,
         **kwargs: Any,
     ) -> Any:
         """Async ``invoke``."""
         _no_kwargs("ainvoke", kwargs)
         from rillet.runtime._async import run_async
 
+        options = RunOptions(self, durability, interrupt_before, interrupt_after)
         if stream_mode != "values":
-            return [item async for item in self.astream(input, config, stream_mode=stream_mode)]
+            return [item async for item in self.astream(
+                input, config, stream_mode=stream_mode, **options.kwargs())]
         parent = current_task.get()
         if parent is not None:
             loop = self._nested_loop(parent, config)
             return await run_async(loop, loop.run_steps(input))
         cfg = check_config(config)
         root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
-        loop = Loop(self, RunContext(root, cfg, ()), recursion_limit(cfg))
+        loop = self._root_loop(root, cfg, input, options)
         try:
             return await run_async(loop, loop.run_steps(input))
         finally:
@@ -126,6 +144,9 @@ class CompiledStateGraph:
         *,
         stream_mode: StreamMode | Sequence[StreamMode] | None = None,
         subgraphs: bool = False,
+        durability: Durability | None = None,
+        interrupt_before: str | Sequence[str] | None = None,
+        interrupt_after: str | Sequence[str] | None = None,
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph and yield what it produces, live.
@@ -140,7 +161,8 @@ class CompiledStateGraph:
         modes, multi = normalize_modes(stream_mode)
         nested = check_flag("subgraphs", subgraphs)
         table = make_formatter(modes, multi, nested)
-        return self._stream(input, config, frozenset(modes), nested, table)
+        options = RunOptions(self, durability, interrupt_before, interrupt_after)
+        return self._stream(input, config, frozenset(modes), nested, table, options)
 
     def astream(
         self,
@@ -149,6 +171,9 @@ class CompiledStateGraph:
         *,
         stream_mode: StreamMode | Sequence[StreamMode] | None = None,
         subgraphs: bool = False,
+        durability: Durability | None = None,
+        interrupt_before: str | Sequence[str] | None = None,
+        interrupt_after: str | Sequence[str] | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async ``stream``: the same items, from an async generator."""
@@ -156,7 +181,8 @@ class CompiledStateGraph:
         modes, multi = normalize_modes(stream_mode)
         nested = check_flag("subgraphs", subgraphs)
         table = make_formatter(modes, multi, nested)
-        return self._astream(input, config, frozenset(modes), nested, table)
+        options = RunOptions(self, durability, interrupt_before, interrupt_after)
+        return self._astream(input, config, frozenset(modes), nested, table, options)
 
     def astream_events(
         self,
@@ -203,14 +229,14 @@ class CompiledStateGraph:
         modes: frozenset[str],
         subgraphs: bool,
         table: Formatter,
+        options: RunOptions | None = None,
     ) -> Iterator[Any]:
         from rillet.runtime._stream import stream_sync
 
         cfg = check_config(config)
-        limit = recursion_limit(cfg)
         bus = SyncBus()
         root = RootRun(modes, subgraphs, bus.put, bus, run_id=_run_id(cfg))
-        loop = Loop(self, RunContext(root, cfg, ()), limit)
+        loop = self._root_loop(root, cfg, input, options or RunOptions(self))
         return stream_sync(loop, loop.run_steps(input), bus, table)
 
     def _astream(
@@ -220,19 +246,21 @@ class CompiledStateGraph:
         modes: frozenset[str],
         subgraphs: bool,
         table: Formatter,
+        options: RunOptions | None = None,
     ) -> AsyncIterator[Any]:
         from rillet.runtime._stream import stream_async
         from rillet.stream._bus import AsyncBus
 
         cfg = check_config(config)
-        limit = recursion_limit(cfg)
+        opts = options or RunOptions(self)
+        self._check_input(input, opts)
 
         async def run() -> AsyncGenerator[Any, None]:
             import asyncio
 
             bus = AsyncBus(asyncio.get_running_loop())
             root = RootRun(modes, subgraphs, bus.put, bus, run_id=_run_id(cfg))
-            loop = Loop(self, RunContext(root, cfg, ()), limit)
+            loop = self._root_loop(root, cfg, input, opts)
             items = stream_async(loop, loop.run_steps(input), bus, table)
             async with contextlib.aclosing(items):
                 async for item in items:
@@ -240,12 +268,130 @@ class CompiledStateGraph:
 
         return run()
 
+    def _check_input(self, input: Any, options: RunOptions) -> None:
+        if options.saver is None and isinstance(input, Command) and input.resume is not None:
+            raise CheckpointError(
+                "Cannot use Command(resume=...) without a checkpointer: a resume continues "
+                "saved state. Compile the graph with checkpointer=InMemorySaver() (from "
+                "rillet.checkpoint.memory) and run it with config={'configurable': "
+                "{'thread_id': ...}}."
+            )
+
+    def _root_loop(
+        self, root: RootRun, cfg: dict[str, Any], input: Any, options: RunOptions
+    ) -> Loop:
+        self._check_input(input, options)
+        root.store = self.store
+        persist = None
+        if options.saver is not None:
+            from rillet.runtime._persist import Persister
+
+            persist = Persister(
+                options.saver, cfg, "", durability=options.durability,
+                interrupt_before=options.before, interrupt_after=options.after,
+            )
+        run = RunContext(root, cfg, ())
+        run.persist = persist
+        return Loop(self, run, recursion_limit(cfg), persist=persist)
+
     def _nested_loop(self, parent: Task, config: dict[str, Any] | None) -> Loop:
         cfg = dict(parent.run.config)
         if config:
             cfg.update(check_config(config))
         run = RunContext(parent.run.settings, cfg, parent.child_ns(), parent.child_parent_ids())
-        return Loop(self, run, recursion_limit(cfg), nested=True)
+        persist = None
+        above = parent.run.persist
+        own = self.checkpointer
+        if above is not None and own is not False and own is not True:
+            from rillet.runtime._persist import Persister
+
+            parents = dict(above.parent_ids)
+            if above.checkpoint_id is not None:
+                parents[above.ns] = above.checkpoint_id
+            persist = Persister(
+                own if own is not None else above.saver, cfg, parent.checkpoint_ns,
+                durability=above.durability, interrupt_before=self.interrupt_before,
+                interrupt_after=self.interrupt_after, nested=True,
+                resuming=parent.resuming, parent_ids=parents,
+            )
+        run.persist = persist
+        return Loop(self, run, recursion_limit(cfg), nested=True, persist=persist)
+
+    # ------------------------------------------------------------ saved state
+
+    def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's state at its latest checkpoint (or at
+        ``configurable.checkpoint_id``): values, the nodes that run next, pending
+        interrupts. An unknown thread gives an empty snapshot.
+
+        :raises CheckpointError: if the graph has no checkpointer, or the checkpoint
+            id is unknown.
+        """
+        from rillet.checkpoint._views import get_state
+
+        return get_state(self, _state_config(config), subgraphs)
+
+    async def aget_state(
+        self, config: dict[str, Any], *, subgraphs: bool = False
+    ) -> StateSnapshot:
+        """Async ``get_state``."""
+        import asyncio
+
+        return await asyncio.to_thread(self.get_state, config, subgraphs=subgraphs)
+
+    def get_state_history(
+        self,
+        config: dict[str, Any],
+        *,
+        filter: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """The thread's checkpoints, newest first; ``filter`` matches metadata,
+        ``before`` a checkpoint's config, ``limit`` how many."""
+        from rillet.checkpoint._views import get_state_history
+
+        return get_state_history(self, _state_config(config), filter=filter, before=before,
+                                 limit=limit)
+
+    async def aget_state_history(
+        self,
+        config: dict[str, Any],
+        *,
+        filter: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async ``get_state_history``."""
+        import asyncio
+
+        items = await asyncio.to_thread(
+            lambda: list(self.get_state_history(config, filter=filter, before=before,
+                                                limit=limit))
+        )
+        for item in items:
+            yield item
+
+    def update_state(
+        self, config: dict[str, Any], values: Any, as_node: str | None = None
+    ) -> dict[str, Any]:
+        """Change the thread's state as if node ``as_node`` had returned ``values``
+        (its edges then decide what runs next); returns the new checkpoint's config.
+
+        :raises InvalidUpdateError: if ``as_node`` is unknown, or is left out when the
+            last step was run by several nodes.
+        """
+        from rillet.checkpoint._views import update_state
+
+        return update_state(self, _state_config(config), values, as_node)
+
+    async def aupdate_state(
+        self, config: dict[str, Any], values: Any, as_node: str | None = None
+    ) -> dict[str, Any]:
+        """Async ``update_state``."""
+        import asyncio
+
+        return await asyncio.to_thread(self.update_state, config, values, as_node)
 
     # --------------------------------------------------------------- drawing
 
@@ -263,6 +409,56 @@ class CompiledStateGraph:
 
         return build_graph(self, xray)
 
+
+
+class RunOptions:
+    """A root run's persistence options: the graph's, overridden by the call's."""
+
+    __slots__ = ("after", "before", "durability", "saver")
+
+    def __init__(
+        self,
+        graph: CompiledStateGraph,
+        durability: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+    ) -> None:
+        saver = graph.checkpointer
+        self.saver = None if saver is None or saver is True or saver is False else saver
+        if durability is not None and durability not in ("sync", "async", "exit"):
+            raise ConfigError(
+                f"durability must be 'sync', 'async' or 'exit', got {durability!r}"
+            )
+        self.durability = durability or "async"
+        self.before = _names("interrupt_before", interrupt_before, graph) \
+            if interrupt_before is not None else graph.interrupt_before
+        self.after = _names("interrupt_after", interrupt_after, graph) \
+            if interrupt_after is not None else graph.interrupt_after
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"durability": self.durability, "interrupt_before": sorted(self.before),
+                "interrupt_after": sorted(self.after)}
+
+
+def _names(option: str, value: Any, graph: CompiledStateGraph) -> frozenset[str]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list | tuple | set | frozenset):
+        raise UsageError(f"{option} takes node names or '*', got {value!r}")
+    for name in names:
+        if name != "*" and name not in graph.nodes:
+            raise ConfigError(
+                f"{option}: no node named {name!r} (nodes: {', '.join(graph.nodes)})"
+            )
+    return frozenset(names)
+
+
+def _state_config(config: Any) -> dict[str, Any]:
+    if not isinstance(config, dict):
+        raise UsageError(
+            f"config must be a dict like {{'configurable': {{'thread_id': ...}}}}, got "
+            f"{type(config).__name__}"
+        )
+    return config
 
 
 def _run_id(config: dict[str, Any]) -> str | None:

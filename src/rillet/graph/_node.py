@@ -22,6 +22,7 @@ class NodeSpec:
     is_async: bool
     wants_config: bool = False
     wants_writer: bool = False
+    wants_store: bool = False
     subgraph: CompiledStateGraph | None = None
     afn: Callable[..., Any] | None = None
     """An async twin of ``fn``, used by the async driver (objects with ``ainvoke``)."""
@@ -84,6 +85,16 @@ def inspect_callable(fn: Callable[..., Any], kind: str = "node") -> tuple[bool, 
         )
     rest = names[1:]
     return is_async, "config" in rest, "writer" in rest
+
+
+def takes_parameter(fn: Callable[..., Any], name: str) -> bool:
+    """Whether ``fn`` has a parameter ``name`` after its first (the state)."""
+    import inspect
+
+    try:
+        return name in list(inspect.signature(fn).parameters)[1:]
+    except (TypeError, ValueError):
+        return False
 
 
 def command_destinations(fn: Callable[..., Any]) -> tuple[str, ...] | None:

@@ -8,53 +8,50 @@ propagates. ``True`` catches every exception, a str is the message for every
 exception, an exception type or a tuple of them catches those, a function of the
 exception catches the types its first parameter is annotated with (any exception
 without an annotation) and returns the message, and ``False`` catches nothing.
-``StreamClosedError`` (the consumer left) and rillet's control flow always
-propagate, as do ``BaseException``s such as ``KeyboardInterrupt`` and
-``asyncio.CancelledError``.
+``StreamClosedError`` (the consumer left), ``interrupt()`` and rillet's control flow
+always propagate, as do ``BaseException``s such as ``KeyboardInterrupt`` and
+``asyncio.CancelledError``; so do the errors of injecting the state or the store.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import types
-import typing
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any, Literal
 
+import rillet.errors
 from rillet._constants import END
 from rillet.errors import ConfigError, StreamClosedError, UsageError
 from rillet.messages import AIMessage, BaseMessage, ToolMessage, convert_to_messages
+from rillet.prebuilt._injected import Injections
+from rillet.prebuilt._tool_errors import (
+    INVALID_TOOL_NAME_ERROR_TEMPLATE,
+    ErrorHandler,
+    default_handle_tool_errors,
+    error_content,
+    handled_types,
+)
+from rillet.prebuilt._tool_outputs import InputKind, Output, combine, normalize
 from rillet.runtime._workers import parallel
 from rillet.tools import Tool
-from rillet.tools._tool import ToolInvocationError, tool_content
+from rillet.tools._tool import ToolInvocationError
 
-ErrorHandler = (
-    bool | str | Callable[..., str] | type[Exception] | tuple[type[Exception], ...]
-)
-InputKind = Literal["list", "dict", "tool_calls"]
-
-INVALID_TOOL_NAME_ERROR_TEMPLATE = (
-    "Error: {requested_tool} is not a valid tool, try one of [{available_tools}]."
-)
-TOOL_CALL_ERROR_TEMPLATE = "Error: {error}\n Please fix your mistakes."
-
-
-def _default_handle_tool_errors(e: Exception) -> str:
-    """LangGraph's default: invalid arguments become a message, other errors raise."""
-    if isinstance(e, ToolInvocationError):
-        return e.message
-    raise e
+CallInput = tuple[list[dict[str, Any]], InputKind, Any]
 
 
 class ToolNode:
     """A node that runs every tool call of the last AI message, in parallel.
 
     Given a state (``{"messages": [...]}`` or an object with a ``messages``
-    attribute) or a list of tool calls, it returns ``{"messages": [ToolMessage, ...]}``
-    in the order of the calls; given a list of messages, the list of ``ToolMessage``s.
-    See the module docstring for ``handle_tool_errors``.
+    attribute), a list of tool calls, or LangGraph's ``{"__type":
+    "tool_call_with_context", "tool_call": ..., "state": ...}`` (what
+    ``create_react_agent`` sends each call), it returns ``{"messages": [ToolMessage,
+    ...]}`` in the order of the calls; given a list of messages, the list of
+    ``ToolMessage``s. When a tool returns a ``Command``, it returns a list of updates
+    and ``Command``s instead (see :mod:`rillet.prebuilt._tool_outputs`). Arguments
+    marked ``InjectedState`` / ``InjectedStore`` receive the state and the graph's
+    store. See the module docstring for ``handle_tool_errors``.
 
     :raises ConfigError: if two tools share a name, or ``handle_tool_errors`` is not
         one of the kinds above.
@@ -66,15 +63,16 @@ class ToolNode:
         *,
         name: str = "tools",
         tags: list[str] | None = None,
-        handle_tool_errors: ErrorHandler = _default_handle_tool_errors,
+        handle_tool_errors: ErrorHandler = default_handle_tool_errors,
         messages_key: str = "messages",
     ) -> None:
         self.name = name
         self.tags = tags
         self.tools: dict[str, Tool] = _tools_by_name(tools)
         self.handle_tool_errors = handle_tool_errors
-        self._handled = _handled_types(handle_tool_errors)
+        self._handled = handled_types(handle_tool_errors)
         self.messages_key = messages_key
+        self._injections = {n: Injections.of(t) for n, t in self.tools.items()}
 
     @property
     def tools_by_name(self) -> dict[str, Tool]:
@@ -84,64 +82,102 @@ class ToolNode:
     def __repr__(self) -> str:
         return f"ToolNode(tools={list(self.tools)!r})"
 
-    def invoke(self, state: Any, config: dict[str, Any] | None = None) -> Any:
-        calls, kind = self._tool_calls(state)
+    def invoke(self, input: Any, config: dict[str, Any] | None = None) -> Any:
+        calls, kind, state = self._tool_calls(input)
+        store = self._store(calls)
         # parallel() never waits on a call no thread has started, so a ToolNode
         # inside busy parallel nodes cannot deadlock the worker pool.
-        outputs = parallel([partial(self._run, call, config) for call in calls])
-        return self._output(outputs, kind)
+        outputs = parallel(
+            [partial(self._run, call, kind, state, store, config) for call in calls]
+        )
+        return combine(outputs, kind, self.messages_key)
 
-    async def ainvoke(self, state: Any, config: dict[str, Any] | None = None) -> Any:
-        calls, kind = self._tool_calls(state)
-        outputs = await asyncio.gather(*(self._arun(call, config) for call in calls))
-        return self._output(list(outputs), kind)
+    async def ainvoke(self, input: Any, config: dict[str, Any] | None = None) -> Any:
+        calls, kind, state = self._tool_calls(input)
+        store = self._store(calls)
+        outputs = await asyncio.gather(
+            *(self._arun(call, kind, state, store, config) for call in calls)
+        )
+        return combine(list(outputs), kind, self.messages_key)
 
     __call__ = invoke
 
     # ------------------------------------------------------------- internals
 
-    def _tool_calls(self, state: Any) -> tuple[list[dict[str, Any]], InputKind]:
+    def _tool_calls(self, input: Any) -> CallInput:
+        """The calls to run, the kind of input, and the state tools may ask for."""
         kind: InputKind
-        if isinstance(state, list):
-            if state and isinstance(state[-1], dict) and state[-1].get("type") == "tool_call":
-                return list(state), "tool_calls"
-            messages, kind = state, "list"
-        elif isinstance(state, dict):
-            messages, kind = state.get(self.messages_key, []), "dict"
+        if isinstance(input, list):
+            if input and isinstance(input[-1], dict) and input[-1].get("type") == "tool_call":
+                return list(input), "tool_calls", {}
+            messages, kind = input, "list"
+        elif isinstance(input, dict) and input.get("__type") == "tool_call_with_context":
+            return [dict(input["tool_call"])], "tool_calls", input.get("state", {})
+        elif isinstance(input, dict):
+            messages, kind = input.get(self.messages_key, []), "dict"
         else:
-            messages, kind = getattr(state, self.messages_key, []), "dict"
+            messages, kind = getattr(input, self.messages_key, []), "dict"
         for message in reversed(convert_to_messages(messages or [])):
             if isinstance(message, AIMessage):
-                return [dict(call) for call in message.tool_calls], kind
+                return [dict(call) for call in message.tool_calls], kind, input
         raise ValueError(
             f"ToolNode {self.name!r}: no AIMessage found in the input "
             f"(looked in {self.messages_key!r})"
         )
 
-    def _output(self, messages: list[ToolMessage], kind: InputKind) -> Any:
-        return messages if kind == "list" else {self.messages_key: messages}
+    def _store(self, calls: list[dict[str, Any]]) -> Any:
+        if not any(self._injections[c["name"]].store for c in calls if c["name"] in self.tools):
+            return None
+        return _graph_store()
 
-    def _run(self, call: dict[str, Any], config: dict[str, Any] | None) -> ToolMessage:
+    def _prepare(self, call: dict[str, Any], state: Any, store: Any) -> dict[str, Any]:
+        """The call as the tool gets it: injected arguments filled in."""
+        injections = self._injections[call["name"]]
+        if not injections:
+            return {**call, "type": "tool_call"}
+        args = injections.apply(call["args"], state, store, self.messages_key, call["name"])
+        return {**call, "args": args, "type": "tool_call"}
+
+    def _run(self, call: dict[str, Any], kind: InputKind, state: Any, store: Any,
+             config: dict[str, Any] | None) -> Output:
         tool = self.tools.get(call["name"])
         if tool is None:
             return self._invalid_tool(call)
+        prepared = self._prepare(call, state, store)
         try:
-            return _normalize(tool.invoke({**call, "type": "tool_call"}, config), call)
-        except (StreamClosedError, _parent_command()):
+            try:
+                result = tool.invoke(prepared, config)
+            except ToolInvocationError as exc:
+                raise self._model_error(exc, call) from exc
+            return normalize(result, call, kind, self.messages_key)
+        except _always_raised():
             raise
         except Exception as exc:
             return self._handle(exc, call)
 
-    async def _arun(self, call: dict[str, Any], config: dict[str, Any] | None) -> ToolMessage:
+    async def _arun(self, call: dict[str, Any], kind: InputKind, state: Any, store: Any,
+                    config: dict[str, Any] | None) -> Output:
         tool = self.tools.get(call["name"])
         if tool is None:
             return self._invalid_tool(call)
+        prepared = self._prepare(call, state, store)
         try:
-            return _normalize(await tool.ainvoke({**call, "type": "tool_call"}, config), call)
-        except (StreamClosedError, _parent_command()):
+            try:
+                result = await tool.ainvoke(prepared, config)
+            except ToolInvocationError as exc:
+                raise self._model_error(exc, call) from exc
+            return normalize(result, call, kind, self.messages_key)
+        except _always_raised():
             raise
         except Exception as exc:
             return self._handle(exc, call)
+
+    def _model_error(self, exc: ToolInvocationError, call: dict[str, Any]) -> Exception:
+        """The error as the model should read it: its own arguments, and no complaint
+        about the state or store it cannot fix (as in LangGraph)."""
+        hidden = self._injections[call["name"]].names()
+        errors = [e for e in exc.errors if not e["loc"] or e["loc"][0] not in hidden]
+        return ToolInvocationError(call["name"], call["args"], errors)
 
     def _invalid_tool(self, call: dict[str, Any]) -> ToolMessage:
         content = INVALID_TOOL_NAME_ERROR_TEMPLATE.format(
@@ -153,32 +189,37 @@ class ToolNode:
 
     def _handle(self, exc: Exception, call: dict[str, Any]) -> ToolMessage:
         """The error message for ``exc``, or ``exc`` raised again if it is not handled."""
-        handler = self.handle_tool_errors
         if not self._handled or not isinstance(exc, self._handled):
             raise exc
-        if isinstance(handler, str):
-            content: Any = handler
-        elif callable(handler) and not isinstance(handler, type):
-            content = handler(exc)
-        else:  # True, an exception type or a tuple of them
-            content = TOOL_CALL_ERROR_TEMPLATE.format(error=repr(exc))
         return ToolMessage(
-            content, name=call["name"], tool_call_id=call.get("id") or "", status="error"
+            error_content(self.handle_tool_errors, exc),
+            name=call["name"],
+            tool_call_id=call.get("id") or "",
+            status="error",
         )
 
 
-def _normalize(result: Any, call: dict[str, Any]) -> ToolMessage:
-    if not isinstance(result, ToolMessage):
-        raise TypeError(f"Tool {call['name']} returned unexpected type: {type(result)}")
-    content = tool_content(result.content)
-    return result if content is result.content else result.model_copy(update={"content": content})
-
-
-def _parent_command() -> type[Exception]:
-    # A Command(graph=Command.PARENT) on its way up from a subgraph the tool ran.
+def _always_raised() -> tuple[type[BaseException], ...]:
+    """What no ``handle_tool_errors`` catches: the consumer leaving, a
+    ``Command(graph=Command.PARENT)`` on its way up from a subgraph the tool ran, and
+    an ``interrupt()``."""
     from rillet.runtime._loop import ParentCommand
 
-    return ParentCommand
+    interrupt = getattr(rillet.errors, "GraphInterrupt", None)
+    return (StreamClosedError, ParentCommand, *([interrupt] if interrupt else []))
+
+
+def _graph_store() -> Any:
+    """The store of the running graph, or ``None`` (outside a run, or before
+    ``rillet.config.get_store`` exists)."""
+    try:
+        from rillet.config import get_store  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        return get_store()
+    except RuntimeError:  # OutsideRunError: no graph is running
+        return None
 
 
 def _tools_by_name(tools: Any) -> dict[str, Tool]:
@@ -197,51 +238,6 @@ def _tools_by_name(tools: Any) -> dict[str, Tool]:
             )
         by_name[t.name] = t
     return by_name
-
-
-def _handled_types(handler: Any) -> tuple[type[Exception], ...]:
-    """The exception types ``handle_tool_errors`` turns into messages."""
-    if isinstance(handler, bool | str):  # False and "" catch nothing, as in LangGraph
-        return (Exception,) if handler else ()
-    if isinstance(handler, type) and issubclass(handler, Exception):
-        return (handler,)
-    if isinstance(handler, tuple) and all(
-        isinstance(t, type) and issubclass(t, Exception) for t in handler
-    ):
-        return handler
-    if callable(handler) and not isinstance(handler, type):
-        return _annotated_types(handler)
-    raise ConfigError(
-        f"ToolNode(handle_tool_errors=...) takes a bool, a str, an exception type, a tuple "
-        f"of exception types or a function of the exception, got {handler!r}"
-    )
-
-
-def _annotated_types(handler: Callable[..., Any]) -> tuple[type[Exception], ...]:
-    """The exception types a handler's first parameter is annotated with (as
-    LangGraph infers them), or ``(Exception,)`` without an annotation."""
-    try:
-        params = list(inspect.signature(handler).parameters.values())
-        hints = typing.get_type_hints(handler)
-    except Exception:  # no signature, or annotations that do not resolve
-        return (Exception,)
-    if not params:
-        return (Exception,)
-    first = params[1] if params[0].name in ("self", "cls") and len(params) == 2 else params[0]
-    hint = hints.get(first.name)
-    if hint is None:
-        return (Exception,)
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-    else:
-        options = (hint,)
-    if all(isinstance(t, type) and issubclass(t, Exception) for t in options):
-        return tuple(options)
-    raise ConfigError(
-        f"ToolNode(handle_tool_errors={handler!r}): annotate the handler's error with an "
-        f"exception type or a union of them, such as `def handler(e: ValueError) -> str`; "
-        f"got {hint!r}"
-    )
 
 
 def tools_condition(state: Any, messages_key: str = "messages") -> Literal["tools", "__end__"]:

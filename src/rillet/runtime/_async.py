@@ -31,15 +31,19 @@ async def run_async(loop: Loop, steps: Generator[Effect, Any, dict[str, Any]]) -
         try:
             effect = steps.send(send)
         except StopIteration as stop:
-            if loop.error is not None:
-                raise surfaced(loop.error) from None
             output: dict[str, Any] = stop.value
-            return output
+            break
         send = None
         if effect.__class__ is RunTasks:
-            await run_tasks_async(loop, effect)
+            try:
+                await run_tasks_async(loop, effect)
+            except Exception as error:  # the loop decides (it may save what got done)
+                send = Failure(error)
         else:
             send = await execute_async(effect, root)
+    if loop.error is not None:
+        raise surfaced(loop.error)
+    return output
 
 
 async def run_tasks_async(loop: Loop, step: RunTasks) -> None:

@@ -42,8 +42,10 @@ class RootRun:
         "closed",
         "modes",
         "put",
+        "resume_map",
         "run_id",
         "seen_message_ids",
+        "store",
         "subgraphs",
         "uuid",
     )
@@ -72,6 +74,10 @@ class RootRun:
         #: from async code; a sync run starts a loop thread on first need.
         self.async_loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: LoopThread | None = None
+        #: The answers of ``Command(resume=...)``, by interrupt id, for this run.
+        self.resume_map: dict[str, Any] | None = None
+        #: The graph's store (``compile(store=...)``), reachable from every level.
+        self.store: Any = None
 
     def run_coroutine(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on this run's event loop from sync code, and wait for it.
@@ -152,9 +158,12 @@ class RunContext:
         "config",
         "ns",
         "parent_ids",
+        "persist",
         "put",
         "run_id",
+        "seed",
         "settings",
+        "want_checkpoints",
         "want_custom",
         "want_debug",
         "want_events",
@@ -174,6 +183,11 @@ class RunContext:
         self.settings = settings
         self.config = config
         self.ns = ns
+        #: What task ids derive from: the run id, or the checkpoint a step starts from
+        #: when the run is saved (so a resumed run finds its tasks again).
+        self.seed = settings.uuid
+        #: The run's checkpointer side (:class:`~rillet.runtime._persist.Persister`).
+        self.persist: Any = None
         put = settings.put
         # astream_events sees every level; the other modes see subgraphs on request.
         self.want_events = put is not None and "events" in settings.modes
@@ -193,6 +207,7 @@ class RunContext:
         self.want_messages = "messages" in modes
         self.want_debug = "debug" in modes
         self.want_tasks = "tasks" in modes
+        self.want_checkpoints = "checkpoints" in modes
 
     @property
     def root(self) -> RootRun:
@@ -221,12 +236,17 @@ class Task:
         "_id",
         "_metadata",
         "abandoned",
+        "done",
         "error",
         "goto",
         "input",
+        "interrupt_counts",
+        "interrupts",
         "node",
         "path",
         "result",
+        "resume",
+        "resuming",
         "run",
         "step",
         "triggers",
@@ -260,6 +280,17 @@ class Task:
         self.error: BaseException | None = None
         #: Set when the task's step failed elsewhere: it stops at its next effect.
         self.abandoned = False
+        #: Set when the task's writes were saved by an earlier, interrupted attempt of
+        #: its step: it does not run again.
+        self.done = False
+        #: What the task's ``interrupt()`` calls asked, when it paused.
+        self.interrupts: tuple[Any, ...] = ()
+        #: The answers its ``interrupt()`` calls have received, by interrupt id.
+        self.resume: dict[str, Any] | None = None
+        self.interrupt_counts: dict[str, int] | None = None
+        #: The task runs again after an interrupt: a subgraph in it continues from
+        #: its own saved state instead of starting over.
+        self.resuming = False
 
     @property
     def name(self) -> str:
@@ -272,7 +303,7 @@ class Task:
             # Deterministic: the same run, step, place and triggers give the same id
             # (a resumed run finds its tasks again).
             key = f"{NS_SEP.join(self.run.ns)}|{self.step}|{self.path!r}|{self.triggers!r}"
-            task_id = self._id = str(uuid.uuid5(self.run.settings.uuid, key))
+            task_id = self._id = str(uuid.uuid5(self.run.seed, key))
         return task_id
 
     @property

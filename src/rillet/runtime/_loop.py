@@ -15,12 +15,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rillet._constants import END, PULL, PUSH, START
 from rillet._objects import object_updates
 from rillet.channels import MISSING
 from rillet.errors import (
+    GraphInterrupt,
     GraphRecursionError,
     InvalidRouteError,
     InvalidUpdateError,
@@ -35,6 +36,7 @@ from rillet.types import Command, Send
 if TYPE_CHECKING:
     from rillet.graph._branch import BranchSpec
     from rillet.graph._compiled import CompiledStateGraph
+    from rillet.runtime._persist import Persister
     from rillet.types import RetryPolicy
 
 TaskSteps = Generator[Call | Sleep, Any, None]
@@ -68,10 +70,12 @@ class Loop:
         "_pending_nodes",
         "_pending_sends",
         "error",
+        "first_step",
         "graph",
         "limit",
         "nested",
         "observers",
+        "persist",
         "run",
         "step",
         "values",
@@ -85,12 +89,17 @@ class Loop:
         *,
         nested: bool = False,
         observers: tuple[RunObserver, ...] | None = None,
+        persist: Persister | None = None,
     ) -> None:
         self.graph = graph
         self.run = run
         self.limit = limit
         self.nested = nested
+        #: Saves the run as it goes (a graph with a checkpointer), or ``None``.
+        self.persist = persist
         self.step = 0
+        #: The step the run started after (a resumed run counts its limit from there).
+        self.first_step = 0
         self.values: dict[str, Any] = graph.schema.initial_values()
         #: Join barriers, keyed by the join's name: the sources seen so far.
         self._barriers: dict[str, set[str]] = {}
@@ -108,6 +117,21 @@ class Loop:
         """The whole run: apply the input, then plan, run and commit steps until
         nothing is left. Returns the output; on a failure inside the loop, sets
         :attr:`error` and returns."""
+        persist = self.persist
+        if persist is not None:
+            how = yield from persist.begin(self, input)
+            if how == "continue":
+                self._begin_observers(input)
+                if persist.fork:
+                    self.step += 1
+                    yield from persist.save(self, "fork")
+                return (yield from self.resume_steps())
+            if how == "input":
+                input = persist.saved.input if persist.saved is not None else input
+            elif persist.checkpoint_id is not None:
+                self.step += 2  # a new input on a thread: numbering goes on
+            if how != "input" and persist.durability != "exit":
+                yield from persist.save(self, "input", input=input, step=self.step - 1)
         self.start(input)
         for branch in self.graph.start_branches:
             outcome = yield self._branch_call(branch, self.graph.schema.to_node_input(
@@ -119,6 +143,8 @@ class Loop:
                 self.error = error
                 return {}
             self._route(START, branch.resolve(outcome))
+        if persist is not None and persist.durability != "exit":
+            yield from persist.save(self, "loop")
         return (yield from self.resume_steps())
 
     def start(self, input: Any) -> None:
@@ -132,11 +158,15 @@ class Loop:
         else:
             self._check_keys(updates, "the graph input")
         self._apply({k: ([v], [START]) for k, v in updates.items()})
-        for observer in self.observers:
-            observer.run_started(self, input)
+        self._begin_observers(input)
+        self.first_step = self.step
         for target in self.graph.start_edges:
             if target != END:
                 self._pending_nodes.setdefault(target, []).append(f"branch:to:{target}")
+
+    def _begin_observers(self, input: Any) -> None:
+        for observer in self.observers:
+            observer.run_started(self, input)
 
     def end(self) -> dict[str, Any]:
         """The run's output."""
@@ -186,7 +216,7 @@ class Loop:
         self._current = (self._pending_nodes, self._pending_sends)
         self._pending_nodes, self._pending_sends = {}, []
         self.step += 1
-        if self.step > self.limit:
+        if self.step - self.first_step > self.limit:
             raise GraphRecursionError(
                 f"Recursion limit of {self.limit} reached without hitting a stop condition. "
                 f"You can increase the limit by setting the `recursion_limit` config key, "
@@ -213,6 +243,11 @@ class Loop:
             if outcome.__class__ is not Failure:
                 break
             error = outcome.error
+            if isinstance(error, GraphInterrupt):
+                task.interrupts = error.interrupts  # a pause, not a failure
+                for observer in observers:
+                    observer.task_interrupted(self, task)
+                return
             if isinstance(error, ParentCommand):
                 # Command(graph=PARENT) from a graph run inside this task (a subgraph
                 # node, or a graph the node invoked by hand): it is this task's result.
@@ -239,6 +274,7 @@ class Loop:
             except BaseException as exc:
                 self.fail(task, exc)
                 return
+        task.done = True
         for observer in observers:
             observer.task_finished(self, task)
 
@@ -252,7 +288,6 @@ class Loop:
 
     def finish(self, task: Task, result: Any) -> None:
         """Record what a task returned: its writes and where it routes."""
-        node = task.node
         update: Any = result
         goto: Sequence[Any] = ()
         if result.__class__ is dict:
@@ -260,22 +295,35 @@ class Loop:
         elif isinstance(result, Command):
             update, goto = self._unpack_command(task, result)
         elif isinstance(result, list | tuple) and result and all(
-            isinstance(r, Command) for r in result
+            isinstance(r, Command | dict) for r in result
         ):
-            merged: dict[str, Any] = {}
+            # Several updates (ToolNode with tools returning Commands): each is its own
+            # write, in order, so two updates of one key both reach its reducer.
+            writes: list[tuple[str, Any]] = []
+            views: list[Any] = []
             all_goto: list[Any] = []
-            for command in result:
-                part, part_goto = self._unpack_command(task, command)
-                merged.update(part or {})
-                all_goto.extend(part_goto)
-            update, goto = merged or None, all_goto
+            for item in result:
+                part: Any = item
+                if isinstance(item, Command):
+                    part, part_goto = self._unpack_command(task, item)
+                    all_goto.extend(part_goto)
+                writes.extend(self._writes_of(task, part))
+                if part is not None:
+                    views.append(part)
+            task.result = views
+            task.writes = writes
+            self._set_goto(task, all_goto)
+            return
         writes = self._writes_of(task, update)
         task.result = update
         task.writes = writes
-        dest: list[Any] = list(node.edges)
+        self._set_goto(task, goto)
+
+    def _set_goto(self, task: Task, goto: Sequence[Any]) -> None:
+        dest: list[Any] = list(task.node.edges)
         if goto:
             commanded = _as_destinations(goto)
-            self._check_destinations(node.name, commanded)
+            self._check_destinations(task.node.name, commanded)
             dest.extend(commanded)
         task.goto = dest
 
@@ -398,7 +446,25 @@ class Loop:
         self._current = None
         for observer in self.observers:
             observer.step_committed(self, tasks, bool(grouped))
-        return self.next_tasks()
+        return []
+
+    def apply_writes(self, writes: Sequence[tuple[str, Any]], writer: str) -> None:
+        """Apply writes that come from outside a step (a resume's update)."""
+        grouped: dict[str, tuple[list[Any], list[str]]] = {}
+        for key, value in writes:
+            grouped.setdefault(key, ([], []))[0].append(value)
+            grouped[key][1].append(writer)
+        self._apply(grouped)
+
+    def command_writes(self, update: Any) -> list[tuple[str, Any]]:
+        """The writes of a ``Command(update=...)`` given as the run's input."""
+        writes = self._writes_of(cast("Task", _InputTask), update)
+        self._check_keys(dict(writes), "Command(update=...)")
+        return writes
+
+    def route_from_start(self, goto: Any) -> None:
+        """A resume's ``Command(goto=...)``: those run in the next step."""
+        self._route(START, _as_destinations((goto,) if isinstance(goto, str | Send) else goto))
 
     def _apply(self, grouped: Mapping[str, tuple[list[Any], list[str]]]) -> None:
         channels, values = self.graph.schema.channels, self.values
@@ -440,11 +506,69 @@ class Loop:
     def resume_steps(self) -> Generator[Effect, Any, dict[str, Any]]:
         """Like :meth:`run_steps`, from a restored snapshot instead of an input."""
         limit = self.run.config.get("max_concurrency")
+        persist = self.persist
         tasks = self.next_tasks()
         while tasks:
-            yield RunTasks(tasks, limit)
-            tasks = self.commit(tasks)
+            if persist is not None:
+                if persist.should_stop_before(tasks):
+                    self._unbegin()
+                    return self.stop(())
+                persist.prepare(tasks)
+            todo = [t for t in tasks if not t.done and not t.interrupts]
+            if todo:
+                outcome = yield RunTasks(todo, limit)
+                if outcome.__class__ is Failure:
+                    if persist is not None and not isinstance(outcome.error, StreamClosedError):
+                        yield from persist.save_step_writes(self, tasks)
+                    self.error = outcome.error
+                    return {}
+            interrupts = tuple(i for t in tasks for i in t.interrupts)
+            if interrupts:
+                if persist is not None:
+                    yield from persist.save_step_writes(self, tasks)
+                return self.stop(interrupts, tasks)
+            self.commit(tasks)
+            if persist is not None:
+                if persist.durability != "exit":
+                    yield from persist.save(self, "loop", tasks)
+                if persist.should_stop_after(tasks):
+                    if persist.durability == "exit":
+                        yield from persist.save(self, "loop", tasks)
+                    return self.stop(())
+            tasks = self.next_tasks()
+        if persist is not None and persist.durability == "exit":
+            yield from persist.save(self, "loop")
         return self.end()
+
+    def _unbegin(self) -> None:
+        """Undo :meth:`next_tasks`: the step did not run (``interrupt_before``)."""
+        if self._current is not None:
+            self._pending_nodes, self._pending_sends = self._current
+            self._current = None
+            self.step -= 1
+
+    def stop(self, interrupts: tuple[Any, ...], tasks: Sequence[Task] = ()) -> dict[str, Any]:
+        """End the run paused: ``interrupt()`` calls, or ``interrupt_before``/``after``.
+        A subgraph pauses its parent's task; the root returns its state with
+        ``"__interrupt__"`` (and, as LangGraph shows it, the writes of the step's tasks
+        that finished, which are saved and applied when the run goes on)."""
+        values = self.values
+        done = [w for t in tasks if t.done for w in t.writes]
+        if done:
+            self.values = dict(values)
+            self.apply_writes(done, "__pending__")
+        try:
+            for observer in self.observers:
+                observer.run_interrupted(self, interrupts)
+            output = self.output()
+        finally:
+            self.values = values
+        if self.nested:
+            self.error = GraphInterrupt(interrupts)
+            return {}
+        if interrupts:
+            output["__interrupt__"] = list(interrupts)
+        return output
 
     def _route(self, source: str, destinations: Sequence[Any]) -> None:
         nodes = self.graph.nodes
@@ -484,6 +608,15 @@ class Loop:
         return {k: values[k] for k in self.graph.schema.channels if k in values}
 
 
+class _InputTask:
+    """Stands for the run's input where task code expects a task (its updates)."""
+
+    name = "__start__"
+
+    class node:
+        subgraph = None
+
+
 def _as_destinations(goto: Sequence[Any]) -> list[Any]:
     out = []
     for item in goto:
@@ -516,12 +649,14 @@ def node_call(task: Task) -> Call:
     kwargs: dict[str, Any] | None = None
     if node.afn is not None:
         return Call(node.fn, (task.input,), {"config": task.config}, afn=node.afn)
-    if node.wants_config or node.wants_writer:
+    if node.wants_config or node.wants_writer or node.wants_store:
         kwargs = {}
         if node.wants_config:
             kwargs["config"] = task.config
         if node.wants_writer:
             kwargs["writer"] = task.writer
+        if node.wants_store:
+            kwargs["store"] = task.run.settings.store
     return Call(node.fn, (task.input,), kwargs, is_async=node.is_async)
 
 
@@ -529,7 +664,7 @@ def _retry_policy(retry: Any, error: BaseException, attempt: int) -> RetryPolicy
     """The policy that retries ``error`` after ``attempt`` failed attempts, if any."""
     if retry is None or not isinstance(error, Exception):
         return None
-    if isinstance(error, StreamClosedError | ParentCommand):
+    if isinstance(error, StreamClosedError | ParentCommand | GraphInterrupt):
         return None
     policies = retry if isinstance(retry, list | tuple) else (retry,)
     for policy in policies:

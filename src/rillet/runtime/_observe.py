@@ -52,6 +52,15 @@ class RunObserver:
     def run_finished(self, loop: Loop, output: dict[str, Any]) -> None:
         """The run ended with ``output``."""
 
+    def task_interrupted(self, loop: Loop, task: Task) -> None:
+        """``task`` paused with ``interrupt()`` (``task.interrupts``)."""
+
+    def run_interrupted(self, loop: Loop, interrupts: tuple[Any, ...]) -> None:
+        """The run stopped paused: ``interrupts`` (empty for interrupt_before/after)."""
+
+    def checkpoint_saved(self, loop: Loop, record: Any, state: dict[str, Any]) -> None:
+        """A checkpoint of the run was saved."""
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
@@ -120,6 +129,26 @@ class StreamObserver(RunObserver):
         if run.want_values and changed:
             run.put(ValuesEvent(run.ns, loop.output()))
 
+    def run_interrupted(self, loop: Loop, interrupts: tuple[Any, ...]) -> None:
+        run = self.run
+        if run.want_updates:
+            run.put(UpdatesEvent(run.ns, "__interrupt__", interrupts))
+        if run.want_values and interrupts:
+            run.put(ValuesEvent(run.ns, {**loop.output(), "__interrupt__": interrupts}))
+
+    def task_interrupted(self, loop: Loop, task: Task) -> None:
+        run = self.run
+        if run.want_tasks or run.want_debug:
+            run.put(TaskResultEvent(run.ns, task.step, _now(), task.id, task.name, None, {},
+                                    task.interrupts))
+
+    def checkpoint_saved(self, loop: Loop, record: Any, state: dict[str, Any]) -> None:
+        run = self.run
+        if run.want_checkpoints or run.want_debug:
+            from rillet.checkpoint._views import checkpoint_event
+
+            run.put(checkpoint_event(loop, record, state))
+
     def run_finished(self, loop: Loop, output: dict[str, Any]) -> None:
         if self.run.want_events:
             self._graph_event(loop, "on_chain_end", {"output": output})
@@ -160,6 +189,10 @@ def update_view(update: Any, writes: list[tuple[str, Any]], node: NodeSpec) -> A
     """What ``updates`` mode shows for a task: what the node returned, or ``None``."""
     if not writes:
         return None
-    if node.subgraph is not None or not isinstance(update, dict):
+    if node.subgraph is not None:
+        return dict(writes)
+    if update.__class__ is list:
+        return update  # several updates, as ToolNode gives them
+    if not isinstance(update, dict):
         return dict(writes)
     return update

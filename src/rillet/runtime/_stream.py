@@ -27,7 +27,7 @@ from rillet.runtime._async import (
     first_failure,
     surfaced,
 )
-from rillet.runtime._effects import Effect, RunTasks
+from rillet.runtime._effects import Effect, Failure, RunTasks
 from rillet.runtime._sync import abandon_others, drive_task, execute_sync
 from rillet.runtime._workers import start_thread
 from rillet.stream._events import TaskDoneEvent
@@ -107,12 +107,12 @@ def stream_sync(
                 task = tasks[0]
                 drive_task(loop, task)
                 if task.error is not None:
-                    while items:
-                        out.format(items.popleft(), ready)
-                    yield from ready
-                    raise task.error
+                    send = Failure(task.error)  # the loop decides (it may save what got done)
                 continue
-            yield from _threaded_step(loop, effect, bus, out)
+            try:
+                yield from _threaded_step(loop, effect, bus, out)
+            except Exception as error:
+                send = Failure(error)
         while items:
             out.format(items.popleft(), ready)
         yield from ready
@@ -222,11 +222,7 @@ async def stream_async(
                 task = tasks[0]
                 await drive_task_async(loop, task)
                 if task.error is not None:
-                    while items:
-                        out.format(bus.pop_nowait(), ready)
-                    for item in ready:
-                        yield item
-                    raise surfaced(task.error)
+                    send = Failure(task.error)  # the loop decides (it may save what got done)
                 continue
             limit = effect.limit or len(tasks)
             queue = list(reversed(tasks))
@@ -244,6 +240,7 @@ async def stream_async(
             while queue and len(running) < limit:
                 start(queue.pop())
             get_format = out.table.get
+            failed: BaseException | None = None
             while left:
                 if not items:
                     await bus.wait()
@@ -258,7 +255,7 @@ async def stream_async(
                             abandon_others(tasks, failed)
                             for rest in queue:
                                 rest.abandoned = True
-                            raise surfaced(failed)
+                            break
                         running[:] = [f for f in running if not f.done()]
                         if queue:
                             start(queue.pop())
@@ -272,6 +269,11 @@ async def stream_async(
                         yield one
                 elif item is not SKIP:
                     yield item
+            if failed is not None:
+                for fut in running:
+                    fut.cancel()
+                await asyncio.gather(*running, return_exceptions=True)
+                send = Failure(failed)
             running.clear()
         while items:
             out.format(bus.pop_nowait(), ready)

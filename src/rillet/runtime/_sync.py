@@ -27,15 +27,19 @@ def run_sync(loop: Loop, steps: Generator[Effect, Any, dict[str, Any]]) -> dict[
         try:
             effect = steps.send(send)
         except StopIteration as stop:
-            if loop.error is not None:
-                raise loop.error from None
             output: dict[str, Any] = stop.value
-            return output
+            break
         send = None
         if effect.__class__ is RunTasks:
-            run_tasks_sync(loop, effect)
+            try:
+                run_tasks_sync(loop, effect)
+            except Exception as error:  # the loop decides (it may save what got done)
+                send = Failure(error)
         else:
             send = execute_sync(effect, root)
+    if loop.error is not None:
+        raise loop.error
+    return output
 
 
 def run_tasks_sync(loop: Loop, step: RunTasks) -> None:

@@ -90,6 +90,17 @@ class TaskResultEvent(Event):
     name: str
     error: BaseException | None
     result: dict[str, Any]
+    interrupts: tuple[Any, ...] = ()
+
+
+@dataclass(slots=True)
+class CheckpointEvent(Event):
+    """A checkpoint was saved (``checkpoints`` and ``debug`` modes)."""
+
+    kind: ClassVar[str] = "checkpoint"
+    step: int
+    timestamp: str
+    payload: dict[str, Any]
 
 
 @dataclass(slots=True)

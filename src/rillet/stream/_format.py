@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from rillet.stream._events import (
+    CheckpointEvent,
     CustomEvent,
     Event,
     MessageEvent,
@@ -21,7 +22,9 @@ from rillet.stream._events import (
     ValuesEvent,
 )
 
-STREAM_MODES: Final = ("values", "updates", "custom", "messages", "debug", "tasks")
+STREAM_MODES: Final = (
+    "values", "updates", "custom", "messages", "debug", "tasks", "checkpoints"
+)
 
 
 class _Skip:
@@ -91,11 +94,15 @@ def make_formatter(modes: Sequence[str], multi: bool, subgraphs: bool) -> Format
         table[CustomEvent] = shape("custom", _custom)
     if "messages" in modes:
         table[MessageEvent] = shape("messages", _message)
-    task_kinds = ((TaskStartEvent, _task_start), (TaskResultEvent, _task_result))
-    for event_type, task_payload in task_kinds:
+    task_kinds = (
+        (TaskStartEvent, _task_start, "tasks"),
+        (TaskResultEvent, _task_result, "tasks"),
+        (CheckpointEvent, _checkpoint, "checkpoints"),
+    )
+    for event_type, task_payload, own_mode in task_kinds:
         parts: list[Callable[[Any], Any]] = []
-        if "tasks" in modes:
-            parts.append(shape("tasks", task_payload))
+        if own_mode in modes:
+            parts.append(shape(own_mode, task_payload))
         if "debug" in modes:
             parts.append(shape("debug", _debug(task_payload)))
         if len(parts) == 1:
@@ -138,12 +145,16 @@ def _task_result(ev: TaskResultEvent) -> dict[str, Any]:
         "name": ev.name,
         "error": ev.error,
         "result": ev.result,
-        "interrupts": [],
+        "interrupts": list(ev.interrupts),
     }
 
 
+def _checkpoint(ev: CheckpointEvent) -> dict[str, Any]:
+    return ev.payload
+
+
 def _debug(payload: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
-    def debug(ev: TaskStartEvent | TaskResultEvent) -> dict[str, Any]:
+    def debug(ev: TaskStartEvent | TaskResultEvent | CheckpointEvent) -> dict[str, Any]:
         return {"step": ev.step, "timestamp": ev.timestamp, "type": ev.kind, "payload": payload(ev)}
 
     return debug

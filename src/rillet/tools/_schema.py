@@ -9,6 +9,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, get_args, get_origin
 
+from rillet.tools._injected import injected_markers
+
 #: Parameters a tool function may take that are injected, never shown to the model.
 INJECTED = frozenset({"config", "writer", "callbacks", "run_manager"})
 
@@ -50,12 +52,17 @@ def _function(name: str, description: str, parameters: dict[str, Any]) -> dict[s
     }
 
 
-def function_schema(fn: Callable[..., Any]) -> tuple[str, str, dict[str, Any]]:
+def function_schema(
+    fn: Callable[..., Any], *, include_injected: bool = False
+) -> tuple[str, str, dict[str, Any]]:
     """(name, description, JSON schema of the parameters) of a function.
 
     The description is the docstring before its ``Args:`` section; parameter
     descriptions come from ``Args:`` entries or ``Annotated[T, "description"]``.
+    Parameters marked ``InjectedToolArg`` are left out unless ``include_injected``
+    (the model never sees them; ``Tool.args_schema`` shows them, as LangChain's does).
     """
+    hidden = set() if include_injected else set(injected_markers(fn))
     name = getattr(fn, "__name__", None) or type(fn).__name__
     doc = inspect.getdoc(fn) or ""
     description, arg_docs = parse_docstring(doc)
@@ -66,7 +73,9 @@ def function_schema(fn: Callable[..., Any]) -> tuple[str, str, dict[str, Any]]:
     properties: dict[str, Any] = {}
     required: list[str] = []
     for param in inspect.signature(fn).parameters.values():
-        if param.name in INJECTED or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+        if param.name in INJECTED or param.name in hidden or param.kind in (
+            param.VAR_POSITIONAL, param.VAR_KEYWORD
+        ):
             continue
         annotation = hints.get(param.name, Any)
         prop = json_schema(annotation)

@@ -16,7 +16,14 @@ from rillet.messages import ToolMessage
 from rillet.runtime._context import current_task
 from rillet.runtime._workers import run_coroutine, to_thread
 from rillet.stream._events import RunEvent
+from rillet.tools._injected import (
+    TOOL_CALL_ID_REQUIRED,
+    InjectedToolCallId,
+    injected_markers,
+    is_injection,
+)
 from rillet.tools._schema import INJECTED, ArgumentError, argument_errors, function_schema
+from rillet.types import Command
 
 TOOL_INVOCATION_ERROR_TEMPLATE = (
     "Error invoking tool '{tool_name}' with kwargs {tool_kwargs} with error:\n"
@@ -63,6 +70,12 @@ class Tool:
     streams like a node: ``get_stream_writer()`` and model calls inside it stream with
     the calling node's metadata (``langgraph_node == "tools"`` in a ReAct agent).
 
+    As in LangChain, arguments the schema does not name are dropped (unless the
+    function takes ``**kwargs``), and a tool that returns a ``ToolMessage`` or a
+    ``Command`` returns it as it is. ``args_schema`` is the JSON schema of every
+    argument, ``InjectedToolArg`` ones included; ``tool_call_schema`` (and ``args``)
+    what the model sees.
+
     :raises UsageError: if ``fn`` is not callable, or takes ``*args`` (a tool call
         passes named arguments only).
     """
@@ -77,7 +90,7 @@ class Tool:
     ) -> None:
         if not callable(fn):
             raise UsageError(f"Tool(fn): fn must be a function, got {fn!r}")
-        fn_name, doc, schema = function_schema(fn)
+        fn_name, doc, schema = function_schema(fn, include_injected=True)
         self.fn = fn
         self.name = name or fn_name
         if description is None and not inspect.getdoc(fn):
@@ -87,6 +100,19 @@ class Tool:
             )
         self.description = description or doc
         self.args_schema: dict[str, Any] = schema
+        self.tool_call_schema: dict[str, Any] = function_schema(fn)[2]
+        markers = injected_markers(fn)
+        self._call_id_params = [
+            n for n, m in markers.items() if is_injection(m, InjectedToolCallId)
+        ]
+        # Injected values are whatever the caller holds (a store, a state object):
+        # only their presence is checked, never their JSON type.
+        self._check_schema = {
+            **schema,
+            "properties": {
+                k: {} if k in markers else v for k, v in schema["properties"].items()
+            },
+        }
         self.return_direct = return_direct
         self.is_async = inspect.iscoroutinefunction(fn)
         params = _parameters(fn)
@@ -113,8 +139,8 @@ class Tool:
 
     @property
     def args(self) -> dict[str, Any]:
-        """The JSON schema of each argument."""
-        props: dict[str, Any] = self.args_schema.get("properties", {})
+        """The JSON schema of each argument the model fills in."""
+        props: dict[str, Any] = self.tool_call_schema.get("properties", {})
         return props
 
     def to_openai_tool(self) -> dict[str, Any]:
@@ -124,7 +150,7 @@ class Tool:
             "function": {
                 "name": self.name,
                 "description": self.description,
-                "parameters": self.args_schema,
+                "parameters": self.tool_call_schema,
             },
         }
 
@@ -137,7 +163,7 @@ class Tool:
             ``ToolArgumentError``).
         """
         call_id, args = self._parse_input(input)
-        positional, kwargs = self._arguments(args, config)
+        positional, kwargs = self._arguments(args, config, call_id)
         run_id = self._start(args)
         try:
             if self.is_async:
@@ -152,7 +178,7 @@ class Tool:
     async def ainvoke(self, input: Any, config: dict[str, Any] | None = None) -> Any:
         """Async :meth:`invoke`; a sync tool runs on a worker thread."""
         call_id, args = self._parse_input(input)
-        positional, kwargs = self._arguments(args, config)
+        positional, kwargs = self._arguments(args, config, call_id)
         run_id = self._start(args)
         try:
             if self.is_async:
@@ -183,10 +209,17 @@ class Tool:
         return call_id, args
 
     def _arguments(
-        self, args: dict[str, Any], config: dict[str, Any] | None
+        self, args: dict[str, Any], config: dict[str, Any] | None, call_id: str | None
     ) -> tuple[list[Any], dict[str, Any]]:
-        errors = argument_errors(self.args_schema, args, extra=self._extra)
         kwargs = dict(args)
+        if self._call_id_params:
+            if call_id is None:
+                raise ValueError(TOOL_CALL_ID_REQUIRED)
+            kwargs.update(dict.fromkeys(self._call_id_params, call_id))
+        errors = argument_errors(self._check_schema, kwargs, extra=True)
+        if not self._extra:  # as in LangChain, arguments it does not take are dropped
+            known = self.args_schema["properties"]
+            kwargs = {k: v for k, v in kwargs.items() if k in known}
         for name, model in self._models.items():
             if isinstance(kwargs.get(name), dict):
                 try:
@@ -241,7 +274,7 @@ class Tool:
                              (*task.run.parent_ids, task.id), list(task.event_tags),
                              task.metadata, {"output": result, "input": args})
                 )
-        if call_id is None or isinstance(result, ToolMessage):
+        if call_id is None or isinstance(result, ToolMessage | Command):
             return result
         return ToolMessage(content=tool_content(result), tool_call_id=call_id, name=self.name)
 
@@ -334,7 +367,10 @@ def tool(
     function's docstring describes the tool (its ``Args:`` section describes the
     arguments); type hints, defaults and ``Annotated[T, "description"]`` give the
     JSON schema. Parameters named ``config`` or ``writer`` are injected, never shown
-    to the model; ``**kwargs`` takes any extra argument the model sends.
+    to the model, as are ``Annotated[T, InjectedToolArg]`` ones (the caller passes
+    them) and an ``Annotated[str, InjectedToolCallId]`` one (the id of the tool call);
+    ``**kwargs`` takes any extra argument the model sends, and without it extra
+    arguments are dropped.
     """
     if callable(fn_or_name):
         return Tool(fn_or_name, description=description, return_direct=return_direct)
