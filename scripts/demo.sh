@@ -6,5 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
+# Portable llama.cpp build: -march=native crashes on CPUs with AMX under GCC 12
+# (see scripts/test.sh).
+export CMAKE_ARGS="-DGGML_NATIVE=OFF${CMAKE_ARGS:+ $CMAKE_ARGS}"
 .venv/bin/pip install -q -e '.[local,openai]'
 exec .venv/bin/rillet demo "$@"
