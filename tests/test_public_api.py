@@ -17,6 +17,7 @@ PUBLIC = {
         "Interrupt", "PregelTask", "StateSnapshot", "interrupt",
     },
     "rillet.config": {"get_stream_writer", "get_config", "get_store"},
+    "rillet.func": {"entrypoint", "task", "Entrypoint", "TaskFunction", "TaskFuture"},
     "rillet.errors": {
         "RilletError", "GraphBuildError", "InvalidUpdateError", "InvalidRouteError",
         "GraphRecursionError", "StreamClosedError", "ModelError", "UsageError",

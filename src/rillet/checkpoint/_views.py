@@ -68,12 +68,11 @@ def _target(graph: CompiledStateGraph, config: Mapping[str, Any]) -> tuple[Any, 
 
 
 def _loop_for(graph: Any, config: dict[str, Any], ns: str, persist: Persister) -> Loop:
-    from rillet.runtime._loop import Loop
-
     root = RootRun(frozenset(), False, None)
     ns_tuple = tuple(ns.split(NS_SEP)) if ns else ()
-    return Loop(graph, RunContext(root, config, ns_tuple), 10**9, nested=bool(ns),
-                observers=(), persist=persist)
+    loop: Loop = graph.loop_class(graph, RunContext(root, config, ns_tuple), 10**9,
+                                  nested=bool(ns), observers=(), persist=persist)
+    return loop
 
 
 def _config(thread_id: str, ns: str, checkpoint_id: str | None,

@@ -37,6 +37,8 @@ class CompiledStateGraph:
     store: Any = None
     interrupt_before: frozenset[str] = frozenset()
     interrupt_after: frozenset[str] = frozenset()
+    #: The loop class that runs this graph.
+    loop_class: type[Loop] = Loop
 
     def __init__(self, builder: StateGraph, *, name: str) -> None:
         self.name = name
@@ -292,7 +294,7 @@ class CompiledStateGraph:
             )
         run = RunContext(root, cfg, ())
         run.persist = persist
-        return Loop(self, run, recursion_limit(cfg), persist=persist)
+        return self.loop_class(self, run, recursion_limit(cfg), persist=persist)
 
     def _nested_loop(self, parent: Task, config: dict[str, Any] | None) -> Loop:
         cfg = dict(parent.run.config)
@@ -315,7 +317,7 @@ class CompiledStateGraph:
                 resuming=parent.resuming, parent_ids=parents,
             )
         run.persist = persist
-        return Loop(self, run, recursion_limit(cfg), nested=True, persist=persist)
+        return self.loop_class(self, run, recursion_limit(cfg), nested=True, persist=persist)
 
     # ------------------------------------------------------------ saved state
 

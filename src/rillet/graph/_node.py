@@ -33,6 +33,9 @@ class NodeSpec:
     metadata: dict[str, Any] = field(default_factory=dict)
     destinations: tuple[str, ...] | None = None
     """Where a ``Command`` returned by the node may go, when declared."""
+    functional: bool = False
+    """A functional-API node (``rillet.func``): its update is its return value, and it
+    produces items while it runs (the tasks it calls)."""
     # Filled in by compile():
     edges: tuple[str, ...] = ()
     branches: tuple[Any, ...] = ()

@@ -88,12 +88,16 @@ async def _guarded(loop: Loop, task: Task, semaphore: asyncio.Semaphore | None) 
             await drive_task_async(loop, task)
 
 
-async def drive_task_async(loop: Loop, task: Task) -> None:
-    """Run one task's lifecycle (its failure lands on ``task.error``)."""
+async def drive_task_async(
+    loop: Loop, task: Task, steps: Generator[Any, Any, None] | None = None
+) -> None:
+    """Run one task's lifecycle (its failure lands on ``task.error``):
+    :meth:`Loop.task_steps`, or ``steps`` when given."""
     root = loop.run.settings
     token = current_task.set(task)
     try:
-        steps = loop.task_steps(task)
+        if steps is None:
+            steps = loop.task_steps(task)
         send: Any = None
         while True:
             try:

@@ -156,6 +156,7 @@ class RunContext:
 
     __slots__ = (
         "config",
+        "loop",
         "ns",
         "parent_ids",
         "persist",
@@ -188,6 +189,8 @@ class RunContext:
         self.seed = settings.uuid
         #: The run's checkpointer side (:class:`~rillet.runtime._persist.Persister`).
         self.persist: Any = None
+        #: The loop running this graph run (set by the loop).
+        self.loop: Any = None
         put = settings.put
         # astream_events sees every level; the other modes see subgraphs on request.
         self.want_events = put is not None and "events" in settings.modes
@@ -236,6 +239,7 @@ class Task:
         "_id",
         "_metadata",
         "abandoned",
+        "calls",
         "done",
         "error",
         "goto",
@@ -291,6 +295,8 @@ class Task:
         #: The task runs again after an interrupt: a subgraph in it continues from
         #: its own saved state instead of starting over.
         self.resuming = False
+        #: The functional API's calls made by this task (``rillet.func``), or ``None``.
+        self.calls: Any = None
 
     @property
     def name(self) -> str:

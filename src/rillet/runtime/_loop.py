@@ -64,6 +64,9 @@ class RunSnapshot:
 class Loop:
     """The state of one graph run between supersteps."""
 
+    #: Whether the ``values`` stream starts with the state before the first step.
+    announce_values = True
+
     __slots__ = (
         "_barriers",
         "_current",
@@ -93,6 +96,7 @@ class Loop:
     ) -> None:
         self.graph = graph
         self.run = run
+        run.loop = self
         self.limit = limit
         self.nested = nested
         #: Saves the run as it goes (a graph with a checkpointer), or ``None``.
@@ -606,6 +610,10 @@ class Loop:
         """The state as a new dict, keys in the order the schema declares them."""
         values = self.values
         return {k: values[k] for k in self.graph.schema.channels if k in values}
+
+    def interrupted_output(self, interrupts: Any) -> Any:
+        """The ``values`` item of a run that paused with ``interrupts``."""
+        return {**self.output(), "__interrupt__": interrupts}
 
 
 class _InputTask:

@@ -76,7 +76,7 @@ class StreamObserver(RunObserver):
         run = self.run
         if run.want_events:
             self._graph_event(loop, "on_chain_start", {"input": input})
-        if run.want_values:
+        if run.want_values and loop.announce_values:
             run.put(ValuesEvent(run.ns, loop.output()))
 
     def step_started(self, loop: Loop, tasks: Sequence[Task]) -> None:
@@ -115,9 +115,10 @@ class StreamObserver(RunObserver):
             self._task_event(task, "on_chain_end", {"output": view, "input": task.input})
             self._graph_event(loop, "on_chain_stream", {"chunk": {node.name: view}})
         if run.want_tasks or run.want_debug:
-            run.put(
-                TaskResultEvent(run.ns, task.step, _now(), task.id, node.name, None, dict(writes))
-            )
+            result = dict(writes)
+            if node.functional:
+                result.pop("__previous__", None)  # what an entrypoint saves is its own
+            run.put(TaskResultEvent(run.ns, task.step, _now(), task.id, node.name, None, result))
 
     def task_failed(self, loop: Loop, task: Task, error: BaseException) -> None:
         run = self.run
@@ -134,7 +135,7 @@ class StreamObserver(RunObserver):
         if run.want_updates:
             run.put(UpdatesEvent(run.ns, "__interrupt__", interrupts))
         if run.want_values and interrupts:
-            run.put(ValuesEvent(run.ns, {**loop.output(), "__interrupt__": interrupts}))
+            run.put(ValuesEvent(run.ns, loop.interrupted_output(interrupts)))
 
     def task_interrupted(self, loop: Loop, task: Task) -> None:
         run = self.run
@@ -189,6 +190,8 @@ def update_view(update: Any, writes: list[tuple[str, Any]], node: NodeSpec) -> A
     """What ``updates`` mode shows for a task: what the node returned, or ``None``."""
     if not writes:
         return None
+    if node.functional:
+        return update
     if node.subgraph is not None:
         return dict(writes)
     if update.__class__ is list:

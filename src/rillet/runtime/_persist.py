@@ -44,6 +44,8 @@ ROUTE = "__route__"
 INTERRUPT = "__interrupt__"
 RESUME = "__resume__"
 ERROR = "__error__"
+#: The channel of a functional-API task call's return value.
+RETURN = "__return__"
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 #: Deltas in a row before a list is written whole again (bounds a cold read).
 MAX_CHAIN = 2000
@@ -125,6 +127,7 @@ class Persister:
     """The checkpointer of one graph run (root or subgraph)."""
 
     __slots__ = (
+        "call_results",
         "checkpoint_id",
         "config",
         "depths",
@@ -180,6 +183,9 @@ class Persister:
         self.skip_before = False
         #: The run replays from a past checkpoint: it starts by saving a fork of it.
         self.fork = False
+        #: Results of functional-API task calls an earlier attempt of the step saved,
+        #: by call id (``rillet.func``): they are not run again.
+        self.call_results: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ I/O
 
@@ -366,6 +372,13 @@ class Persister:
         if not saved:
             return
         fresh = tasks[0].run.settings.resume_map or {} if tasks else {}
+        planned = {task.id for task in tasks}
+        for tid, stored in saved.items():
+            if tid not in planned and stored.goto is not None and stored.writes:
+                # A task call of the functional API that finished: its return value.
+                if self.call_results is None:
+                    self.call_results = {}
+                self.call_results[tid] = stored.writes[0][1]
         for task in tasks:
             entry = saved.get(task.id)
             if entry is None:
@@ -473,6 +486,10 @@ class Persister:
                 writes.append(PendingWrite(tid, -4, RESUME, dumps(task.resume)))
             if task.error is not None and not task.abandoned:
                 writes.append(PendingWrite(tid, -1, ERROR, dumps(repr(task.error))))
+            if task.calls is not None:
+                for call_id, value in task.calls.unsaved():
+                    writes.append(PendingWrite(call_id, 0, RETURN, dumps(value)))
+                    writes.append(PendingWrite(call_id, 1, ROUTE, dumps([])))
         if writes:
             assert self.checkpoint_id is not None
             yield from self._io("save_writes", self.thread_id, self.ns, self.checkpoint_id,

@@ -103,7 +103,7 @@ def stream_sync(
                 send = execute_sync(effect, root)
                 continue
             tasks = effect.tasks
-            if len(tasks) == 1 and not live:
+            if len(tasks) == 1 and not live and not tasks[0].node.functional:
                 task = tasks[0]
                 drive_task(loop, task)
                 if task.error is not None:
@@ -218,7 +218,7 @@ async def stream_async(
                 send = await execute_async(effect, root)
                 continue
             tasks = effect.tasks
-            if len(tasks) == 1 and not live:
+            if len(tasks) == 1 and not live and not tasks[0].node.functional:
                 task = tasks[0]
                 await drive_task_async(loop, task)
                 if task.error is not None:

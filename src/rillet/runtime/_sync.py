@@ -83,12 +83,14 @@ def _raising(loop: Loop, task: Task) -> Any:
     return run
 
 
-def drive_task(loop: Loop, task: Task) -> None:
-    """Run one task's lifecycle on this thread (its failure lands on ``task.error``)."""
+def drive_task(loop: Loop, task: Task, steps: Generator[Any, Any, None] | None = None) -> None:
+    """Run one task's lifecycle on this thread (its failure lands on ``task.error``):
+    :meth:`Loop.task_steps`, or ``steps`` when given."""
     root = loop.run.settings
     token = current_task.set(task)
     try:
-        steps = loop.task_steps(task)
+        if steps is None:
+            steps = loop.task_steps(task)
         send: Any = None
         while True:
             try:
