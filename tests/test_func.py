@@ -141,3 +141,79 @@ def test_bad_use_gets_clear_errors() -> None:
         task(cache_policy=object())
     with pytest.raises(UsageError, match="checkpointer"):
         entrypoint(checkpointer=object())
+
+
+KILLED = '''
+import os, signal, sys
+from rillet.checkpoint.sqlite import SqliteSaver
+from rillet.func import entrypoint, task
+
+@task
+def fetch(x):
+    with open(sys.argv[2], "a") as log:
+        log.write(f"fetch{x}\\n")
+    return x * 10
+
+@task
+def crash(x):
+    if sys.argv[3] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x + 1
+
+with SqliteSaver.from_conn_string(sys.argv[1]) as saver:
+    @entrypoint(checkpointer=saver)
+    def flow(x):
+        a = fetch(x).result()
+        return [a, crash(a).result()]
+
+    cfg = {"configurable": {"thread_id": "k"}}
+    if sys.argv[3] == "kill":
+        flow.invoke(1, cfg)
+    else:
+        print(flow.get_state(cfg).next, flow.invoke(None, cfg))
+'''
+
+
+def test_a_killed_process_leaves_finished_tasks_saved(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    db, log = str(tmp_path / "k.db"), tmp_path / "calls.txt"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    killed = subprocess.run([sys.executable, str(script), db, str(log), "kill"], env=env,
+                            timeout=60, capture_output=True, text=True)
+    assert killed.returncode == -9
+    resumed = subprocess.run([sys.executable, str(script), db, str(log), "resume"], env=env,
+                             timeout=60, capture_output=True, text=True)
+    assert (resumed.returncode, resumed.stderr) == (0, "")
+    assert resumed.stdout == "('flow',) [10, 11]\n"
+    assert log.read_text() == "fetch1\n"  # not run again
+
+
+def test_retry_policy_of_a_task_and_durability_exit() -> None:
+    from rillet.types import RetryPolicy
+
+    attempts: list[int] = []
+
+    @task(retry_policy=RetryPolicy(max_attempts=3, initial_interval=0, jitter=False))
+    def flaky(x: int) -> int:
+        attempts.append(x)
+        if len(attempts) < 3:
+            raise ConnectionError("try again")
+        return x
+
+    saver = InMemorySaver()
+
+    @entrypoint(checkpointer=saver)
+    def flow(x: int) -> int:
+        return flaky(x).result()
+
+    assert flow.invoke(5, thread("r"), durability="exit") == 5
+    assert attempts == [5, 5, 5]
+    history = list(flow.get_state_history(thread("r")))
+    assert [(h.metadata["source"], h.metadata["step"], h.values) for h in history] == [
+        ("loop", 0, 5)
+    ]
