@@ -163,7 +163,7 @@ def snapshot(graph: Any, persist: Persister, loop: Loop, saved: Saved, *,
     parent = _config(thread, ns, record.parent_id, parents)
     own = _config(thread, ns, record.checkpoint_id, parents)
     assert own is not None
-    return StateSnapshot(loop.output(), tuple(next_names), own, dict(record.metadata),
+    return StateSnapshot(loop.state_values(), tuple(next_names), own, dict(record.metadata),
                          record.created_at, parent, tuple(tasks), tuple(pending))
 
 
@@ -311,7 +311,7 @@ def checkpoint_event(loop: Loop, record: Any, state: dict[str, Any]) -> Any:
     payload = {
         "config": _config(thread, ns, record.checkpoint_id),
         "parent_config": _config(thread, ns, record.parent_id),
-        "values": loop.output(),
+        "values": loop.state_values(),
         "metadata": dict(record.metadata),
         "next": names,
         "tasks": tasks,

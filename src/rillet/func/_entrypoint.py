@@ -129,6 +129,9 @@ class EntrypointLoop(Loop):
     def output(self) -> Any:
         return self.values.get("__end__")
 
+    def state_values(self) -> Any:
+        return self.values.get("__end__")
+
     def interrupted_output(self, interrupts: Any) -> Any:
         return {"__interrupt__": interrupts}
 
@@ -161,6 +164,14 @@ class Entrypoint(CompiledStateGraph):
         node = NodeSpec(name, _entry_call(fn, is_async, _wanted(fn)), is_async,
                         retry=policies[0] if policies else None, retry_policies=policies,
                         functional=True)
+        node.read = self.schema.to_node_input
+        self.channels = self.schema.channels
+        self.input_keys = frozenset(("__start__",))
+        self.output_keys = ("__end__",)
+        self.output_given = False
+        self.hidden_keys = frozenset()
+        self.read_state = self.schema.to_node_input
+        self.deferred = False
         self.nodes = {name: node}
         self.node_order = (name,)
         self.joins = ()

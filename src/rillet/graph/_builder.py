@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any, Self
 from rillet._constants import END, NAME_FORBIDDEN_CHARS, RESERVED_NAMES, START
 from rillet.errors import GraphBuildError, UsageError
 from rillet.graph._branch import BranchSpec, normalize_path_map
+from rillet.graph._config import check_flag
 from rillet.graph._node import (
     NodeSpec,
+    annotated_input,
     command_destinations,
     inspect_callable,
     literal_targets,
@@ -19,7 +21,7 @@ from rillet.graph._node import (
     retry_policies,
     takes_parameter,
 )
-from rillet.graph._schema import StateSchema
+from rillet.graph._schema import GraphKeys, StateSchema
 
 if TYPE_CHECKING:
     from rillet.graph._compiled import CompiledStateGraph
@@ -41,15 +43,48 @@ class StateGraph:
         )
     """
 
-    def __init__(self, state_schema: type[Any], config_schema: type[Any] | None = None) -> None:
+    def __init__(
+        self,
+        state_schema: type[Any],
+        context_schema: type[Any] | None = None,
+        *,
+        input_schema: type[Any] | None = None,
+        output_schema: type[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``input_schema`` keeps only its keys of the run's input; ``output_schema``
+        is what ``invoke`` returns (both default to the state); ``context_schema`` is
+        the type of the run's ``context`` (a dict given for a dataclass or pydantic
+        model becomes one). LangGraph's older names ``input=``, ``output=`` and
+        ``config_schema=`` still work, with a ``DeprecationWarning``.
+
+        :raises UsageError: for an argument LangGraph's ``StateGraph`` does not take.
+        """
+        input_schema = _renamed(kwargs, "input", "input_schema", input_schema)
+        output_schema = _renamed(kwargs, "output", "output_schema", output_schema)
+        context_schema = _renamed(kwargs, "config_schema", "context_schema", context_schema)
+        if kwargs:
+            raise UsageError(
+                f"StateGraph() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}"
+            )
         self.schema = StateSchema(state_schema)
-        self.config_schema = config_schema
+        self.keys = GraphKeys(self.schema)
+        self.input_schema = self.keys.add(input_schema, "StateGraph(input_schema=...)") \
+            if input_schema is not None else self.schema
+        self.output_schema = self.keys.add(output_schema, "StateGraph(output_schema=...)") \
+            if output_schema is not None else self.schema
+        self.context_schema = context_schema
         self.nodes: dict[str, NodeSpec] = {}
         self.edges: set[tuple[str, str]] = set()
         self._edge_order: list[tuple[str, str]] = []
         self.joins: list[tuple[tuple[str, ...], str]] = []
         self.branches: dict[str, dict[str, BranchSpec]] = {}
         self.compiled = False
+
+    @property
+    def config_schema(self) -> type[Any] | None:
+        """LangGraph's older name of ``context_schema``."""
+        return self.context_schema
 
     # ------------------------------------------------------------------ nodes
 
@@ -58,10 +93,13 @@ class StateGraph:
         node: str | Callable[..., Any] | CompiledStateGraph | Any,
         action: Callable[..., Any] | CompiledStateGraph | Any | None = None,
         *,
+        defer: bool = False,
         metadata: Mapping[str, Any] | None = None,
+        input_schema: type[Any] | None = None,
         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         destinations: str | Sequence[str] | None = None,
+        **kwargs: Any,
     ) -> Self:
         """Add a node: ``add_node(fn)`` (named after the function) or
         ``add_node("name", fn_or_compiled_graph)``.
@@ -70,8 +108,14 @@ class StateGraph:
         are injected by name. It returns a dict of updates, a ``Command`` or ``None``.
         ``retry`` (or LangGraph's ``retry_policy``) is a ``RetryPolicy`` or a list of
         them; ``destinations`` names where a returned ``Command`` may go, for drawing.
+        ``input_schema`` (by default the first parameter's annotation, when it is a
+        TypedDict, dataclass or pydantic class) is what the node reads; its keys join
+        the graph's, so nodes may write keys the state does not declare. ``defer=True``
+        holds the node back until nothing else is left to run.
 
-        :raises UsageError: for an argument of the wrong type.
+        :raises UsageError: for an argument of the wrong type, or one of LangGraph's
+            options rillet does not support (``cache_policy``, ``error_handler``,
+            ``timeout``, ``trace_policy``).
         :raises GraphBuildError: for a bad or duplicate name.
         """
         if isinstance(node, str):
@@ -86,7 +130,10 @@ class StateGraph:
                 )
             action = node
             name = node_name(action)
+        input_schema = _renamed(kwargs, "input", "input_schema", input_schema)
+        _unsupported(f"add_node({name!r}, ...)", kwargs)
         self._check_name(name)
+        check_flag(f"add_node({name!r}, defer=...)", defer)
         declared = node_names(f"add_node({name!r}, destinations=...)", destinations)
         policies = retry_policies(name, retry, retry_policy)
         if metadata is not None and not isinstance(metadata, Mapping):
@@ -104,8 +151,20 @@ class StateGraph:
         spec.retry_policies = policies
         spec.retry = policies[0] if policies else None
         spec.metadata = dict(metadata or {})
+        spec.defer = defer
+        if input_schema is not None or (spec.subgraph is None and spec.afn is None):
+            spec.input_schema = self._node_input(name, action, input_schema)
         self.nodes[name] = spec
         return self
+
+    def _node_input(self, name: str, action: Any, given: Any) -> StateSchema | None:
+        """The schema a node reads: ``input_schema=...``, else its first parameter's
+        annotation when that is a class with annotated keys (registering its keys
+        with the graph), else ``None`` (the state)."""
+        cls = given if given is not None else annotated_input(action)
+        if cls is None or cls is self.schema.cls:
+            return None
+        return self.keys.add(cls, f"add_node({name!r}, input_schema=...)")
 
     def _check_name(self, name: object) -> None:
         if not isinstance(name, str):
@@ -288,8 +347,36 @@ class StateGraph:
         graph.interrupt_before = _interrupt_nodes(self, "interrupt_before", interrupt_before)
         graph.interrupt_after = _interrupt_nodes(self, "interrupt_after", interrupt_after)
         if checkpointer is not None and checkpointer is not True and checkpointer is not False:
-            checkpointer.serde.register_annotations(self.schema.cls)
+            for cls in self.keys.schemas:
+                checkpointer.serde.register_annotations(cls)
         return graph
+
+
+def _renamed(kwargs: dict[str, Any], old: str, new: str, value: Any) -> Any:
+    """LangGraph's deprecated ``old=`` for ``new=``: taken (with a warning) when
+    ``new`` is not given."""
+    if old not in kwargs:
+        return value
+    given = kwargs.pop(old)
+    warnings.warn(
+        f"`{old}` is deprecated and will be removed. Please use `{new}` instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return value if value is not None else given
+
+
+#: LangGraph's ``add_node`` options rillet does not implement.
+_UNSUPPORTED = ("cache_policy", "error_handler", "timeout", "trace_policy")
+
+
+def _unsupported(what: str, kwargs: dict[str, Any]) -> None:
+    for option in _UNSUPPORTED:
+        if kwargs.get(option) is not None:
+            raise UsageError(f"{what}: rillet does not support the {option}= option yet")
+        kwargs.pop(option, None)
+    if kwargs:
+        raise UsageError(f"{what} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
 
 
 def _check_saver(checkpointer: Any) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rillet._constants import START
+from rillet.channels import MISSING
 from rillet.errors import CheckpointError, ConfigError, UsageError
 from rillet.graph._branch import BranchSpec
 from rillet.graph._config import check_config, check_flag, check_names, recursion_limit
@@ -44,6 +45,18 @@ class CompiledStateGraph:
         self.name = name
         self.builder = builder
         self.schema = builder.schema
+        #: Every key of the graph: the state's, then those of the other schemas.
+        self.channels = builder.keys.channels
+        self.input_keys: frozenset[str] = frozenset(builder.input_schema.channels)
+        #: What ``invoke`` returns; ``None`` when no key of an explicit output schema
+        #: has a value (as LangGraph does).
+        self.output_keys: tuple[str, ...] = tuple(builder.output_schema.channels)
+        self.output_given = builder.output_schema is not builder.schema
+        #: Keys a run inside a node leaves out of its ``updates`` items.
+        self.hidden_keys = frozenset(self.channels).difference(self.output_keys)
+        exact = len(self.channels) == len(self.schema.channels)
+        #: How a node (or a START branch) on the state reads the values.
+        self.read_state = self.schema.reader(exact)
         nodes = {n: dataclasses.replace(spec) for n, spec in builder.nodes.items()}
         self.node_order: tuple[str, ...] = tuple(nodes)
         self.joins: tuple[tuple[tuple[str, ...], str], ...] = tuple(builder.joins)
@@ -54,11 +67,31 @@ class CompiledStateGraph:
             spec.edges = tuple(edges.get(name_, ()))
             spec.branches = tuple(builder.branches.get(name_, {}).values())
             spec.joins = tuple(i for i, (srcs, _) in enumerate(self.joins) if name_ in srcs)
+            own = spec.input_schema
+            spec.read = own.reader(False) if own is not None else self.read_state
         self.nodes: dict[str, NodeSpec] = nodes
+        #: Whether a node waits for the rest (``defer=True``): planning checks it.
+        self.deferred = any(spec.defer for spec in nodes.values())
         self.start_edges: tuple[str, ...] = tuple(edges.get(START, ()))
         self.start_branches: tuple[BranchSpec, ...] = tuple(
             builder.branches.get(START, {}).values()
         )
+
+    def initial_values(self) -> dict[str, Any]:
+        """Values present before the input: reducer keys with an empty value."""
+        values: dict[str, Any] = {}
+        for key, channel in self.channels.items():
+            value = channel.initial()
+            if value is not MISSING:
+                values[key] = value
+        return values
+
+    def _returned(self, output: Any) -> Any:
+        """A run's output as ``invoke`` returns it: ``None`` when an explicit output
+        schema has no key with a value, as in LangGraph."""
+        if not output and self.output_given and isinstance(output, dict):
+            return None
+        return output
 
     def __repr__(self) -> str:
         return f"CompiledStateGraph(name={self.name!r}, nodes={list(self.nodes)!r})"
@@ -95,7 +128,7 @@ class CompiledStateGraph:
             if blocking and bus is not None:
                 bus.blocked += 1  # its consumer cannot drain it while we block its loop
             try:
-                return run_sync(loop, loop.run_steps(input))
+                return self._returned(run_sync(loop, loop.run_steps(input)))
             finally:
                 if blocking and bus is not None:
                     bus.blocked -= 1
@@ -103,7 +136,7 @@ class CompiledStateGraph:
         root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
         loop = self._root_loop(root, cfg, input, options)
         try:
-            return run_sync(loop, loop.run_steps(input))
+            return self._returned(run_sync(loop, loop.run_steps(input)))
         finally:
             root.closed = True
             root.release()
@@ -130,12 +163,12 @@ class CompiledStateGraph:
         parent = current_task.get()
         if parent is not None:
             loop = self._nested_loop(parent, config)
-            return await run_async(loop, loop.run_steps(input))
+            return self._returned(await run_async(loop, loop.run_steps(input)))
         cfg = check_config(config)
         root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
         loop = self._root_loop(root, cfg, input, options)
         try:
-            return await run_async(loop, loop.run_steps(input))
+            return self._returned(await run_async(loop, loop.run_steps(input)))
         finally:
             root.close()
 

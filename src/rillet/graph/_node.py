@@ -10,7 +10,10 @@ from rillet.errors import UsageError
 from rillet.types import RetryPolicy
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from rillet.graph._compiled import CompiledStateGraph
+    from rillet.graph._schema import StateSchema
 
 
 @dataclass(slots=True)
@@ -36,7 +39,14 @@ class NodeSpec:
     functional: bool = False
     """A functional-API node (``rillet.func``): its update is its return value, and it
     produces items while it runs (the tasks it calls)."""
+    input_schema: StateSchema | None = None
+    """What the node reads, when not the graph's state."""
+    defer: bool = False
+    """Run only when nothing else is left to run."""
     # Filled in by compile():
+    read: Callable[[Mapping[str, Any]], Any] = dict
+    """The graph's values -> the node's input (a new object)."""
+
     edges: tuple[str, ...] = ()
     branches: tuple[Any, ...] = ()
     joins: tuple[int, ...] = ()
@@ -58,6 +68,27 @@ def node_name(fn: Any) -> str:
             f"pass one: add_node('name', fn)"
         )
     return name
+
+
+def annotated_input(fn: Any) -> type[Any] | None:
+    """The class a node function's first parameter is annotated with, when it is one
+    with annotated keys (a TypedDict, dataclass or pydantic model), as LangGraph
+    infers a node's input schema; else ``None``."""
+    import inspect
+
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn)
+            or inspect.ismethod(getattr(fn, "__call__", None))):  # noqa: B004
+        return None
+    try:
+        target = fn if inspect.isfunction(fn) or inspect.ismethod(fn) else fn.__call__
+        hints = get_type_hints(target)
+        first = next(iter(inspect.signature(fn).parameters))
+        hint = hints.get(first)
+        if isinstance(hint, type) and get_type_hints(hint):
+            return hint
+    except (NameError, TypeError, ValueError, StopIteration):
+        pass
+    return None
 
 
 def inspect_callable(fn: Callable[..., Any], kind: str = "node") -> tuple[bool, bool, bool]:

@@ -17,18 +17,18 @@ class StateSchema:
 
     __slots__ = ("channels", "cls", "defaults", "kind", "name", "to_node_input")
 
-    def __init__(self, cls: type[Any]) -> None:
+    def __init__(self, cls: type[Any], what: str = "StateGraph(state_schema)") -> None:
         self.cls = cls
         self.name = getattr(cls, "__name__", repr(cls))
-        self.kind = _kind_of(cls)
+        self.kind = _kind_of(cls, what)
         hints = _hints(cls, self.kind)
         self.channels: dict[str, Channel] = {k: _channel(k, t) for k, t in hints.items()}
         self.defaults = _defaults(cls, self.kind)
-        self.to_node_input: Callable[[dict[str, Any]], Any] = (
+        self.to_node_input: Callable[[Mapping[str, Any]], Any] = (
             dict if self.kind == "typeddict" else self._instantiate
         )
 
-    def _instantiate(self, values: dict[str, Any]) -> Any:
+    def _instantiate(self, values: Mapping[str, Any]) -> Any:
         return self.cls(**values)
 
     def initial_values(self) -> dict[str, Any]:
@@ -53,11 +53,59 @@ class StateSchema:
             )
         return updates
 
+    def reader(self, exact: bool) -> Callable[[Mapping[str, Any]], Any]:
+        """How a node whose input is this schema reads the graph's values: all of them
+        when the graph has exactly this schema's keys (``exact``), else only its own."""
+        convert = self.to_node_input
+        if exact:
+            return convert
+        keys = tuple(self.channels)
 
-def _kind_of(cls: Any) -> str:
+        def read(values: Mapping[str, Any]) -> Any:
+            return convert({k: values[k] for k in keys if k in values})
+
+        return read
+
+
+class GraphKeys:
+    """Every key of one graph: the state's, then those of the input, output and node
+    input schemas registered with it (LangGraph's "private state"), in that order."""
+
+    __slots__ = ("channels", "schemas")
+
+    def __init__(self, state: StateSchema) -> None:
+        self.schemas: dict[Any, StateSchema] = {state.cls: state}
+        self.channels: dict[str, Channel] = dict(state.channels)
+
+    def add(self, cls: Any, what: str) -> StateSchema:
+        """Register ``cls`` (once) and its keys; return its schema.
+
+        :raises GraphBuildError: if a key it shares with an earlier schema has another
+            reducer there (a plain key may repeat a reducer key: the reducer applies).
+        """
+        schema = self.schemas.get(cls)
+        if schema is not None:
+            return schema
+        schema = StateSchema(cls, what)
+        for key, channel in schema.channels.items():
+            known = self.channels.get(key)
+            if known is None:
+                self.channels[key] = channel
+            elif isinstance(channel, Reducer) and not (
+                isinstance(known, Reducer) and known.reducer == channel.reducer
+            ):
+                raise GraphBuildError(
+                    f"State key {key!r} of {schema.name} has another reducer than in an "
+                    f"earlier schema of the graph: give it the same annotation in both"
+                )
+        self.schemas[cls] = schema
+        return schema
+
+
+def _kind_of(cls: Any, what: str) -> str:
     if not isinstance(cls, type):
         raise UsageError(
-            f"StateGraph(state_schema): expected a TypedDict, dataclass or pydantic model "
+            f"{what}: expected a TypedDict, dataclass or pydantic model "
             f"class, got {cls!r}"
         )
     if typing.is_typeddict(cls):

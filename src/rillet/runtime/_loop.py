@@ -104,7 +104,7 @@ class Loop:
         self.step = 0
         #: The step the run started after (a resumed run counts its limit from there).
         self.first_step = 0
-        self.values: dict[str, Any] = graph.schema.initial_values()
+        self.values: dict[str, Any] = graph.initial_values()
         #: Join barriers, keyed by the join's name: the sources seen so far.
         self._barriers: dict[str, set[str]] = {}
         self._pending_nodes: dict[str, list[str]] = {}
@@ -138,8 +138,7 @@ class Loop:
                 yield from persist.save(self, "input", input=input, step=self.step - 1)
         self.start(input)
         for branch in self.graph.start_branches:
-            outcome = yield self._branch_call(branch, self.graph.schema.to_node_input(
-                dict(self.values)), None)
+            outcome = yield self._branch_call(branch, self.graph.read_state(self.values), None)
             if outcome.__class__ is Failure:
                 error = outcome.error
                 if not isinstance(error, StreamClosedError):
@@ -153,14 +152,16 @@ class Loop:
 
     def start(self, input: Any) -> None:
         """Apply the input and queue what START leads to."""
-        schema = self.graph.schema
+        graph = self.graph
         if not self.nested:
             activate_bridges()
-        updates = schema.input_updates(input)
-        if self.nested:
-            updates = {k: v for k, v in updates.items() if k in schema.channels}
-        else:
+        updates = graph.builder.input_schema.input_updates(input)
+        if not self.nested:
             self._check_keys(updates, "the graph input")
+        keys = graph.input_keys
+        if len(updates) != len(keys) or not keys.issuperset(updates):
+            # An input schema keeps only its own keys (LangGraph's input filtering).
+            updates = {k: v for k, v in updates.items() if k in keys}
         self._apply({k: ([v], [START]) for k, v in updates.items()})
         self._begin_observers(input)
         self.first_step = self.step
@@ -186,30 +187,38 @@ class Loop:
         pending, sends = self._pending_nodes, self._pending_sends
         if not pending and not sends:
             return []
+        if self.graph.deferred:
+            pending = self._ready(pending, sends)
         run, step, nodes = self.run, self.step + 1, self.graph.nodes
         writer = run.make_writer()
-        to_input = self.graph.schema.to_node_input
+        values = self.values
         tasks: list[Task] = []
-        state_input: Any = MISSING
         # LangGraph's order: pull tasks by node name, then Send tasks in send order.
         for name in sorted(pending):
             node = nodes[name]
             if node.subgraph is not None:
-                task_input: Any = dict(self.values)
+                task_input: Any = dict(values)
             else:
-                if state_input is MISSING or len(pending) > 1:
-                    try:
-                        state_input = to_input(dict(self.values))
-                    except Exception as exc:
-                        exc.add_note(f"While reading the state as the input of node {name!r}")
-                        raise
-                task_input = state_input
+                try:
+                    task_input = node.read(values)
+                except Exception as exc:
+                    exc.add_note(f"While reading the state as the input of node {name!r}")
+                    raise
             path = (PULL, name)
             tasks.append(Task(run, node, step, task_input, tuple(pending[name]), path, writer))
         for index, send in enumerate(sends):
             node = nodes[send.node]
             tasks.append(Task(run, node, step, send.arg, (PUSH,), (PUSH, index, False), writer))
         return tasks
+
+    def _ready(
+        self, pending: dict[str, list[str]], sends: list[Send]
+    ) -> dict[str, list[str]]:
+        """The pending nodes that run next: a ``defer=True`` node waits until nothing
+        else is left to run."""
+        nodes = self.graph.nodes
+        ready = {n: t for n, t in pending.items() if not nodes[n].defer}
+        return ready if ready or sends else pending
 
     def next_tasks(self) -> list[Task]:
         """Plan the next step and begin it: count it, check the recursion limit,
@@ -218,7 +227,14 @@ class Loop:
         if not tasks:
             return tasks
         self._current = (self._pending_nodes, self._pending_sends)
-        self._pending_nodes, self._pending_sends = {}, []
+        if self.graph.deferred:  # a deferred node held back stays pending
+            ran = {t.name for t in tasks if t.path[0] == PULL}
+            self._pending_nodes = {
+                n: t for n, t in self._pending_nodes.items() if n not in ran
+            }
+        else:
+            self._pending_nodes = {}
+        self._pending_sends = []
         self.step += 1
         if self.step - self.first_step > self.limit:
             raise GraphRecursionError(
@@ -378,7 +394,7 @@ class Loop:
                 f"Node {task.name!r} returned {_short(update)} ({type(update).__name__}); a "
                 f"node must return a dict of state updates, a Command, or None."
             )
-        channels = self.graph.schema.channels
+        channels = self.graph.channels
         if task.node.subgraph is not None:
             return [(k, v) for k, v in items if k in channels]
         for key, _ in items:
@@ -412,10 +428,10 @@ class Loop:
         for key, value in task.writes:
             grouped.setdefault(key, ([], []))[0].append(value)
             grouped[key][1].append(task.name)
-        channels = self.graph.schema.channels
+        channels = self.graph.channels
         for key, (vals, writers) in grouped.items():
             values[key] = channels[key].update(values.get(key, MISSING), vals, writers)
-        return self.graph.schema.to_node_input(values)
+        return task.node.read(values)
 
     # ---------------------------------------------------------------- commit
 
@@ -471,7 +487,7 @@ class Loop:
         self._route(START, _as_destinations((goto,) if isinstance(goto, str | Send) else goto))
 
     def _apply(self, grouped: Mapping[str, tuple[list[Any], list[str]]]) -> None:
-        channels, values = self.graph.schema.channels, self.values
+        channels, values = self.graph.channels, self.values
         for key, (vals, writers) in grouped.items():
             try:
                 values[key] = channels[key].update(values.get(key, MISSING), vals, writers)
@@ -598,7 +614,7 @@ class Loop:
                 )
 
     def _check_keys(self, updates: Mapping[str, Any], what: str) -> None:
-        channels = self.graph.schema.channels
+        channels = self.graph.channels
         for key in updates:
             if key not in channels:
                 raise InvalidUpdateError(
@@ -607,13 +623,20 @@ class Loop:
                 )
 
     def output(self) -> dict[str, Any]:
-        """The state as a new dict, keys in the order the schema declares them."""
+        """What the run returns: the output schema's keys (by default the state's), as
+        a new dict in the order the schema declares them."""
         values = self.values
-        return {k: values[k] for k in self.graph.schema.channels if k in values}
+        return {k: values[k] for k in self.graph.output_keys if k in values}
+
+    def state_values(self) -> dict[str, Any]:
+        """Every key with a value (``values`` items, snapshots): the state's, then
+        the other schemas' keys, as a new dict."""
+        values = self.values
+        return {k: values[k] for k in self.graph.channels if k in values}
 
     def interrupted_output(self, interrupts: Any) -> Any:
         """The ``values`` item of a run that paused with ``interrupts``."""
-        return {**self.output(), "__interrupt__": interrupts}
+        return {**self.state_values(), "__interrupt__": interrupts}
 
 
 class _InputTask:

@@ -77,7 +77,7 @@ class StreamObserver(RunObserver):
         if run.want_events:
             self._graph_event(loop, "on_chain_start", {"input": input})
         if run.want_values and loop.announce_values:
-            run.put(ValuesEvent(run.ns, loop.output()))
+            run.put(ValuesEvent(run.ns, loop.state_values()))
 
     def step_started(self, loop: Loop, tasks: Sequence[Task]) -> None:
         run = self.run
@@ -108,7 +108,12 @@ class StreamObserver(RunObserver):
 
             emit_output_messages(task, writes)
         if run.want_updates:
-            run.put(UpdatesEvent(run.ns, node.name, update_view(task.result, writes, node)))
+            view = update_view(task.result, writes, node)
+            if loop.nested and loop.graph.hidden_keys and isinstance(view, dict):
+                # As LangGraph: a graph run inside a node shows only its output keys.
+                hidden = loop.graph.hidden_keys
+                view = {k: v for k, v in view.items() if k not in hidden} or None
+            run.put(UpdatesEvent(run.ns, node.name, view))
         if run.want_events:
             view = update_view(task.result, writes, node)
             self._task_event(task, "on_chain_stream", {"chunk": view})
@@ -128,7 +133,7 @@ class StreamObserver(RunObserver):
     def step_committed(self, loop: Loop, tasks: Sequence[Task], changed: bool) -> None:
         run = self.run
         if run.want_values and changed:
-            run.put(ValuesEvent(run.ns, loop.output()))
+            run.put(ValuesEvent(run.ns, loop.state_values()))
 
     def run_interrupted(self, loop: Loop, interrupts: tuple[Any, ...]) -> None:
         run = self.run
