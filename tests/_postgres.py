@@ -5,6 +5,9 @@ needs CREATEDB), else the DSN of a server started here from the system's Postgre
 binaries: a throwaway data directory, a free loopback port, fsync off, stopped and
 removed at the end of the session. ``fresh_database(dsn)`` makes a new empty database
 and returns its DSN, so tests never see each other's rows.
+
+``bench/postgres.py`` loads this file by path for :class:`Server` and the database
+helpers, in venvs without pytest: only the fixtures need it.
 """
 
 from __future__ import annotations
@@ -22,10 +25,18 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+try:
+    import pytest
+except ImportError:  # loaded by bench/postgres.py, which needs no fixtures
+    pytest = None  # type: ignore[assignment]
 
 _INSTALL = "PostgreSQL's server binaries (initdb, pg_ctl, postgres) are not installed; " \
     "run `bash scripts/test.sh`, which installs them, or set RILLET_TEST_POSTGRES_DSN"
+
+
+class PostgresUnavailable(RuntimeError):
+    """No server could be started: the binaries are missing, or initdb or postgres
+    failed (the message says which, with the server's log)."""
 
 
 def _bin_dir() -> Path:
@@ -36,7 +47,7 @@ def _bin_dir() -> Path:
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl", path=str(Path(found).resolve().parent)):
         return Path(found).resolve().parent
-    pytest.fail(_INSTALL, pytrace=False)
+    raise PostgresUnavailable(_INSTALL)
 
 
 def _free_port() -> int:
@@ -45,10 +56,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class _Server:
-    """One postgres process, started by us, run as the `postgres` user under root."""
+class Server:
+    """One postgres process, started by us, run as the `postgres` user under root.
 
-    def __init__(self) -> None:
+    ``durable=False`` (the tests' choice) turns off fsync, synchronous commits and full
+    page writes: a commit then costs no disk flush.
+    """
+
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         self.bin = _bin_dir()
         self.root = Path(tempfile.mkdtemp(prefix="rillet-pg-"))
         self.data = self.root / "data"
@@ -70,20 +86,20 @@ class _Server:
         done = self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
                          "-E", "UTF8", "--no-sync", "--locale=C.UTF-8")
         if done.returncode != 0:
-            pytest.fail(f"initdb failed: {done.stderr.decode(errors='replace')}", pytrace=False)
+            raise PostgresUnavailable(f"initdb failed: {done.stderr.decode(errors='replace')}")
         for _attempt in range(5):
             self.port = _free_port()
             if self._launch():
                 return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-        pytest.fail(f"postgres did not start; log:\n{self._log()}", pytrace=False)
+        raise PostgresUnavailable(f"postgres did not start; log:\n{self._log()}")
 
     def _launch(self) -> bool:
         log = open(self.root / "postgres.log", "ab")  # noqa: SIM115 - the child owns it
+        fast = () if self.durable else (
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
         self.proc = subprocess.Popen(
             [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
-             "-h", "127.0.0.1", "-k", str(self.root), "-c", "fsync=off",
-             "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "max_connections=200"],
+             "-h", "127.0.0.1", "-k", str(self.root), *fast, "-c", "max_connections=200"],
             user=self.user, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         log.close()
@@ -121,27 +137,12 @@ class _Server:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    """A DSN of a PostgreSQL server for the whole session (see the module doc)."""
-    given = os.environ.get("RILLET_TEST_POSTGRES_DSN")
-    if given:
-        yield given
-        return
-    server = _Server()
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-        server.remove()
-
-
-def fresh_database(dsn: str) -> str:
+def fresh_database(dsn: str, prefix: str = "rillet_test") -> str:
     """Create a new empty database on ``dsn``'s server; return its DSN."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    name = f"rillet_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     params = conninfo_to_dict(dsn)
@@ -159,11 +160,34 @@ def drop_database(dsn: str, fresh: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def postgres_fresh_dsn(postgres_dsn: str) -> Iterator[str]:
-    """The DSN of a new empty database, dropped after the test."""
-    fresh = fresh_database(postgres_dsn)
-    try:
-        yield fresh
-    finally:
-        drop_database(postgres_dsn, fresh)
+if pytest is not None:
+
+    @pytest.fixture(scope="session")
+    def postgres_dsn() -> Iterator[str]:
+        """A DSN of a PostgreSQL server for the whole session (see the module doc)."""
+        given = os.environ.get("RILLET_TEST_POSTGRES_DSN")
+        if given:
+            yield given
+            return
+        try:
+            server = Server()
+        except PostgresUnavailable as exc:
+            pytest.fail(str(exc), pytrace=False)
+        try:
+            try:
+                dsn = server.start()
+            except PostgresUnavailable as exc:
+                pytest.fail(str(exc), pytrace=False)
+            yield dsn
+        finally:
+            server.stop()
+            server.remove()
+
+    @pytest.fixture
+    def postgres_fresh_dsn(postgres_dsn: str) -> Iterator[str]:
+        """The DSN of a new empty database, dropped after the test."""
+        fresh = fresh_database(postgres_dsn)
+        try:
+            yield fresh
+        finally:
+            drop_database(postgres_dsn, fresh)

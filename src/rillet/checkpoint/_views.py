@@ -137,7 +137,9 @@ def snapshot(graph: Any, persist: Persister, loop: Loop, saved: Saved, *,
         done_writes: list[tuple[str, Any]] = []
         for task in loop.plan():
             entry = saved.task_writes.get(task.id)
-            interrupts = tuple(entry.interrupts) if entry is not None else ()
+            # A task that finished since it paused asks nothing any more.
+            interrupts = tuple(entry.interrupts) \
+                if entry is not None and entry.goto is None else ()
             if entry is not None and entry.resume:
                 interrupts = tuple(i for i in interrupts if i.id not in entry.resume)
             pending.extend(interrupts)

@@ -11,6 +11,14 @@ without an annotation) and returns the message, and ``False`` catches nothing.
 ``StreamClosedError`` (the consumer left), ``interrupt()`` and rillet's control flow
 always propagate, as do ``BaseException``s such as ``KeyboardInterrupt`` and
 ``asyncio.CancelledError``; so do the errors of injecting the state or the store.
+
+Interrupts: every tool call runs in its own ``interrupt_scope`` (its tool call id), so
+the ``interrupt()`` calls of parallel tools get distinct ids that a re-run of the node
+finds again. The node lets every call finish or pause, then raises one
+``GraphInterrupt`` holding all the calls' interrupts in call order (LangGraph raises
+the first call's only). A resume runs the node again from its start: every call runs
+again, and each ``interrupt()`` answered so far returns its answer. An error raised by
+another call (one not handled) wins over the interrupts.
 """
 
 from __future__ import annotations
@@ -20,9 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any, Literal
 
-import rillet.errors
 from rillet._constants import END
-from rillet.errors import ConfigError, StreamClosedError, UsageError
+from rillet.errors import ConfigError, GraphInterrupt, StreamClosedError, UsageError
 from rillet.messages import AIMessage, BaseMessage, ToolMessage, convert_to_messages
 from rillet.prebuilt._injected import Injections
 from rillet.prebuilt._tool_errors import (
@@ -33,11 +40,13 @@ from rillet.prebuilt._tool_errors import (
     handled_types,
 )
 from rillet.prebuilt._tool_outputs import InputKind, Output, combine, normalize
+from rillet.runtime._interrupts import interrupt_scope
 from rillet.runtime._workers import parallel
 from rillet.tools import Tool
 from rillet.tools._tool import ToolInvocationError
 
 CallInput = tuple[list[dict[str, Any]], InputKind, Any]
+Outcome = Output | GraphInterrupt  # a call's output, or the interrupt it paused with
 
 
 class ToolNode:
@@ -87,18 +96,19 @@ class ToolNode:
         store = self._store(calls)
         # parallel() never waits on a call no thread has started, so a ToolNode
         # inside busy parallel nodes cannot deadlock the worker pool.
-        outputs = parallel(
-            [partial(self._run, call, kind, state, store, config) for call in calls]
+        outcomes = parallel(
+            [partial(self._run, i, call, kind, state, store, config)
+             for i, call in enumerate(calls)]
         )
-        return combine(outputs, kind, self.messages_key)
+        return self._combine(outcomes, kind)
 
     async def ainvoke(self, input: Any, config: dict[str, Any] | None = None) -> Any:
         calls, kind, state = self._tool_calls(input)
         store = self._store(calls)
-        outputs = await asyncio.gather(
-            *(self._arun(call, kind, state, store, config) for call in calls)
+        outcomes = await asyncio.gather(
+            *(self._arun(i, call, kind, state, store, config) for i, call in enumerate(calls))
         )
-        return combine(list(outputs), kind, self.messages_key)
+        return self._combine(list(outcomes), kind)
 
     __call__ = invoke
 
@@ -138,39 +148,58 @@ class ToolNode:
         args = injections.apply(call["args"], state, store, self.messages_key, call["name"])
         return {**call, "args": args, "type": "tool_call"}
 
-    def _run(self, call: dict[str, Any], kind: InputKind, state: Any, store: Any,
-             config: dict[str, Any] | None) -> Output:
+    def _run(self, index: int, call: dict[str, Any], kind: InputKind, state: Any,
+             store: Any, config: dict[str, Any] | None) -> Outcome:
         tool = self.tools.get(call["name"])
         if tool is None:
             return self._invalid_tool(call)
         prepared = self._prepare(call, state, store)
-        try:
+        with interrupt_scope(_scope_key(call, index)):
             try:
-                result = tool.invoke(prepared, config)
-            except ToolInvocationError as exc:
-                raise self._model_error(exc, call) from exc
-            return normalize(result, call, kind, self.messages_key)
-        except _always_raised():
-            raise
-        except Exception as exc:
-            return self._handle(exc, call)
+                try:
+                    result = tool.invoke(prepared, config)
+                except ToolInvocationError as exc:
+                    raise self._model_error(exc, call) from exc
+                return normalize(result, call, kind, self.messages_key)
+            except GraphInterrupt as exc:
+                return exc  # the other calls go on; _combine raises them all
+            except _always_raised():
+                raise
+            except Exception as exc:
+                return self._handle(exc, call)
 
-    async def _arun(self, call: dict[str, Any], kind: InputKind, state: Any, store: Any,
-                    config: dict[str, Any] | None) -> Output:
+    async def _arun(self, index: int, call: dict[str, Any], kind: InputKind, state: Any,
+                    store: Any, config: dict[str, Any] | None) -> Outcome:
         tool = self.tools.get(call["name"])
         if tool is None:
             return self._invalid_tool(call)
         prepared = self._prepare(call, state, store)
-        try:
+        # gather() runs each call in a task of its own, in a copy of this context, so
+        # the scope set here is the call's alone.
+        with interrupt_scope(_scope_key(call, index)):
             try:
-                result = await tool.ainvoke(prepared, config)
-            except ToolInvocationError as exc:
-                raise self._model_error(exc, call) from exc
-            return normalize(result, call, kind, self.messages_key)
-        except _always_raised():
-            raise
-        except Exception as exc:
-            return self._handle(exc, call)
+                try:
+                    result = await tool.ainvoke(prepared, config)
+                except ToolInvocationError as exc:
+                    raise self._model_error(exc, call) from exc
+                return normalize(result, call, kind, self.messages_key)
+            except GraphInterrupt as exc:
+                return exc
+            except _always_raised():
+                raise
+            except Exception as exc:
+                return self._handle(exc, call)
+
+    def _combine(self, outcomes: list[Outcome], kind: InputKind) -> Any:
+        """The node's return value, or one ``GraphInterrupt`` with every call's
+        interrupts in call order."""
+        paused = [o for o in outcomes if isinstance(o, GraphInterrupt)]
+        if len(paused) == 1:
+            raise paused[0]
+        if paused:
+            raise GraphInterrupt([one for exc in paused for one in exc.interrupts])
+        outputs: list[Output] = outcomes  # type: ignore[assignment]  # none paused
+        return combine(outputs, kind, self.messages_key)
 
     def _model_error(self, exc: ToolInvocationError, call: dict[str, Any]) -> Exception:
         """The error as the model should read it: its own arguments, and no complaint
@@ -200,13 +229,17 @@ class ToolNode:
 
 
 def _always_raised() -> tuple[type[BaseException], ...]:
-    """What no ``handle_tool_errors`` catches: the consumer leaving, a
-    ``Command(graph=Command.PARENT)`` on its way up from a subgraph the tool ran, and
-    an ``interrupt()``."""
+    """What no ``handle_tool_errors`` catches: the consumer leaving, and a
+    ``Command(graph=Command.PARENT)`` on its way up from a subgraph the tool ran."""
     from rillet.runtime._loop import ParentCommand
 
-    interrupt = getattr(rillet.errors, "GraphInterrupt", None)
-    return (StreamClosedError, ParentCommand, *([interrupt] if interrupt else []))
+    return (StreamClosedError, ParentCommand)
+
+
+def _scope_key(call: dict[str, Any], index: int) -> str:
+    """The call's interrupt scope: its id, or its place when it has none (tool calls
+    passed by hand), which a re-run of the same message finds again."""
+    return call.get("id") or f"#{index}"
 
 
 def _graph_store() -> Any:
