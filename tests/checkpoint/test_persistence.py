@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import operator
 import os
 import sqlite3
@@ -312,6 +313,59 @@ def test_tampered_data_cannot_run_code(tmp_path) -> None:
         chain(saver).get_state(thread("t"))
     assert type(caught.value).__name__ == "SerializationError"
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_node_and_a_key_named_like_the_serializer_tag(kind, tmp_path) -> None:
+    class Odd(TypedDict):
+        log: Annotated[list, operator.add]
+        bang: str
+
+    def odd_graph(saver):
+        b = StateGraph(Odd)
+        b.add_node("!", lambda s: {"log": ["!"], "bang": "ran"})
+        b.add_node("after", lambda s: {"log": ["after"]})
+        b.add_edge(START, "!")
+        b.add_edge("!", "after")
+        return b.compile(checkpointer=saver, interrupt_before=["!", "after"])
+
+    def open_saver(memory):
+        if kind == "sqlite":
+            return SqliteSaver.from_conn_string(str(tmp_path / "odd.db"))
+        return contextlib.nullcontext(memory)
+
+    with open_saver(InMemorySaver()) as saver:
+        app, cfg = odd_graph(saver), thread("odd")
+        app.invoke({"log": [], "bang": "x"}, cfg)
+        assert app.get_state(cfg).next == ("!",)
+        assert app.invoke(None, cfg) == {"log": ["!"], "bang": "ran"}
+        assert app.get_state(cfg).next == ("after",)
+    with open_saver(saver) as saver:
+        app = odd_graph(saver)  # SQLite: read back, not from the decoded-state cache
+        assert app.invoke(None, cfg) == {"log": ["!", "after"], "bang": "ran"}
+        assert [s.next for s in app.get_state_history(cfg)] == [
+            (), ("after",), ("!",), ("__start__",),
+        ]
+
+
+def test_a_serializer_that_overrides_dumps_writes_every_record() -> None:
+    from rillet.checkpoint.serde import Serializer
+
+    class Sealed(Serializer):
+        def dumps(self, obj):
+            return b"sealed:" + super().dumps(obj)
+
+        def loads(self, data):
+            assert data.startswith(b"sealed:"), data
+            return super().loads(data[len(b"sealed:"):])
+
+    saver = InMemorySaver(serde=Sealed())
+    app, cfg = chain(saver), thread("sealed")
+    assert app.invoke({"log": []}, cfg) == {"log": ["n0", "n1", "n2"]}
+    records = list(saver.history("sealed", None))
+    assert len(records) == 5
+    assert all(r.state.startswith(b"sealed:") for r in records)
+    assert app.get_state(cfg).values == {"log": ["n0", "n1", "n2"]}
 
 
 # ------------------------------------------------------------------ options

@@ -29,6 +29,7 @@ from rillet.checkpoint.base import (
     CheckpointRecord,
     PendingWrite,
     new_checkpoint_id,
+    new_checkpoint_seed,
 )
 from rillet.checkpoint.memory import InMemorySaver, MemorySaver
 from rillet.checkpoint.sqlite import SqliteSaver
@@ -237,6 +238,17 @@ def test_metadata_is_json_and_loses_nul(saver: Any) -> None:
     assert saver.load("t", "", None)[0].metadata == {
         "ab": "cd", "nested": {"list": [1, 2.5, None, True, "x"]}
     }
+
+
+@pytest.mark.parametrize("extra", [{}, {"tuple": ("a\x00", 1)}])  # plain, and through JSON
+def test_metadata_keeps_a_written_backslash_u0000(saver: Any, extra: dict) -> None:
+    meta = {"path": "C:\\u0000dir", "n\x00": ["\\u0000", "\x00"], **extra}
+    saver.save(rec(metadata=meta), {})
+    expected = {"path": "C:\\u0000dir", "n": ["\\u0000", ""]}
+    if extra:
+        expected["tuple"] = ["a", 1]
+    assert saver.load("t", "", None)[0].metadata == expected
+    assert meta["n\x00"] == ["\\u0000", "\x00"]  # the caller's dict is not changed
 
 
 # -- history --------------------------------------------------------------------------
@@ -493,6 +505,36 @@ def test_copy_thread(saver: Any) -> None:
     assert saver.load("copy", "", None) == (moved(r2), [PendingWrite("a", 0, "c", b"w", "p")])
     assert saver.load_blobs("copy", "", [("c", "2")]) == {("c", "2"): [b"c1", b"c2"]}
     assert saver.load("t", "", None) == (r2, [PendingWrite("a", 0, "c", b"w", "p")])
+
+
+def test_newest_after_copy_prune_and_delete(saver: Any) -> None:
+    older = rec("copy")  # made first: its id is the oldest
+    early = [new_checkpoint_id(), new_checkpoint_id()]  # older than what they follow
+    saver.save(older, {})
+    assert saver.load("copy", "", None)[0] == older
+    r1 = rec()
+    saver.save(r1, {})
+    assert saver.load("t", "", None)[0] == r1
+    r2 = rec(parent=r1.checkpoint_id)
+    saver.save(r2, {})
+    assert saver.load("t", "", None)[0] == r2
+    saver.copy_thread("t", "copy")
+    assert saver.load("copy", "", None)[0].checkpoint_id == r2.checkpoint_id
+    assert saver.prune("t", 0) == 2
+    assert saver.load("t", "", None) is None
+    r3 = rec(cid=early[0])
+    saver.save(r3, {})
+    assert saver.load("t", "", None)[0] == r3
+    saver.save(rec(), {})
+    saver.load("t", "", None)
+    saver.delete_thread("t")
+    assert saver.load("t", "", None) is None
+    r4 = rec(cid=early[1])
+    saver.save(r4, {})
+    assert saver.load("t", "", None)[0] == r4
+    assert [h.checkpoint_id for h in saver.history("copy", None)] == [
+        r2.checkpoint_id, r1.checkpoint_id, older.checkpoint_id,
+    ]
 
 
 # -- failures and concurrency ---------------------------------------------------------
@@ -752,6 +794,17 @@ def test_checkpoint_ids_are_ordered_unique_uuid7() -> None:
     assert len(set(ids)) == len(ids)
     assert {uuid.UUID(i).version for i in ids} == {7}
     assert {uuid.UUID(i).variant for i in ids} == {uuid.RFC_4122}
+
+
+def test_checkpoint_seed_is_the_id_as_a_uuid() -> None:
+    for _ in range(1000):
+        text, seed = new_checkpoint_seed()
+        parsed = uuid.UUID(text)
+        assert str(seed) == text
+        assert seed == parsed and hash(seed) == hash(parsed)
+        assert (seed.int, seed.version, seed.variant) == (parsed.int, 7, uuid.RFC_4122)
+        assert seed.is_safe is uuid.SafeUUID.unknown
+        assert uuid.uuid5(seed, "task") == uuid.uuid5(parsed, "task")
 
 
 class SyncOnly(BaseCheckpointSaver):

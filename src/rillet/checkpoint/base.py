@@ -26,12 +26,14 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import math
 import os
+import random
 import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rillet.errors import UsageError
@@ -53,7 +55,7 @@ BlobKey = tuple[str, str]
 """``(channel, version)``."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class CheckpointRecord:
     """One checkpoint of one (sub)graph of one thread, as stored."""
 
@@ -71,14 +73,41 @@ class CheckpointRecord:
     versions: dict[str, str]
     """Channel -> version of the blob this checkpoint uses for it."""
 
+    def __init__(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, parent_id: str | None,
+        created_at: str, metadata: dict[str, Any], state: bytes, versions: dict[str, str],
+    ) -> None:
+        # Records are made on every step: setting the slots through their descriptors
+        # takes half the time of the frozen dataclass's object.__setattr__ per field.
+        a, b, c, d, e, f, g, h = _RECORD_SLOTS
+        a(self, thread_id)
+        b(self, checkpoint_ns)
+        c(self, checkpoint_id)
+        d(self, parent_id)
+        e(self, created_at)
+        f(self, metadata)
+        g(self, state)
+        h(self, versions)
 
-@dataclass(frozen=True, slots=True)
+
+_RECORD_SLOTS = tuple(CheckpointRecord.__dict__[f.name].__set__ for f in fields(CheckpointRecord))
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Blob:
     """One stored channel value: a full value, or a delta over ``base``."""
 
     data: bytes
     base: str | None = None
     """The version of the blob (same thread, ns and channel) this one extends."""
+
+    def __init__(self, data: bytes, base: str | None = None) -> None:
+        a, b = _BLOB_SLOTS  # as in CheckpointRecord
+        a(self, data)
+        b(self, base)
+
+
+_BLOB_SLOTS = tuple(Blob.__dict__[f.name].__set__ for f in fields(Blob))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +125,10 @@ class PendingWrite:
 _id_lock = threading.Lock()
 _last_ns = 0
 _seq = 0
+_random = random.Random()  # seeded from os.urandom; a forked child reseeds its own
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_random.seed)
+_random_bits = _random.getrandbits
 
 
 def new_checkpoint_id() -> str:
@@ -103,9 +136,15 @@ def new_checkpoint_id() -> str:
 
     The first 48 bits are the Unix time in ms; the next 30 bits refine it to the
     nanosecond, the following 14 bits count ids made within one nanosecond reading, and
-    the last 32 bits are random so that two processes never collide. The text compares
+    the last 30 bits are random so that two processes never collide. The text compares
     lexicographically in creation order.
     """
+    return new_checkpoint_seed()[0]
+
+
+def new_checkpoint_seed() -> tuple[str, uuid.UUID]:
+    """A :func:`new_checkpoint_id`, and the same id as a ``UUID`` (the runtime seeds
+    the next step's task ids with it)."""
     global _last_ns, _seq
     with _id_lock:
         now = time.time_ns()
@@ -117,18 +156,27 @@ def new_checkpoint_id() -> str:
                 _last_ns, _seq = _last_ns + 1, 0
         stamp, seq = _last_ns, _seq
     ms, sub_ms = divmod(stamp, 1_000_000)
+    ms &= (1 << 48) - 1
     frac = sub_ms * (1 << 30) // 1_000_000  # 30 bits; increasing with sub_ms
-    rand = int.from_bytes(os.urandom(4))
     value = (
-        (ms & (1 << 48) - 1) << 80
-        | 0x7 << 76
-        | (frac >> 18) << 64  # top 12 bits: rand_a
-        | 0b10 << 62
-        | (frac & (1 << 18) - 1) << 44
+        ms << 80
+        | (0x7000 | frac >> 18) << 64  # version 7, then the top 12 bits of frac (rand_a)
+        | (0x8000 | (frac & (1 << 18) - 1) >> 4) << 48  # variant 0b10, 14 more bits
+        | (frac & 0xF) << 44
         | seq << 30
-        | rand >> 2
+        | _random_bits(30)
     )
-    return str(uuid.UUID(int=value))
+    seed = _new_uuid(uuid.UUID)  # uuid.UUID(int=...) would check what is known here
+    _uuid_int(seed, value)
+    _uuid_safe(seed, _UNKNOWN)
+    h = f"{value:032x}"
+    return "-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:])), seed
+
+
+_new_uuid = object.__new__
+_uuid_int = uuid.UUID.__dict__["int"].__set__
+_uuid_safe = uuid.UUID.__dict__["is_safe"].__set__
+_UNKNOWN = uuid.SafeUUID.unknown
 
 
 def utc_now() -> str:
@@ -137,14 +185,49 @@ def utc_now() -> str:
 
 
 def clean_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """``metadata`` as plain JSON data without NUL characters; ``TypeError`` if it is
-    not JSON data."""
+    """``metadata`` as plain JSON data without NUL characters (a copy); ``TypeError``
+    if it is not JSON data."""
     try:
+        return _plain(metadata)  # type: ignore[no-any-return]
+    except _NotPlain:
+        pass
+    try:  # tuples, subclasses of str/int/dict, int/None keys: what JSON makes of them
         text = json.dumps(metadata, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"checkpoint metadata must be JSON data: {exc}") from exc
-    data: dict[str, Any] = json.loads(text.replace("\\u0000", ""))
-    return data
+    return _plain(json.loads(text))  # type: ignore[no-any-return]
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _plain(value: Any) -> Any:
+    """A copy of plain JSON data with NULs removed from strings and keys (a key that
+    then repeats keeps the last value, as JSON does); ``_NotPlain`` for anything else."""
+    cls = value.__class__
+    if cls is str:
+        return value.replace("\x00", "") if "\x00" in value else value
+    if cls is dict:
+        out = {}
+        for key, item in value.items():
+            if key.__class__ is not str:
+                raise _NotPlain
+            if "\x00" in key:
+                key = key.replace("\x00", "")
+            kind = item.__class__  # scalars inline: metadata is mostly flat
+            if kind is str:
+                out[key] = item.replace("\x00", "") if "\x00" in item else item
+            elif kind is int or kind is bool or item is None:
+                out[key] = item
+            else:
+                out[key] = _plain(item)
+        return out
+    if cls is list:
+        return [_plain(item) for item in value]
+    if cls is int or cls is bool or value is None or (cls is float and math.isfinite(value)):
+        return value
+    raise _NotPlain
 
 
 def json_equal(a: Any, b: Any) -> bool:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["InMemorySaver", "MemorySaver"]
 
 _Space = tuple[str, str]  # (thread_id, checkpoint_ns)
+_Stored = tuple[CheckpointRecord, dict[str, Any], dict[str, str]]
+"""A record as saved, with copies of its dicts (the caller may change its own later):
+copying the dicts is cheaper than copying the record on every step."""
 
 
 class InMemorySaver(BaseCheckpointSaver):
@@ -36,21 +39,25 @@ class InMemorySaver(BaseCheckpointSaver):
     def __init__(self, *, serde: Serializer | None = None) -> None:
         super().__init__(serde=serde)
         self._lock = threading.Lock()
-        self._records: dict[_Space, dict[str, CheckpointRecord]] = {}
+        self._records: dict[_Space, dict[str, _Stored]] = {}
+        #: The greatest checkpoint id per space, once a load asked (a long thread has
+        #: many records to take the max of); dropped where records go away.
+        self._latest: dict[_Space, str] = {}
         self._writes: dict[tuple[str, str, str], dict[tuple[str, int], PendingWrite]] = {}
         self._blobs: dict[_Space, dict[BlobKey, Blob]] = {}
 
     def save(self, record: CheckpointRecord, blobs: Mapping[BlobKey, Blob]) -> None:
         check_bytes(record, blobs)
-        record = replace(
-            record, metadata=clean_metadata(record.metadata), versions=dict(record.versions)
-        )
+        saved = (record, clean_metadata(record.metadata), dict(record.versions))
         space = (record.thread_id, record.checkpoint_ns)
         with self._lock:
             stored = self._blobs.setdefault(space, {})
             for key, blob in blobs.items():
                 stored.setdefault(key, blob)
-            self._records.setdefault(space, {})[record.checkpoint_id] = record
+            self._records.setdefault(space, {})[record.checkpoint_id] = saved
+            latest = self._latest.get(space)
+            if latest is not None and record.checkpoint_id > latest:
+                self._latest[space] = record.checkpoint_id
 
     def save_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str,
@@ -67,16 +74,21 @@ class InMemorySaver(BaseCheckpointSaver):
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None
     ) -> tuple[CheckpointRecord, list[PendingWrite]] | None:
         with self._lock:
-            records = self._records.get((thread_id, checkpoint_ns))
+            space = (thread_id, checkpoint_ns)
+            records = self._records.get(space)
             if not records:
                 return None
-            cid = max(records) if checkpoint_id is None else checkpoint_id
-            record = records.get(cid)
-            if record is None:
+            cid = checkpoint_id
+            if cid is None:
+                cid = self._latest.get(space)
+                if cid is None:
+                    cid = self._latest[space] = max(records)
+            saved = records.get(cid)
+            if saved is None:
                 return None
             writes = self._writes.get((thread_id, checkpoint_ns, cid), {}).values()
             ordered = sorted(writes, key=lambda w: (w.task_path, w.task_id, w.idx))
-        return replace(record, metadata=clean_metadata(record.metadata)), ordered
+        return _record(saved), ordered
 
     def load_blobs(
         self, thread_id: str, checkpoint_ns: str, keys: Sequence[BlobKey]
@@ -103,18 +115,20 @@ class InMemorySaver(BaseCheckpointSaver):
     ) -> Iterator[CheckpointRecord]:
         with self._lock:
             found = [
-                r for (tid, ns), records in self._records.items()
+                saved for (tid, ns), records in self._records.items()
                 if tid == thread_id and (checkpoint_ns is None or ns == checkpoint_ns)
-                for r in records.values()
-                if (before is None or r.checkpoint_id < before) and matches(r.metadata, filter)
+                for saved in records.values()
+                if (before is None or saved[0].checkpoint_id < before)
+                and matches(saved[1], filter)
             ]
-        found.sort(key=lambda r: (r.checkpoint_id, r.checkpoint_ns), reverse=True)
-        return iter(found if limit is None else found[:limit])
+        found.sort(key=lambda s: (s[0].checkpoint_id, s[0].checkpoint_ns), reverse=True)
+        return map(_record, found if limit is None else found[:limit])
 
     def delete_thread(self, thread_id: str) -> None:
         with self._lock:
             for space in [k for k in self._records if k[0] == thread_id]:
                 del self._records[space]
+                self._latest.pop(space, None)
             for space in [k for k in self._blobs if k[0] == thread_id]:
                 del self._blobs[space]
             for key in [k for k in self._writes if k[0] == thread_id]:
@@ -128,6 +142,7 @@ class InMemorySaver(BaseCheckpointSaver):
             spaces = {k for k in (*self._records, *self._blobs) if k[0] == thread_id}
             for space in spaces:
                 records = self._records.get(space, {})
+                self._latest.pop(space, None)
                 for cid in sorted(records, reverse=True)[keep_last:]:
                     del records[cid]
                     self._writes.pop((*space, cid), None)
@@ -138,7 +153,7 @@ class InMemorySaver(BaseCheckpointSaver):
     def _drop_unneeded_blobs(self, space: _Space, kept: Any) -> None:
         stored = self._blobs.get(space, {})
         needed: set[BlobKey] = set()
-        todo = [key for r in kept for key in r.versions.items()]
+        todo = [key for saved in kept for key in saved[2].items()]
         while todo:
             key = todo.pop()
             if key in needed:
@@ -155,14 +170,23 @@ class InMemorySaver(BaseCheckpointSaver):
             for (tid, ns), records in list(self._records.items()):
                 if tid == source_thread_id:
                     target = self._records.setdefault((target_thread_id, ns), {})
-                    for cid, r in records.items():
-                        target[cid] = replace(r, thread_id=target_thread_id)
+                    self._latest.pop((target_thread_id, ns), None)
+                    for cid, (r, metadata, versions) in records.items():
+                        target[cid] = (replace(r, thread_id=target_thread_id), metadata, versions)
             for (tid, ns, cid), writes in list(self._writes.items()):
                 if tid == source_thread_id:
                     self._writes.setdefault((target_thread_id, ns, cid), {}).update(writes)
             for (tid, ns), blobs in list(self._blobs.items()):
                 if tid == source_thread_id:
                     self._blobs.setdefault((target_thread_id, ns), {}).update(blobs)
+
+
+def _record(saved: _Stored) -> CheckpointRecord:
+    r, metadata, versions = saved
+    return CheckpointRecord(
+        r.thread_id, r.checkpoint_ns, r.checkpoint_id, r.parent_id, r.created_at,
+        clean_metadata(metadata), r.state, dict(versions),
+    )
 
 
 MemorySaver = InMemorySaver

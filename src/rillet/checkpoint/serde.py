@@ -82,9 +82,24 @@ class SerializationWarning(UserWarning):
 
 _TAG = "!"
 _BIG = 1 << 1024  # ints beyond this are written in hex: decimal text has a length limit
-_JSON = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
-).encode
+
+
+def _json_encoder() -> Callable[[Any], str]:
+    """JSON text of JSON data. The C encoder is called directly where there is one:
+    ``JSONEncoder.encode`` makes a new one on every call."""
+    encoder = json.JSONEncoder(
+        ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
+    )
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    chunks = make(None, encoder.default, json.encoder.encode_basestring, None, ":", ",",
+                  False, False, False)
+    join = "".join
+    return lambda data: join(chunks(data, 0))
+
+
+_JSON = _json_encoder()
 _PARSE = json.JSONDecoder().decode
 _isfinite = math.isfinite
 _MISSING: Any = object()
@@ -227,13 +242,27 @@ class Serializer:
         """
         if obj.__class__ is int and -_BIG < obj < _BIG:
             return int.__repr__(obj).encode()
+        return _JSON(self.encode(obj)).encode("utf-8", "surrogatepass")
+
+    def encode(self, obj: Any) -> Any:
+        """``obj`` as the JSON data that :meth:`dumps` writes (tagged values and all),
+        to build a larger document of (:meth:`dumps_encoded`).
+
+        :raises SerializationError: as :meth:`dumps`.
+        """
         try:
-            data = self._enc(obj)
+            return self._enc(obj)
         except RecursionError:
             raise SerializationError(
                 "cannot checkpoint a value nested this deeply, or a container that holds "
                 "itself"
             ) from None
+
+    @staticmethod
+    def dumps_encoded(data: Any) -> bytes:
+        """JSON data as bytes, written as it is: parts from :meth:`encode`, and plain
+        JSON data (exact ``dict``/``list``/``str``/``int``/``bool``/``float``/``None``,
+        string keys, no key ``"!"``, no int beyond 2**1024 or non-finite float)."""
         return _JSON(data).encode("utf-8", "surrogatepass")
 
     def _enc(self, obj: Any) -> Any:

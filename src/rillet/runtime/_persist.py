@@ -22,7 +22,9 @@ it off the event loop (or awaits the saver's async method).
 
 from __future__ import annotations
 
+import operator
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Generator, Mapping, Sequence
@@ -31,12 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from rillet._constants import START
 from rillet.channels import MISSING
+from rillet.checkpoint.base import Blob, BlobKey, CheckpointRecord, new_checkpoint_seed
 from rillet.errors import CheckpointError, ConfigError, EmptyInputError
 from rillet.runtime._effects import Call, Effect, Failure
 from rillet.types import Command, Interrupt, Send
 
 if TYPE_CHECKING:
-    from rillet.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+    from rillet.checkpoint.base import BaseCheckpointSaver, PendingWrite
     from rillet.runtime._context import Task
     from rillet.runtime._loop import Loop
 
@@ -47,6 +50,11 @@ ERROR = "__error__"
 #: The channel of a functional-API task call's return value.
 RETURN = "__return__"
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
+#: ``a is b``, for whole lists at C speed (a list that only grew is saved as a delta).
+_is = operator.is_
+#: The serializer's tag key (``rillet.checkpoint.serde``): a dict holding it is not
+#: JSON data as it is.
+_TAG = "!"
 #: Deltas in a row before a list is written whole again (bounds a cold read).
 MAX_CHAIN = 2000
 #: Threads whose last checkpoint is kept decoded, per saver.
@@ -412,14 +420,41 @@ class Persister:
     def save(self, loop: Loop, source: str, tasks: Sequence[Task] = (), *,
              input: Any = MISSING, step: int | None = None) -> Generator[Effect, Any, None]:
         """Save the run's state as a new checkpoint."""
-        from rillet.checkpoint.base import Blob, CheckpointRecord, new_checkpoint_id
-
         snap = loop.snapshot()
         values = snap.values
+        new_id, seed = new_checkpoint_seed()
+        blobs = self._value_blobs(values, new_id)
+        state: dict[str, Any] = {
+            "step": snap.step if step is None else step,
+            "pending": snap.pending_nodes,
+            "sends": snap.pending_sends,
+            "barriers": snap.barriers,
+            "depths": dict(self.depths),
+        }
+        if tasks:
+            state["ran"] = [[t.id, t.name, list(t.path), dict(t.writes)] for t in tasks]
+        if input is not MISSING:
+            state["input"] = input
+        parent_id = self.checkpoint_id
+        record = CheckpointRecord(
+            self.thread_id, self.ns, new_id, parent_id, _now(),
+            self._metadata(source, state["step"]), self._dump_state(state), dict(self.versions),
+        )
+        yield from self._io("save", record, blobs)
+        self.checkpoint_id = new_id
+        self.saved_values = values
+        loop.run.seed = seed
+        self._keep_hot(values, new_id, parent_id, blobs)
+        if loop.observers:
+            for observer in loop.observers:
+                observer.checkpoint_saved(loop, record, state)
+
+    def _value_blobs(self, values: Mapping[str, Any], new_id: str) -> dict[BlobKey, Blob]:
+        """The blobs of the values that changed since the last save, versioned
+        ``new_id``: a list that only grew is stored as a delta over its last blob."""
         dumps = self.serde.dumps
         old_values, versions, depths = self.saved_values, self.versions, self.depths
-        new_id = new_checkpoint_id()
-        blobs: dict[tuple[str, str], Blob] = {}
+        blobs: dict[BlobKey, Blob] = {}
         for key, value in values.items():
             old = old_values.get(key, MISSING)
             if value is old and key in versions:
@@ -428,41 +463,61 @@ class Persister:
             depth = depths.get(key, 0)
             if (base is not None and value.__class__ is list and old.__class__ is list
                     and len(value) > len(old) and depth < MAX_CHAIN
-                    and all(a is b for a, b in zip(old, value, strict=False))):
+                    and all(map(_is, old, value))):
                 blobs[(key, new_id)] = Blob(dumps(value[len(old):]), base)
                 depths[key] = depth + 1
             else:
                 blobs[(key, new_id)] = Blob(dumps(value))
                 depths[key] = 0
             versions[key] = new_id
-        state: dict[str, Any] = {
-            "step": snap.step if step is None else step,
-            "pending": snap.pending_nodes,
-            "sends": snap.pending_sends,
-            "barriers": snap.barriers,
-            "depths": dict(depths),
-        }
-        if tasks:
-            state["ran"] = [[t.id, t.name, list(t.path), dict(t.writes)] for t in tasks]
-        if input is not MISSING:
-            state["input"] = input
-        record = CheckpointRecord(
-            self.thread_id, self.ns, new_id, self.checkpoint_id, _now(),
-            self._metadata(source, state["step"]), dumps(state), dict(versions),
-        )
-        yield from self._io("save", record, blobs)
-        self.checkpoint_id = new_id
-        self.saved_values = values
-        loop.run.seed = uuid.UUID(new_id)
-        hot = _hot(self.saver)
+        return blobs
+
+    def _dump_state(self, state: dict[str, Any]) -> bytes:
+        """The checkpoint's own record as the serializer writes it.
+
+        Only the values from nodes (sends, task writes, the input) and the barriers'
+        sets go through the serializer's walk; the loop's bookkeeping is written as the
+        JSON data it is (unless a node or key is named like the serializer's tag). Empty
+        parts are left out: :class:`Saved` reads them as empty. A serializer class that
+        overrides ``dumps`` gets the whole record."""
+        serde = self.serde
+        if not _builtin_encoding(serde):
+            return serde.dumps(state)
+        enc = serde.encode
+        pending, sends, barriers, depths = (
+            state["pending"], state["sends"], state["barriers"], state["depths"])
+        doc: dict[str, Any] = {"step": state["step"]}
+        if pending:
+            doc["pending"] = enc(pending) if _TAG in pending else pending
+        if sends:
+            doc["sends"] = enc(sends)
+        if barriers:
+            doc["barriers"] = enc(barriers)
+        if depths:
+            doc["depths"] = enc(depths) if _TAG in depths else depths
+        if "ran" in state:
+            doc["ran"] = [[tid, name, enc(path), enc(writes)]
+                          for tid, name, path, writes in state["ran"]]
+        if "input" in state:
+            doc["input"] = enc(state["input"])
+        return serde.dumps_encoded(doc)
+
+    def _keep_hot(self, values: Mapping[str, Any], new_id: str, parent_id: str | None,
+                  blobs: Mapping[BlobKey, Blob]) -> None:
+        """Keep copies of the values just saved, so that the next run on this thread
+        starts without reading them back."""
+        hot, space = _hot(self.saver), (self.thread_id, self.ns)
+        last = hot.get(space)
+        # A value this save did not store keeps its version: the parent's entry holds
+        # a copy of it already.
+        kept = last[1] if last is not None and last[0] == parent_id else {}
+        copies = {k: kept[k] if k in kept and (k, new_id) not in blobs else _copy(v)
+                  for k, v in values.items()}
         with _hot_lock:
-            hot[(self.thread_id, self.ns)] = (new_id, {k: _copy(v) for k, v in values.items()})
-            hot.move_to_end((self.thread_id, self.ns))
+            hot.pop(space, None)
+            hot[space] = (new_id, copies)
             if len(hot) > HOT_THREADS:
                 hot.popitem(last=False)
-        if loop.observers:
-            for observer in loop.observers:
-                observer.checkpoint_saved(loop, record, state)
 
     def save_step_writes(self, loop: Loop, tasks: Sequence[Task]) -> Generator[Effect, Any, None]:
         """A step was cut short: save what its tasks got done (a checkpoint first, when
@@ -523,6 +578,15 @@ def _is_interrupt_id(key: Any) -> bool:
     return isinstance(key, str) and len(key) == 32 and all(c in "0123456789abcdef" for c in key)
 
 
+def _builtin_encoding(serde: Any) -> bool:
+    """Whether ``serde`` writes as :class:`Serializer` does (it may add types)."""
+    from rillet.checkpoint.serde import Serializer
+
+    cls = serde.__class__
+    return (isinstance(serde, Serializer) and cls.dumps is Serializer.dumps
+            and cls.encode is Serializer.encode)
+
+
 def _copy(value: Any) -> Any:
     cls = value.__class__
     if cls is list or cls is dict or cls is set:
@@ -531,7 +595,17 @@ def _copy(value: Any) -> Any:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat()
+    """``datetime.now(UTC).isoformat()``, with the text of the second reused:
+    formatting a datetime was a twentieth of a checkpoint save."""
+    seconds, us = divmod(time.time_ns() // 1000, 1_000_000)
+    last = _second[0]
+    if last[0] != seconds:
+        last = _second[0] = (seconds, datetime.fromtimestamp(seconds, UTC).isoformat()[:-6])
+    return f"{last[1]}.{us:06d}+00:00" if us else f"{last[1]}+00:00"
+
+
+#: The second :func:`_now` last formatted, and its text.
+_second: list[tuple[int, str]] = [(-1, "")]
 
 
 _hot_lock = threading.Lock()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import inspect
 import os
 import threading
 from collections import deque
@@ -324,9 +325,23 @@ class LoopThread:
         try:
             return future.result()
         except concurrent.futures.CancelledError:
+            self._close_unstarted(coro)
             raise asyncio.CancelledError("cancelled because the run was stopped") from None
         finally:
             self._futures.discard(future)
+
+    def _close_unstarted(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Close ``coro`` if it was cancelled before it started (else Python warns that
+        it was never awaited). On the loop thread: the cancel was queued there before,
+        so nothing starts it after this runs."""
+        def close() -> None:
+            if inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) == "CORO_CREATED":
+                coro.close()
+
+        try:
+            self.loop.call_soon_threadsafe(close)
+        except RuntimeError:  # the loop is closed: nothing can start it
+            close()
 
     def cancel_all(self) -> None:
         """Cancel every coroutine this loop runs for the run."""
