@@ -217,3 +217,53 @@ def test_retry_policy_of_a_task_and_durability_exit() -> None:
     assert [(h.metadata["source"], h.metadata["step"], h.values) for h in history] == [
         ("loop", 0, 5)
     ]
+
+
+def test_cancelling_astream_with_tasks_in_flight_cancels_them_and_loses_nothing() -> None:
+    calls: list[str] = []
+    cancelled: list[int] = []
+
+    async def scenario() -> None:
+        started, release = asyncio.Event(), asyncio.Event()
+        running: list[int] = []
+
+        @task
+        async def quick(i: int) -> int:
+            calls.append(f"quick{i}")
+            return i * 10
+
+        @task
+        async def slow(i: int) -> int:
+            calls.append(f"slow{i}")
+            running.append(i)
+            if len(running) == 3:
+                started.set()
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                cancelled.append(i)
+                raise
+            return i
+
+        @entrypoint(checkpointer=InMemorySaver())
+        async def main(n: int) -> int:
+            first = await quick(1)
+            return first + sum(await asyncio.gather(*[slow(i) for i in range(n)]))
+
+        async def consume() -> list:
+            return [item async for item in main.astream(3, thread("cancel"))]
+
+        consumer = asyncio.create_task(consume())
+        await asyncio.wait_for(started.wait(), 30)
+        consumer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(consumer, 30)
+        assert sorted(cancelled) == [0, 1, 2]  # every task in flight was cancelled
+        assert main.get_state(thread("cancel")).next == ("main",)
+        running.clear()
+        release.set()
+        # the finished task's saved result is used, the cancelled ones run again
+        assert await asyncio.wait_for(main.ainvoke(None, thread("cancel")), 30) == 13
+
+    asyncio.run(scenario())
+    assert calls == ["quick1", "slow0", "slow1", "slow2", "slow0", "slow1", "slow2"]

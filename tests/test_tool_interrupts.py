@@ -50,21 +50,14 @@ def tools(mode: Mode, runs: list[str], together: int = 0) -> list[Tool]:
         return _async_tools(runs, together)
     barrier = threading.Barrier(together, timeout=10) if together else None
 
-    @tool
-    def ask_city(q: str) -> str:
-        """Ask for a city."""
-        runs.append("city")
-        if barrier is not None:
-            barrier.wait()
-        return "city=" + interrupt(f"city? {q}")
+    def asker(kind: str) -> Tool:
+        def ask(q: str) -> str:
+            runs.append(kind)
+            if barrier is not None:
+                barrier.wait()
+            return f"{kind}=" + interrupt(f"{kind}? {q}")
 
-    @tool
-    def ask_date(q: str) -> str:
-        """Ask for a date."""
-        runs.append("date")
-        if barrier is not None:
-            barrier.wait()
-        return "date=" + interrupt(f"date? {q}")
+        return tool(f"ask_{kind}", description=f"Ask for a {kind}.")(ask)
 
     @tool
     def clock() -> str:
@@ -72,30 +65,21 @@ def tools(mode: Mode, runs: list[str], together: int = 0) -> list[Tool]:
         runs.append("clock")
         return "noon"
 
-    return [ask_city, ask_date, clock]
+    return [asker("city"), asker("date"), clock]
 
 
 def _async_tools(runs: list[str], together: int) -> list[Tool]:
     barrier = asyncio.Barrier(together) if together else None
 
-    async def wait() -> None:
-        if barrier is not None:
-            async with asyncio.timeout(10):
-                await barrier.wait()
+    def asker(kind: str) -> Tool:
+        async def ask(q: str) -> str:
+            runs.append(kind)
+            if barrier is not None:
+                async with asyncio.timeout(10):
+                    await barrier.wait()
+            return f"{kind}=" + interrupt(f"{kind}? {q}")
 
-    @tool
-    async def ask_city(q: str) -> str:
-        """Ask for a city."""
-        runs.append("city")
-        await wait()
-        return "city=" + interrupt(f"city? {q}")
-
-    @tool
-    async def ask_date(q: str) -> str:
-        """Ask for a date."""
-        runs.append("date")
-        await wait()
-        return "date=" + interrupt(f"date? {q}")
+        return tool(f"ask_{kind}", description=f"Ask for a {kind}.")(ask)
 
     @tool
     async def clock() -> str:
@@ -103,7 +87,7 @@ def _async_tools(runs: list[str], together: int) -> list[Tool]:
         runs.append("clock")
         return "noon"
 
-    return [ask_city, ask_date, clock]
+    return [asker("city"), asker("date"), clock]
 
 
 async def run(app: Any, mode: Mode, input: Any) -> dict[str, Any]:

@@ -65,13 +65,18 @@ class Calls:
         self.saved: set[str] = set()
         self._lock = threading.Lock()
 
-    def add(self, child: Task, future: Any) -> int:
+    def add(self, child: Task) -> int:
         """Register a call; returns its index among this task's calls."""
         with self._lock:
             index = self.count
             self.count += 1
-            self.children.append((child, future))
+            self.children.append((child, None))
         return index
+
+    def started(self, index: int, future: Any) -> None:
+        """The future of call ``index``."""
+        with self._lock:
+            self.children[index] = (self.children[index][0], future)
 
     def unsaved(self) -> list[tuple[str, Any]]:
         """Results of finished calls not saved yet."""
@@ -171,28 +176,35 @@ def start_call(parent: Task, node: NodeSpec, args: tuple[Any, ...],
         running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         running = None
-    future: Any = running.create_future() if running is not None else TaskFuture()
     child = Task(parent.run, node, parent.step, (args, kwargs), (PUSH,), (), parent.writer)
-    index = calls.add(child, future)
+    index = calls.add(child)
     child.path = (PUSH, parent.path, index)
     child.resume = parent.resume
     child.calls = Calls(loop, root=calls.root)
     persist = parent.run.persist
     cached = persist.call_results if persist is not None else None
+    future: Any
     if cached and child.id in cached:
         child.done = True
         child.result = cached[child.id]
+        future = running.create_future() if running is not None else TaskFuture()
         future.set_result(child.result)
+        calls.started(index, future)
         return future
     run = parent.run
     if run.want_tasks or run.want_debug:
         run.put(TaskStartEvent(run.ns, child.step, datetime.now(UTC).isoformat(), child.id,
                                child.name, child.input, child.triggers))
     if running is not None:
-        running.create_task(_run_async(loop, child, future))
+        # The call's asyncio task is its future: cancelling it (as gather() does when
+        # the caller is cancelled) cancels the call.
+        future = running.create_task(_run_async(loop, child))
+        calls.started(index, future)
     else:
         from rillet.runtime._workers import start_thread
 
+        future = TaskFuture()
+        calls.started(index, future)
         start_thread(lambda: _run_sync(loop, child, future))
     return future
 
@@ -242,7 +254,7 @@ def _run_sync(loop: Loop, child: Task, future: TaskFuture[Any]) -> None:
     _settle(child, future)
 
 
-async def _run_async(loop: Loop, child: Task, future: asyncio.Future[Any]) -> None:
+async def _run_async(loop: Loop, child: Task) -> Any:
     from rillet.runtime._async import drive_task_async
 
     try:
@@ -252,26 +264,29 @@ async def _run_async(loop: Loop, child: Task, future: asyncio.Future[Any]) -> No
             if writes:
                 await _asave_now(child, writes)
     except asyncio.CancelledError:
-        if not future.done():
-            future.cancel()
         raise
     except BaseException as exc:
         if child.error is None:
             child.error = exc
-    if not future.done():
-        _settle(child, future)
+    return _outcome(child)
 
 
-def _settle(child: Task, future: Any) -> None:
+def _settle(child: Task, future: TaskFuture[Any]) -> None:
+    try:
+        future.set_result(_outcome(child))
+    except BaseException as exc:
+        future.set_exception(exc)
+
+
+def _outcome(child: Task) -> Any:
+    """A finished call's result, or what it raises for its caller."""
     if child.done:
-        future.set_result(child.result)
-    elif child.error is not None:
-        future.set_exception(child.error)
-    elif child.interrupts:
-        future.set_exception(GraphInterrupt(child.interrupts))
-    else:
-        future.set_exception(StreamClosedError(
-            f"the run was stopped before task {child.name!r} finished"))
+        return child.result
+    if child.error is not None:
+        raise child.error
+    if child.interrupts:
+        raise GraphInterrupt(child.interrupts)
+    raise StreamClosedError(f"the run was stopped before task {child.name!r} finished")
 
 
 # ------------------------------------------------------------- saving results
@@ -357,6 +372,7 @@ async def run_body_async(fn: Callable[..., Any], args: tuple[Any, ...],
         await _wait_async(task)
         raise _combined(task, exc.interrupts) from None
     except asyncio.CancelledError:
+        await _cancel_children(task)
         raise
     except BaseException:
         await _wait_async(task)
@@ -384,6 +400,16 @@ async def _wait_async(task: Task | None) -> None:
                for _, f in _children(task)]
     if waiting:
         await asyncio.gather(*waiting, return_exceptions=True)
+
+
+async def _cancel_children(task: Task | None) -> None:
+    """The caller was cancelled: so are its calls still running on this loop (a call on
+    a worker thread cannot be stopped; it ends with the run)."""
+    running = [f for _, f in _children(task) if isinstance(f, asyncio.Task) and not f.done()]
+    for future in running:
+        future.cancel()
+    if running:
+        await asyncio.gather(*running, return_exceptions=True)
 
 
 def _combined(task: Task | None, raised: tuple[Any, ...]) -> GraphInterrupt:
