@@ -24,7 +24,10 @@ mkdir -p "$out"
 lg="$here/.venv-langgraph"
 if [ ! -x "$lg/bin/python" ]; then
   python3 -m venv "$lg"
-  "$lg/bin/pip" install -q "langgraph==1.2.22" "langchain-core==1.7.2"
+fi
+if ! "$lg/bin/python" -c "import langgraph.checkpoint.sqlite" 2>/dev/null; then
+  "$lg/bin/pip" install -q "langgraph==1.2.22" "langchain-core==1.7.2" \
+    "langgraph-checkpoint-sqlite==3.1.2"
 fi
 if [ "$postgres" != 0 ] && ! "$lg/bin/python" -c "import langgraph.checkpoint.postgres" 2>/dev/null; then
   "$lg/bin/pip" install -q "langgraph==1.2.22" "langchain-core==1.7.2" \
