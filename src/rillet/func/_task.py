@@ -27,8 +27,8 @@ from rillet._constants import PUSH
 from rillet.errors import GraphInterrupt, OutsideRunError, StreamClosedError, UsageError
 from rillet.graph._node import NodeSpec, node_name, retry_policies
 from rillet.runtime._context import Task, current_task
-from rillet.runtime._effects import Call, Failure, Sleep
-from rillet.runtime._loop import _retry_policy, node_call
+from rillet.runtime._effects import Call, Sleep
+from rillet.runtime._loop import STOPPED
 from rillet.runtime._persist import RETURN, ROUTE
 from rillet.stream._events import TaskStartEvent
 
@@ -215,23 +215,9 @@ def call_steps(loop: Loop, task: Task) -> Generator[Call | Sleep, Any, None]:
     observers = loop.observers
     for observer in observers:
         observer.task_started(loop, task)
-    attempt = 0
-    while True:
-        outcome = yield node_call(task)
-        if outcome.__class__ is not Failure:
-            break
-        error = outcome.error
-        if isinstance(error, GraphInterrupt):
-            task.interrupts = error.interrupts
-            for observer in observers:
-                observer.task_interrupted(loop, task)
-            return
-        attempt += 1
-        policy = _retry_policy(task.node.retry_policies, error, attempt)
-        if policy is None:
-            loop.fail(task, error)
-            return
-        yield Sleep(policy.interval(attempt))
+    outcome = yield from loop.attempts(task)
+    if outcome is STOPPED:
+        return
     task.result = outcome
     task.writes = [(RETURN, outcome)]
     task.done = True

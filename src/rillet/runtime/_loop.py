@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from rillet.types import RetryPolicy
 
 TaskSteps = Generator[Call | Sleep, Any, None]
+#: What :meth:`Loop.attempts` returns for a task that paused or failed.
+STOPPED: Any = object()
 
 
 class ParentCommand(Exception):
@@ -257,28 +259,9 @@ class Loop:
         for observer in observers:
             observer.task_started(self, task)
         node = task.node
-        attempt = 0
-        while True:
-            outcome = yield node_call(task)
-            if outcome.__class__ is not Failure:
-                break
-            error = outcome.error
-            if isinstance(error, GraphInterrupt):
-                task.interrupts = error.interrupts  # a pause, not a failure
-                for observer in observers:
-                    observer.task_interrupted(self, task)
-                return
-            if isinstance(error, ParentCommand):
-                # Command(graph=PARENT) from a graph run inside this task (a subgraph
-                # node, or a graph the node invoked by hand): it is this task's result.
-                outcome = error.command
-                break
-            attempt += 1
-            policy = _retry_policy(node.retry_policies, error, attempt)
-            if policy is None:
-                self.fail(task, error)
-                return
-            yield Sleep(policy.interval(attempt))
+        outcome = yield from self.attempts(task, parent_commands=True)
+        if outcome is STOPPED:
+            return
         try:
             self.finish(task, outcome)
         except BaseException as exc:
@@ -297,6 +280,33 @@ class Loop:
         task.done = True
         for observer in observers:
             observer.task_finished(self, task)
+
+    def attempts(self, task: Task, *, parent_commands: bool = False
+                 ) -> Generator[Call | Sleep, Any, Any]:
+        """Call ``task``'s function until it returns or its retry policy gives up:
+        its result, or :data:`STOPPED` when it paused (on ``task.interrupts``) or
+        failed (recorded by :meth:`fail`)."""
+        attempt = 0
+        while True:
+            outcome = yield node_call(task)
+            if outcome.__class__ is not Failure:
+                return outcome
+            error = outcome.error
+            if isinstance(error, GraphInterrupt):
+                task.interrupts = error.interrupts  # a pause, not a failure
+                for observer in self.observers:
+                    observer.task_interrupted(self, task)
+                return STOPPED
+            if parent_commands and isinstance(error, ParentCommand):
+                # Command(graph=PARENT) from a graph run inside this task (a subgraph
+                # node, or a graph the node invoked by hand): it is this task's result.
+                return error.command
+            attempt += 1
+            policy = _retry_policy(task.node.retry_policies, error, attempt)
+            if policy is None:
+                self.fail(task, error)
+                return STOPPED
+            yield Sleep(policy.interval(attempt))
 
     def _branch_call(self, branch: BranchSpec, view: Any, task: Task | None) -> Call:
         kwargs = None
