@@ -29,7 +29,7 @@ def run_on_rillet(name: str) -> list[str]:
     return out.getvalue().splitlines()
 
 
-@pytest.mark.parametrize("name", ["basics", "hitl", "subgraphs", "func"])
+@pytest.mark.parametrize("name", ["basics", "hitl", "subgraphs", "sub_static", "func"])
 def test_scenario_prints_what_langgraph_printed(name: str) -> None:
     expected = []
     for line in (HERE / f"{name}.langgraph.txt").read_text().splitlines():

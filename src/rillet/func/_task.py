@@ -270,7 +270,7 @@ def _outcome(child: Task) -> Any:
         return child.result
     if child.error is not None:
         raise child.error
-    if child.interrupts:
+    if child.paused:
         raise GraphInterrupt(child.interrupts)
     raise StreamClosedError(f"the run was stopped before task {child.name!r} finished")
 
@@ -342,9 +342,8 @@ def run_body(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, An
         _wait_sync(task)
         raise
     _wait_sync(task)
-    pending = _combined(task, ())
-    if pending.interrupts:
-        raise pending
+    if any(child.paused for child, _ in _children(task)):
+        raise _combined(task, ())
     return result
 
 
@@ -364,9 +363,8 @@ async def run_body_async(fn: Callable[..., Any], args: tuple[Any, ...],
         await _wait_async(task)
         raise
     await _wait_async(task)
-    pending = _combined(task, ())
-    if pending.interrupts:
-        raise pending
+    if any(child.paused for child, _ in _children(task)):
+        raise _combined(task, ())
     return result
 
 

@@ -248,6 +248,7 @@ class Task:
         "interrupts",
         "node",
         "path",
+        "paused",
         "result",
         "resume",
         "resuming",
@@ -287,6 +288,9 @@ class Task:
         #: Set when the task's writes were saved by an earlier, interrupted attempt of
         #: its step: it does not run again.
         self.done = False
+        #: The task paused: ``interrupt()`` calls (``interrupts``), or a subgraph in it
+        #: stopped at its ``interrupt_before``/``after`` (no interrupts).
+        self.paused = False
         #: What the task's ``interrupt()`` calls asked, when it paused.
         self.interrupts: tuple[Any, ...] = ()
         #: The answers its ``interrupt()`` calls have received, by interrupt id.

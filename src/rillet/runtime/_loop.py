@@ -294,6 +294,7 @@ class Loop:
             error = outcome.error
             if isinstance(error, GraphInterrupt):
                 task.interrupts = error.interrupts  # a pause, not a failure
+                task.paused = True
                 for observer in self.observers:
                     observer.task_interrupted(self, task)
                 return STOPPED
@@ -544,7 +545,7 @@ class Loop:
                     self._unbegin()
                     return self.stop(())
                 persist.prepare(tasks)
-            todo = [t for t in tasks if not t.done and not t.interrupts]
+            todo = [t for t in tasks if not t.done and not t.paused]
             if todo:
                 outcome = yield RunTasks(todo, limit)
                 if outcome.__class__ is Failure:
@@ -552,11 +553,10 @@ class Loop:
                         yield from persist.save_step_writes(self, tasks)
                     self.error = outcome.error
                     return {}
-            interrupts = tuple(i for t in tasks for i in t.interrupts)
-            if interrupts:
+            if any(t.paused for t in tasks):
                 if persist is not None:
                     yield from persist.save_step_writes(self, tasks)
-                return self.stop(interrupts, tasks)
+                return self.stop(tuple(i for t in tasks for i in t.interrupts), tasks)
             self.commit(tasks)
             if persist is not None:
                 if persist.durability != "exit":

@@ -137,7 +137,8 @@ class StreamObserver(RunObserver):
 
     def run_interrupted(self, loop: Loop, interrupts: tuple[Any, ...]) -> None:
         run = self.run
-        if run.want_updates:
+        if run.want_updates and (interrupts or not loop.nested):
+            # a subgraph's interrupt_before/after shows as its parent's pause only
             run.put(UpdatesEvent(run.ns, "__interrupt__", interrupts))
         if run.want_values and interrupts:
             run.put(ValuesEvent(run.ns, loop.interrupted_output(interrupts)))

@@ -100,12 +100,14 @@ class Saved:
 class TaskWrites:
     """What an earlier attempt of a step saved for one task."""
 
-    __slots__ = ("error", "goto", "interrupts", "resume", "writes")
+    __slots__ = ("error", "goto", "interrupts", "paused", "resume", "writes")
 
     def __init__(self) -> None:
         self.writes: list[tuple[str, Any]] = []
         self.goto: list[Any] | None = None  # set when the task finished
         self.interrupts: tuple[Interrupt, ...] = ()
+        self.paused = False  # the task paused (maybe without interrupts: a subgraph's
+        # interrupt_before/after)
         self.resume: dict[str, Any] | None = None
         self.error: str | None = None
 
@@ -122,6 +124,7 @@ def group_writes(writes: Sequence[PendingWrite], serde: Any) -> dict[str, TaskWr
             entry.goto = list(value)
         elif channel == INTERRUPT:
             entry.interrupts = tuple(value)
+            entry.paused = True
         elif channel == RESUME:
             entry.resume = dict(value)
         elif channel == ERROR:
@@ -398,11 +401,12 @@ class Persister:
                 task.result = dict(entry.writes)
                 continue
             task.resume = dict(entry.resume) if entry.resume else None
-            if entry.interrupts:
+            if entry.paused:
                 task.resuming = True
                 answered = set(fresh) | set(task.resume or ())
-                if not any(one.id in answered for one in entry.interrupts):
+                if entry.interrupts and not any(one.id in answered for one in entry.interrupts):
                     task.interrupts = entry.interrupts  # still waiting: not run again
+                    task.paused = True
 
     def should_stop_before(self, tasks: Sequence[Task]) -> bool:
         if self.skip_before:
@@ -535,7 +539,7 @@ class Persister:
                     writes.append(PendingWrite(tid, i, channel, dumps(value)))
                 writes.append(PendingWrite(tid, len(task.writes), ROUTE, dumps(task.goto)))
                 continue
-            if task.interrupts:
+            if task.paused:
                 writes.append(PendingWrite(tid, -3, INTERRUPT, dumps(list(task.interrupts))))
             if task.resume:
                 writes.append(PendingWrite(tid, -4, RESUME, dumps(task.resume)))
