@@ -29,7 +29,10 @@ def run_on_rillet(name: str) -> list[str]:
     return out.getvalue().splitlines()
 
 
-@pytest.mark.parametrize("name", ["basics", "hitl", "subgraphs", "sub_static", "func"])
+SCENARIOS = ["basics", "hitl", "subgraphs", "sub_static", "stream_checkpoints", "func"]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_prints_what_langgraph_printed(name: str) -> None:
     expected = []
     for line in (HERE / f"{name}.langgraph.txt").read_text().splitlines():

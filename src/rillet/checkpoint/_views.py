@@ -16,6 +16,7 @@ from rillet.errors import CheckpointError, InvalidUpdateError, UsageError
 from rillet.runtime._context import RootRun, RunContext, Task
 from rillet.runtime._effects import Call, Failure
 from rillet.runtime._persist import Persister, Saved, forget_thread
+from rillet.stream._format import interrupt_data
 from rillet.types import PregelTask, StateSnapshot
 
 if TYPE_CHECKING:
@@ -294,6 +295,56 @@ def delete_thread(saver: Any, thread_id: str) -> None:
     forget_thread(saver, thread_id)
 
 
+def _event_config(thread_id: str, ns: str, checkpoint_id: str | None,
+                  parents: Mapping[str, str]) -> dict[str, Any] | None:
+    """:func:`_config` in the key order of LangGraph's checkpoint events."""
+    if checkpoint_id is None:
+        return None
+    configurable: dict[str, Any] = {"checkpoint_ns": ns, "thread_id": thread_id}
+    if ns:
+        configurable["checkpoint_map"] = {**parents, ns: checkpoint_id}
+    configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+def _event_tasks(loop: Loop, planned: list[Task], asked: Mapping[str, Any]
+                 ) -> list[dict[str, Any]]:
+    """The ``tasks`` of a checkpoint item: a subgraph task names its namespace."""
+    thread = loop.persist.thread_id if loop.persist is not None else None
+    tasks = []
+    for t in planned:
+        state = None
+        if t.node.subgraph is not None:
+            state = {"configurable": {"thread_id": thread, "checkpoint_ns": t.checkpoint_ns}}
+        interrupts = tuple(interrupt_data(i) for i in asked.get(t.id, ()))
+        tasks.append({"id": t.id, "name": t.name, "interrupts": interrupts, "state": state})
+    return tasks
+
+
+def resumed_checkpoint_event(loop: Loop, saved: Saved) -> Any:
+    """The ``checkpoints`` item of the checkpoint a run continues from (LangGraph sends
+    it again first): its pending tasks with the interrupts they wait on."""
+    from rillet.stream._events import CheckpointEvent
+
+    persist = loop.persist
+    assert persist is not None
+    thread, ns, record = persist.thread_id, persist.ns, saved.record
+    parents = persist.parent_ids
+    waiting = persist.task_writes or {}
+    planned = loop.plan()
+    payload = {
+        "config": _event_config(thread, ns, record.checkpoint_id, parents),
+        # as stored, in LangGraph's order for a config it read back
+        "parent_config": _config(thread, ns, record.parent_id, parents),
+        "values": loop.state_values(),
+        "metadata": dict(record.metadata),
+        "next": [t.name for t in planned],
+        "tasks": _event_tasks(loop, planned,
+                              {tid: entry.interrupts for tid, entry in waiting.items()}),
+    }
+    return CheckpointEvent(loop.run.ns, saved.step, record.created_at, payload)
+
+
 def checkpoint_event(loop: Loop, record: Any, state: dict[str, Any]) -> Any:
     """The ``checkpoints`` item of a checkpoint the run just saved."""
     from rillet.stream._events import CheckpointEvent
@@ -308,11 +359,11 @@ def checkpoint_event(loop: Loop, record: Any, state: dict[str, Any]) -> Any:
     else:
         planned = loop.plan()
         names = [t.name for t in planned]
-        tasks = [{"id": t.id, "name": t.name, "interrupts": (), "state": None}
-                 for t in planned]
+        tasks = _event_tasks(loop, planned, {})
+    parents = persist.parent_ids
     payload = {
-        "config": _config(thread, ns, record.checkpoint_id),
-        "parent_config": _config(thread, ns, record.parent_id),
+        "config": _event_config(thread, ns, record.checkpoint_id, parents),
+        "parent_config": _event_config(thread, ns, record.parent_id, parents),
         "values": loop.state_values(),
         "metadata": dict(record.metadata),
         "next": names,

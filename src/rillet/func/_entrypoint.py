@@ -88,6 +88,8 @@ class EntrypointLoop(Loop):
                 if persist.fork:
                     self.step += 1
                     yield from persist.save(self, "fork")
+                else:
+                    self.announce_resume()
                 return (yield from self.resume_steps())
             if persist.checkpoint_id is not None:
                 self.step += 1  # a new input on a thread: numbering goes on

@@ -215,7 +215,7 @@ def call_steps(loop: Loop, task: Task) -> Generator[Call | Sleep, Any, None]:
     observers = loop.observers
     for observer in observers:
         observer.task_started(loop, task)
-    outcome = yield from loop.attempts(task)
+    outcome = yield from loop.attempts(task, call=True)
     if outcome is STOPPED:
         return
     task.result = outcome

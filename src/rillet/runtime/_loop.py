@@ -131,6 +131,8 @@ class Loop:
                 if persist.fork:
                     self.step += 1
                     yield from persist.save(self, "fork")
+                else:
+                    self.announce_resume()
                 return (yield from self.resume_steps())
             if how == "input":
                 input = persist.saved.input if persist.saved is not None else input
@@ -170,6 +172,13 @@ class Loop:
         for target in self.graph.start_edges:
             if target != END:
                 self._pending_nodes.setdefault(target, []).append(f"branch:to:{target}")
+
+    def announce_resume(self) -> None:
+        """Tell the observers which saved checkpoint the run continues from."""
+        saved = self.persist.saved if self.persist is not None else None
+        if saved is not None and self.observers:
+            for observer in self.observers:
+                observer.checkpoint_resumed(self, saved)
 
     def _begin_observers(self, input: Any) -> None:
         for observer in self.observers:
@@ -259,7 +268,7 @@ class Loop:
         for observer in observers:
             observer.task_started(self, task)
         node = task.node
-        outcome = yield from self.attempts(task, parent_commands=True)
+        outcome = yield from self.attempts(task)
         if outcome is STOPPED:
             return
         try:
@@ -281,11 +290,12 @@ class Loop:
         for observer in observers:
             observer.task_finished(self, task)
 
-    def attempts(self, task: Task, *, parent_commands: bool = False
-                 ) -> Generator[Call | Sleep, Any, Any]:
+    def attempts(self, task: Task, *, call: bool = False) -> Generator[Call | Sleep, Any, Any]:
         """Call ``task``'s function until it returns or its retry policy gives up:
         its result, or :data:`STOPPED` when it paused (on ``task.interrupts``) or
-        failed (recorded by :meth:`fail`)."""
+        failed (recorded by :meth:`fail`). A functional-API ``call`` has no result
+        item when it pauses (its caller's has the interrupts) and cannot take a
+        parent's ``Command``."""
         attempt = 0
         while True:
             outcome = yield node_call(task)
@@ -295,10 +305,11 @@ class Loop:
             if isinstance(error, GraphInterrupt):
                 task.interrupts = error.interrupts  # a pause, not a failure
                 task.paused = True
-                for observer in self.observers:
-                    observer.task_interrupted(self, task)
+                if not call:
+                    for observer in self.observers:
+                        observer.task_interrupted(self, task)
                 return STOPPED
-            if parent_commands and isinstance(error, ParentCommand):
+            if not call and isinstance(error, ParentCommand):
                 # Command(graph=PARENT) from a graph run inside this task (a subgraph
                 # node, or a graph the node invoked by hand): it is this task's result.
                 return error.command

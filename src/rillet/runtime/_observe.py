@@ -61,6 +61,9 @@ class RunObserver:
     def checkpoint_saved(self, loop: Loop, record: Any, state: dict[str, Any]) -> None:
         """A checkpoint of the run was saved."""
 
+    def checkpoint_resumed(self, loop: Loop, saved: Any) -> None:
+        """The run continues from ``saved`` (a ``Saved``), a checkpoint of its thread."""
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
@@ -155,6 +158,13 @@ class StreamObserver(RunObserver):
             from rillet.checkpoint._views import checkpoint_event
 
             run.put(checkpoint_event(loop, record, state))
+
+    def checkpoint_resumed(self, loop: Loop, saved: Any) -> None:
+        run = self.run
+        if run.want_checkpoints or run.want_debug:
+            from rillet.checkpoint._views import resumed_checkpoint_event
+
+            run.put(resumed_checkpoint_event(loop, saved))
 
     def run_finished(self, loop: Loop, output: dict[str, Any]) -> None:
         if self.run.want_events:

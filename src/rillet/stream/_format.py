@@ -139,13 +139,18 @@ def _task_start(ev: TaskStartEvent) -> dict[str, Any]:
     return {"id": ev.id, "name": ev.name, "input": ev.input, "triggers": ev.triggers}
 
 
+def interrupt_data(one: Any) -> dict[str, Any]:
+    """An interrupt as the ``tasks``, ``debug`` and ``checkpoints`` items show it."""
+    return {"value": one.value, "id": one.id, "response_schema": one.response_schema}
+
+
 def _task_result(ev: TaskResultEvent) -> dict[str, Any]:
     return {
         "id": ev.id,
         "name": ev.name,
         "error": ev.error,
         "result": ev.result,
-        "interrupts": list(ev.interrupts),
+        "interrupts": [interrupt_data(one) for one in ev.interrupts],
     }
 
 
