@@ -21,7 +21,7 @@ from rillet.graph._node import (
     retry_policies,
     takes_parameter,
 )
-from rillet.graph._schema import GraphKeys, StateSchema
+from rillet.graph._schema import GraphKeys, StateSchema, schema_of
 
 if TYPE_CHECKING:
     from rillet.graph._compiled import CompiledStateGraph
@@ -33,7 +33,9 @@ class StateGraph:
 
     ``State`` is a ``TypedDict``, a dataclass or a pydantic model; a key annotated
     ``Annotated[T, reducer]`` merges updates with ``reducer(old, new)``, other keys keep
-    the last value written. Builder methods return the builder, so calls chain::
+    the last value written. Any other type is a state that is one value
+    (``StateGraph(Annotated[list, add_messages])``, ``StateGraph(int)``): nodes get it
+    and return its update. Builder methods return the builder, so calls chain::
 
         graph = (
             StateGraph(State)
@@ -67,7 +69,7 @@ class StateGraph:
             raise UsageError(
                 f"StateGraph() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}"
             )
-        self.schema = StateSchema(state_schema)
+        self.schema = schema_of(state_schema)
         self.keys = GraphKeys(self.schema)
         self.input_schema = self.keys.add(input_schema, "StateGraph(input_schema=...)") \
             if input_schema is not None else self.schema
