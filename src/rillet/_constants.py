@@ -6,9 +6,11 @@ from typing import Final
 
 START: Final = "__start__"
 END: Final = "__end__"
+#: The one channel of a state that is a single value (``StateGraph(Annotated[list, add])``).
+ROOT: Final = "__root__"
 
 #: Names a user cannot give a node.
-RESERVED_NAMES: Final = frozenset({START, END, "__input__", "__root__"})
+RESERVED_NAMES: Final = frozenset({START, END, "__input__", ROOT})
 
 #: Characters that would make namespaces and task paths ambiguous.
 NAME_FORBIDDEN_CHARS: Final = ("|", ":")

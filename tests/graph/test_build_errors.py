@@ -65,8 +65,8 @@ def test_add_node_with_an_int_as_destinations() -> None:
     with pytest.raises(UsageError) as info:
         StateGraph(State).add_node(a, destinations=42)  # type: ignore[arg-type]
     assert str(info.value) == (
-        "add_node('a', destinations=...): expected a node name or a list of node names, "
-        "got int: 42"
+        "add_node('a', destinations=...): expected a node name, a list of node names or a "
+        "dict of node names to edge labels, got int: 42"
     )
 
 

@@ -40,20 +40,20 @@ Channel = tuple[str, str | int]
 class _Trigger(NamedTuple):
     channel: Channel
     conditional: bool
-    label: str | None
+    label: Any
 
 
 class _Source(NamedTuple):
     source: str
     conditional: bool
-    label: str | None
+    label: Any
 
 
 class _Edge(NamedTuple):
     source: str
     target: str
     conditional: bool
-    label: str | None
+    label: Any
 
 
 def build_graph(graph: CompiledStateGraph, xray: bool | int = False) -> DrawableGraph:
@@ -125,7 +125,7 @@ class _Simulation:
             step_sources[name] = triggers | self.declared[name]
         return step_sources, written
 
-    def _writes(self, name: str) -> tuple[list[Channel], dict[Channel, str | None]]:
+    def _writes(self, name: str) -> tuple[list[Channel], dict[Channel, Any]]:
         """The channels a node writes when it runs, and which of them are conditional
         (with their labels). Declared targets are written the first time only."""
         spec = self.graph.nodes.get(name)
@@ -135,7 +135,7 @@ class _Simulation:
             # As in LangGraph, a join to END writes nothing: its nodes end the run.
             joins = self.graph.joins
             writes.extend(("join", i) for i in spec.joins if joins[i][1] != END)
-        conditionals: dict[Channel, str | None] = {}
+        conditionals: dict[Channel, Any] = {}
         if name not in self.declared_seen:
             self.declared_seen.add(name)
             for target, label in _declared_targets(self.graph, name):
@@ -188,16 +188,18 @@ class _Simulation:
                 self.edges.add(_Edge(src, name, True, None))
 
 
-def _declared_targets(graph: CompiledStateGraph, name: str) -> list[tuple[str, str | None]]:
-    """(target, label) for every conditional edge and Command destination of a node."""
+def _declared_targets(graph: CompiledStateGraph, name: str) -> list[tuple[str, Any]]:
+    """(target, label) for every conditional edge and Command destination of a node:
+    a path map's key, or the label ``add_node(destinations={node: label})`` gives
+    (kept as given: LangGraph draws a label that is not a str with ``str()``)."""
     if name == START:
         branches = graph.start_branches
-        destinations: tuple[str, ...] | None = None
+        destinations: dict[str, Any] | None = None
     else:
         spec = graph.nodes[name]
         branches = tuple(spec.branches)
         destinations = spec.destinations
-    out: list[tuple[str, str | None]] = [(t, None) for t in destinations or ()]
+    out: list[tuple[str, Any]] = list((destinations or {}).items())
     for branch in branches:
         if branch.path_map:
             out.extend((target, str(key)) for key, target in branch.path_map.items())
@@ -214,7 +216,7 @@ def _add_edge(
     drawing: DrawableGraph,
     source: str,
     target: str,
-    label: str | None = None,
+    label: Any = None,
     conditional: bool = False,
 ) -> None:
     """Add an edge unless one joins the same two nodes; add ``__end__`` on first use."""

@@ -33,7 +33,7 @@ class Edge:
 
     source: str
     target: str
-    data: str | None = None
+    data: Any = None
     conditional: bool = False
 
 
@@ -91,7 +91,7 @@ class DrawableGraph:
         return node
 
     def add_edge(
-        self, source: str, target: str, data: str | None = None, conditional: bool = False
+        self, source: str, target: str, data: Any = None, conditional: bool = False
     ) -> Edge:
         """Add an edge between two nodes already in the graph.
 

@@ -57,9 +57,6 @@ class EntrypointSchema:
         self.defaults: dict[str, Any] = {}
         self.channels = {k: LastValue(k) for k in ("__start__", "__end__", "__previous__")}
 
-    def initial_values(self) -> dict[str, Any]:
-        return {}
-
     def input_updates(self, value: Any) -> dict[str, Any]:
         return {"__start__": value}
 

@@ -14,14 +14,14 @@ from rillet.graph._node import (
     NodeSpec,
     annotated_input,
     command_destinations,
+    destination_labels,
     inspect_callable,
     literal_targets,
     node_name,
-    node_names,
     retry_policies,
     takes_parameter,
 )
-from rillet.graph._schema import GraphKeys, StateSchema
+from rillet.graph._schema import GraphKeys, StateSchema, schema_of
 
 if TYPE_CHECKING:
     from rillet.graph._compiled import CompiledStateGraph
@@ -33,7 +33,9 @@ class StateGraph:
 
     ``State`` is a ``TypedDict``, a dataclass or a pydantic model; a key annotated
     ``Annotated[T, reducer]`` merges updates with ``reducer(old, new)``, other keys keep
-    the last value written. Builder methods return the builder, so calls chain::
+    the last value written. Any other type is a state that is one value
+    (``StateGraph(Annotated[list, add_messages])``, ``StateGraph(int)``): nodes get it
+    and return its update. Builder methods return the builder, so calls chain::
 
         graph = (
             StateGraph(State)
@@ -67,7 +69,7 @@ class StateGraph:
             raise UsageError(
                 f"StateGraph() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}"
             )
-        self.schema = StateSchema(state_schema)
+        self.schema = schema_of(state_schema)
         self.keys = GraphKeys(self.schema)
         self.input_schema = self.keys.add(input_schema, "StateGraph(input_schema=...)") \
             if input_schema is not None else self.schema
@@ -98,7 +100,7 @@ class StateGraph:
         input_schema: type[Any] | None = None,
         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
-        destinations: str | Sequence[str] | None = None,
+        destinations: str | Sequence[str] | Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Self:
         """Add a node: ``add_node(fn)`` (named after the function) or
@@ -107,7 +109,8 @@ class StateGraph:
         The function takes the state first; parameters named ``config`` and ``writer``
         are injected by name. It returns a dict of updates, a ``Command`` or ``None``.
         ``retry`` (or LangGraph's ``retry_policy``) is a ``RetryPolicy`` or a list of
-        them; ``destinations`` names where a returned ``Command`` may go, for drawing.
+        them; ``destinations`` names where a returned ``Command`` may go, for drawing
+        (a dict ``{node: label}`` labels the drawn edges).
         ``input_schema`` (by default the first parameter's annotation, when it is a
         TypedDict, dataclass or pydantic class) is what the node reads; its keys join
         the graph's, so nodes may write keys the state does not declare. ``defer=True``
@@ -134,7 +137,7 @@ class StateGraph:
         _unsupported(f"add_node({name!r}, ...)", kwargs)
         self._check_name(name)
         check_flag(f"add_node({name!r}, defer=...)", defer)
-        declared = node_names(f"add_node({name!r}, destinations=...)", destinations)
+        declared = destination_labels(f"add_node({name!r}, destinations=...)", destinations)
         policies = retry_policies(name, retry, retry_policy)
         if metadata is not None and not isinstance(metadata, Mapping):
             raise UsageError(
@@ -414,7 +417,7 @@ def _interrupt_nodes(builder: StateGraph, option: str, value: Any) -> frozenset[
     return frozenset(names)
 
 
-def _node_spec(name: str, action: Any, destinations: tuple[str, ...] | None) -> NodeSpec:
+def _node_spec(name: str, action: Any, destinations: dict[str, Any] | None) -> NodeSpec:
     """The spec of a node whose action is a compiled graph, an object with
     ``invoke``/``ainvoke`` (such as ``ToolNode``), or a function."""
     from rillet.graph._compiled import CompiledStateGraph

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rillet._constants import START
@@ -51,12 +51,16 @@ class CompiledStateGraph:
         #: What ``invoke`` returns; ``None`` when no key of an explicit output schema
         #: has a value (as LangGraph does).
         self.output_keys: tuple[str, ...] = tuple(builder.output_schema.channels)
-        self.output_given = builder.output_schema is not builder.schema
+        self.output_given = builder.output_schema is not builder.schema \
+            and builder.output_schema.kind != "root"
         #: Keys a run inside a node leaves out of its ``updates`` items.
         self.hidden_keys = frozenset(self.channels).difference(self.output_keys)
         exact = len(self.channels) == len(self.schema.channels)
         #: How a node (or a START branch) on the state reads the values.
         self.read_state = self.schema.reader(exact)
+        #: What a subgraph node reads: every key (or the one value of a root state).
+        self.read_all: Callable[[Mapping[str, Any]], Any] = \
+            dict if self.schema.kind != "root" else self.read_state
         nodes = {n: dataclasses.replace(spec) for n, spec in builder.nodes.items()}
         self.node_order: tuple[str, ...] = tuple(nodes)
         self.joins: tuple[tuple[tuple[str, ...], str], ...] = tuple(builder.joins)

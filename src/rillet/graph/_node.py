@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_args, get_origin, get_type_hints
 
@@ -10,8 +10,6 @@ from rillet.errors import UsageError
 from rillet.types import RetryPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from rillet.graph._compiled import CompiledStateGraph
     from rillet.graph._schema import StateSchema
 
@@ -34,8 +32,9 @@ class NodeSpec:
     retry_policies: tuple[RetryPolicy, ...] = ()
     """Every policy given, in order: the first whose ``retry_on`` matches applies."""
     metadata: dict[str, Any] = field(default_factory=dict)
-    destinations: tuple[str, ...] | None = None
-    """Where a ``Command`` returned by the node may go, when declared."""
+    destinations: dict[str, Any] | None = None
+    """Where a ``Command`` returned by the node may go, when declared: each name with
+    the label of its drawn edge (``None``: no label)."""
     functional: bool = False
     """A functional-API node (``rillet.func``): its update is its return value, and it
     produces items while it runs (the tasks it calls)."""
@@ -131,8 +130,9 @@ def takes_parameter(fn: Callable[..., Any], name: str) -> bool:
         return False
 
 
-def command_destinations(fn: Callable[..., Any]) -> tuple[str, ...] | None:
-    """Targets declared by a ``-> Command[Literal["a", "b"]]`` return annotation."""
+def command_destinations(fn: Callable[..., Any]) -> dict[str, Any] | None:
+    """Targets declared by a ``-> Command[Literal["a", "b"]]`` return annotation, with
+    no labels."""
     from rillet.types import Command
 
     try:
@@ -146,7 +146,7 @@ def command_destinations(fn: Callable[..., Any]) -> tuple[str, ...] | None:
         if get_origin(candidate) is Command:
             args = get_args(candidate)
             if args and get_origin(args[0]) is not None:
-                return tuple(str(a) for a in get_args(args[0]))
+                return dict.fromkeys(str(a) for a in get_args(args[0]))
     return None
 
 
@@ -179,18 +179,21 @@ def as_names(value: object) -> tuple[str, ...] | bool | None:
     return False
 
 
-def node_names(what: str, value: object) -> tuple[str, ...] | None:
-    """``value`` as a tuple of node names: ``None``, one name, or a list of names.
+def destination_labels(what: str, value: object) -> dict[str, Any] | None:
+    """``add_node(destinations=...)`` as names with their edge labels: a dict
+    ``{node: label}`` as given, or one name or a list of names, unlabelled.
 
     :raises UsageError: naming ``what`` (e.g. ``"add_node('a', destinations=...)"``).
     """
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return dict(value)
     names = as_names(value)
     if names is False:
         raise UsageError(
-            f"{what}: expected a node name or a list of node names, got "
-            f"{type(value).__name__}: {value!r}"
+            f"{what}: expected a node name, a list of node names or a dict of node "
+            f"names to edge labels, got {type(value).__name__}: {value!r}"
         )
-    return names  # type: ignore[return-value]
+    return None if names is None else dict.fromkeys(names)  # type: ignore[arg-type]
 
 
 def retry_policies(name: str, retry: object, retry_policy: object) -> tuple[RetryPolicy, ...]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, get_args, get_origin, get_type_hints
 
+from rillet._constants import ROOT
 from rillet._objects import object_updates
 from rillet.channels import MISSING, Channel, LastValue, Reducer
-from rillet.errors import GraphBuildError, InvalidUpdateError, UsageError
+from rillet.errors import EmptyInputError, GraphBuildError, InvalidUpdateError, UsageError
 
 
 class StateSchema:
@@ -30,15 +31,6 @@ class StateSchema:
 
     def _instantiate(self, values: Mapping[str, Any]) -> Any:
         return self.cls(**values)
-
-    def initial_values(self) -> dict[str, Any]:
-        """Values present before the input: reducer keys with an empty value, defaults."""
-        values: dict[str, Any] = {}
-        for key, channel in self.channels.items():
-            value = channel.initial()
-            if value is not MISSING:
-                values[key] = value
-        return values
 
     def input_updates(self, value: Any) -> dict[str, Any]:
         """The run input as an update: a dict (or an instance of the state class)."""
@@ -66,6 +58,101 @@ class StateSchema:
 
         return read
 
+    def update_items(self, update: Any) -> list[tuple[str, Any]] | None:
+        """A node's return value (or a ``Command``'s ``update``) as writes: a dict, a
+        list of ``(key, value)`` pairs or an instance of the state class; ``None``
+        when it is none of those."""
+        if update.__class__ is dict or isinstance(update, Mapping):
+            return list(update.items())
+        if isinstance(update, list | tuple) and all(
+            isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], str) for i in update
+        ):
+            return list(update)
+        if self.kind != "typeddict" and isinstance(update, self.cls):
+            return list(object_updates(update).items())
+        return None
+
+    def view(self, values: Mapping[str, Any], keys: Iterable[str]) -> Any:
+        """What a run shows of its values (its output, ``values`` items, snapshots):
+        a new dict of those of ``keys`` that have a value."""
+        return {k: values[k] for k in keys if k in values}
+
+    def with_interrupts(self, view: Any, interrupts: Any) -> Any:
+        """The view of a paused run, with its pending interrupts."""
+        return {**view, "__interrupt__": interrupts}
+
+
+class RootSchema(StateSchema):
+    """A state that is one value rather than keys: ``StateGraph(Annotated[list,
+    add_messages])``, ``StateGraph(int)``. As in LangGraph it is kept in one channel,
+    ``__root__`` (with the annotation's reducer, if any): nodes get the value and
+    return an update of it (anything but ``None``), and a run shows the value itself.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, cls: Any, what: str = "StateGraph(state_schema)") -> None:
+        self.cls = cls
+        self.name = _type_name(cls)
+        self.kind = "root"
+        self.channels = {ROOT: _channel(ROOT, cls)}
+        self.defaults = {}
+        self.to_node_input = _root_value
+
+    def input_updates(self, value: Any) -> dict[str, Any]:
+        if value is None:
+            raise EmptyInputError(
+                f"Received no input for __start__: the state {self.name} is one value; "
+                f"pass it as the input"
+            )
+        return {ROOT: value}
+
+    def reader(self, exact: bool) -> Callable[[Mapping[str, Any]], Any]:
+        return _root_value
+
+    def update_items(self, update: Any) -> list[tuple[str, Any]] | None:
+        return [(ROOT, update)]
+
+    def view(self, values: Mapping[str, Any], keys: Iterable[str]) -> Any:
+        return values.get(ROOT)
+
+    def with_interrupts(self, view: Any, interrupts: Any) -> Any:
+        return {"__interrupt__": interrupts}
+
+
+def _type_name(tp: Any) -> str:
+    """``Annotated[list, add]`` for error messages (``repr`` names the module, and
+    shows a reducer as ``<built-in function add>``)."""
+    if get_origin(tp) is typing.Annotated:
+        base, *extras = get_args(tp)
+        names = [getattr(x, "__name__", None) or repr(x) for x in extras]
+        return f"Annotated[{_type_name(base)}, {', '.join(names)}]"
+    if isinstance(tp, type) and get_origin(tp) is None:
+        return tp.__name__
+    return repr(tp).replace("typing.", "")
+
+
+def _root_value(values: Mapping[str, Any]) -> Any:
+    return values.get(ROOT)
+
+
+def schema_of(cls: Any, what: str = "StateGraph(state_schema)") -> StateSchema:
+    """The schema of ``cls``: keys for a TypedDict, dataclass or pydantic model, one
+    value for any other type (``int``, ``list[str]``, ``Annotated[list, reducer]``).
+
+    :raises UsageError: for something that is not a type.
+    :raises GraphBuildError: for a class with annotations of another kind.
+    """
+    base = get_args(cls)[0] if get_origin(cls) is typing.Annotated else cls
+    base = get_origin(base) or base
+    # LangGraph's test: a class that can have annotations (any class defined in
+    # Python) has keys; a builtin (int, list, dict) or a typing form is one value.
+    if isinstance(base, type) and not hasattr(base, "__annotations__"):
+        return RootSchema(cls, what)
+    if not isinstance(base, type) and get_origin(cls) is not None:
+        return RootSchema(cls, what)  # Union, Literal...
+    return StateSchema(cls, what)
+
 
 class GraphKeys:
     """Every key of one graph: the state's, then those of the input, output and node
@@ -86,7 +173,15 @@ class GraphKeys:
         schema = self.schemas.get(cls)
         if schema is not None:
             return schema
-        schema = StateSchema(cls, what)
+        schema = schema_of(cls, what)
+        state = next(iter(self.schemas.values()))
+        if (schema.kind == "root") != (state.kind == "root"):
+            one, keyed = (state, schema) if state.kind == "root" else (schema, state)
+            raise GraphBuildError(
+                f"{what}: {one.name} is one value (LangGraph's root channel) and "
+                f"{keyed.name} has keys; a graph's schemas are either all one value or "
+                f"all classes with keys"
+            )
         for key, channel in schema.channels.items():
             known = self.channels.get(key)
             if known is None:
@@ -105,8 +200,9 @@ class GraphKeys:
 def _kind_of(cls: Any, what: str) -> str:
     if not isinstance(cls, type):
         raise UsageError(
-            f"{what}: expected a TypedDict, dataclass or pydantic model "
-            f"class, got {cls!r}"
+            f"{what}: expected a TypedDict, dataclass or pydantic model class, or the "
+            f"type of a state that is one value (e.g. Annotated[list, operator.add]), "
+            f"got {cls!r}"
         )
     if typing.is_typeddict(cls):
         return "typeddict"

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from rillet._constants import END, PULL, PUSH, START
-from rillet._objects import object_updates
 from rillet.channels import MISSING
 from rillet.errors import (
     GraphInterrupt,
@@ -119,7 +118,7 @@ class Loop:
 
     # ------------------------------------------------------------- the run
 
-    def run_steps(self, input: Any) -> Generator[Effect, Any, dict[str, Any]]:
+    def run_steps(self, input: Any) -> Generator[Effect, Any, Any]:
         """The whole run: apply the input, then plan, run and commit steps until
         nothing is left. Returns the output; on a failure inside the loop, sets
         :attr:`error` and returns."""
@@ -184,7 +183,7 @@ class Loop:
         for observer in self.observers:
             observer.run_started(self, input)
 
-    def end(self) -> dict[str, Any]:
+    def end(self) -> Any:
         """The run's output."""
         output = self.output()
         for observer in self.observers:
@@ -208,7 +207,7 @@ class Loop:
         for name in sorted(pending):
             node = nodes[name]
             if node.subgraph is not None:
-                task_input: Any = dict(values)
+                task_input: Any = self.graph.read_all(values)
             else:
                 try:
                     task_input = node.read(values)
@@ -403,15 +402,8 @@ class Loop:
     def _writes_of(self, task: Task, update: Any) -> list[tuple[str, Any]]:
         if update is None:
             return []
-        if update.__class__ is dict or isinstance(update, Mapping):
-            items = list(update.items())
-        elif isinstance(update, list | tuple) and all(
-            isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], str) for i in update
-        ):
-            items = list(update)
-        elif self.graph.schema.kind != "typeddict" and isinstance(update, self.graph.schema.cls):
-            items = list(object_updates(update).items())
-        else:
+        items = self.graph.schema.update_items(update)
+        if items is None:
             raise InvalidUpdateError(
                 f"Node {task.name!r} returned {_short(update)} ({type(update).__name__}); a "
                 f"node must return a dict of state updates, a Command, or None."
@@ -545,7 +537,7 @@ class Loop:
         self._barriers = {k: set(v) for k, v in snapshot.barriers.items()}
         self._current = None
 
-    def resume_steps(self) -> Generator[Effect, Any, dict[str, Any]]:
+    def resume_steps(self) -> Generator[Effect, Any, Any]:
         """Like :meth:`run_steps`, from a restored snapshot instead of an input."""
         limit = self.run.config.get("max_concurrency")
         persist = self.persist
@@ -588,7 +580,7 @@ class Loop:
             self._current = None
             self.step -= 1
 
-    def stop(self, interrupts: tuple[Any, ...], tasks: Sequence[Task] = ()) -> dict[str, Any]:
+    def stop(self, interrupts: tuple[Any, ...], tasks: Sequence[Task] = ()) -> Any:
         """End the run paused: ``interrupt()`` calls, or ``interrupt_before``/``after``.
         A subgraph pauses its parent's task; the root returns its state with
         ``"__interrupt__"`` (and, as LangGraph shows it, the writes of the step's tasks
@@ -608,7 +600,7 @@ class Loop:
             self.error = GraphInterrupt(interrupts)
             return {}
         if interrupts:
-            output["__interrupt__"] = list(interrupts)
+            output = self.graph.schema.with_interrupts(output, list(interrupts))
         return output
 
     def _route(self, source: str, destinations: Sequence[Any]) -> None:
@@ -643,21 +635,20 @@ class Loop:
                     f"{self.graph.schema.name} (keys: {', '.join(channels)})."
                 )
 
-    def output(self) -> dict[str, Any]:
+    def output(self) -> Any:
         """What the run returns: the output schema's keys (by default the state's), as
-        a new dict in the order the schema declares them."""
-        values = self.values
-        return {k: values[k] for k in self.graph.output_keys if k in values}
+        a new dict in the order the schema declares them; or the value of a state
+        that is one value."""
+        return self.graph.schema.view(self.values, self.graph.output_keys)
 
-    def state_values(self) -> dict[str, Any]:
+    def state_values(self) -> Any:
         """Every key with a value (``values`` items, snapshots): the state's, then
-        the other schemas' keys, as a new dict."""
-        values = self.values
-        return {k: values[k] for k in self.graph.channels if k in values}
+        the other schemas' keys, as a new dict (or the one value, as ``output``)."""
+        return self.graph.schema.view(self.values, self.graph.channels)
 
     def interrupted_output(self, interrupts: Any) -> Any:
         """The ``values`` item of a run that paused with ``interrupts``."""
-        return {**self.state_values(), "__interrupt__": interrupts}
+        return self.graph.schema.with_interrupts(self.state_values(), interrupts)
 
 
 class _InputTask:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from rillet._constants import ROOT
 from rillet.stream._events import (
     RunEvent,
     TaskResultEvent,
@@ -208,6 +209,8 @@ def update_view(update: Any, writes: list[tuple[str, Any]], node: NodeSpec) -> A
         return None
     if node.functional:
         return update
+    if writes[0][0] == ROOT:
+        return writes[0][1]  # a state that is one value: its update, as LangGraph shows
     if node.subgraph is not None:
         return dict(writes)
     if update.__class__ is list:
