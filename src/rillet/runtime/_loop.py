@@ -634,9 +634,10 @@ class Loop:
         values = self.values
         return {k: values[k] for k in self.graph.channels if k in values}
 
-    def interrupted_output(self, interrupts: Any) -> Any:
-        """The ``values`` item of a run that paused with ``interrupts``."""
-        return {**self.state_values(), "__interrupt__": interrupts}
+    def interrupted_values(self) -> Any:
+        """The values the ``values`` item of a paused run shows (v1 adds
+        ``"__interrupt__"`` to them)."""
+        return self.state_values()
 
 
 class _InputTask:
