@@ -77,7 +77,7 @@ class StreamObserver(RunObserver):
         if run.want_events:
             self._graph_event(loop, "on_chain_start", {"input": input})
         if run.want_values and loop.announce_values:
-            run.put(ValuesEvent(run.ns, loop.state_values(), schema=loop.graph.output_object))
+            run.put(ValuesEvent(run.ns, loop.state_values(), loop.graph.output_object))
 
     def step_started(self, loop: Loop, tasks: Sequence[Task]) -> None:
         run = self.run
@@ -133,15 +133,15 @@ class StreamObserver(RunObserver):
     def step_committed(self, loop: Loop, tasks: Sequence[Task], changed: bool) -> None:
         run = self.run
         if run.want_values and changed:
-            run.put(ValuesEvent(run.ns, loop.state_values(), schema=loop.graph.output_object))
+            run.put(ValuesEvent(run.ns, loop.state_values(), loop.graph.output_object))
 
     def run_interrupted(self, loop: Loop, interrupts: tuple[Any, ...]) -> None:
         run = self.run
         if run.want_updates:
             run.put(UpdatesEvent(run.ns, "__interrupt__", interrupts))
         if run.want_values and interrupts:
-            run.put(ValuesEvent(run.ns, loop.interrupted_values(), tuple(interrupts),
-                               loop.graph.output_object))
+            run.put(ValuesEvent(run.ns, loop.interrupted_values(), loop.graph.output_object,
+                               tuple(interrupts)))
 
     def task_interrupted(self, loop: Loop, task: Task) -> None:
         run = self.run

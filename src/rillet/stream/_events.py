@@ -39,11 +39,11 @@ class ValuesEvent(Event):
 
     kind: ClassVar[str] = "values"
     values: Any
-    #: What the run paused with (the last ``values`` item of a paused run).
-    interrupts: tuple[Any, ...] = ()
     #: The graph's output schema when v2 items build it as a class (pydantic,
     #: dataclass); ``None`` for plain dicts.
     schema: Any = field(default=None, repr=False, metadata={"internal": True})
+    #: What the run paused with (the last ``values`` item of a paused run).
+    interrupts: tuple[Any, ...] = ()
 
 
 @dataclass(slots=True)
