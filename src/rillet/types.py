@@ -301,6 +301,8 @@ class GraphOutput(Generic[OutputT]):
         value: Any = self.value
         if isinstance(value, dict):
             return value[key]
+        if key in _field_names(value):
+            return getattr(value, key)
         raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
@@ -308,7 +310,18 @@ class GraphOutput(Generic[OutputT]):
         if key == "__interrupt__":
             return bool(self.interrupts)
         value: Any = self.value
-        return isinstance(value, dict) and key in value
+        if isinstance(value, dict):
+            return key in value
+        return key in _field_names(value)
+
+
+def _field_names(value: Any) -> Sequence[str]:
+    """The fields of a dataclass or pydantic model ``GraphOutput.value``."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value):
+        return [f.name for f in dataclasses.fields(value)]
+    return list(getattr(type(value), "model_fields", ()))
 
 
 def _warn_item_access(how: str) -> None:

@@ -325,6 +325,8 @@ def test_graph_output_repr_and_v1_style_access() -> None:
         assert "__interrupt__" not in GraphOutput({"x": 1})
         assert GraphOutput({"x": 1})["__interrupt__"] == ()
         assert "x" not in GraphOutput(5)
+        assert GraphOutput(PO(y=2))["y"] == 2 and "y" in GraphOutput(PO(y=2))
+        assert GraphOutput(DO(y=3))["y"] == 3 and "x" not in GraphOutput(DO(y=3))
         with pytest.raises(KeyError):
             GraphOutput(5)["x"]
     with pytest.raises(dataclasses.FrozenInstanceError):
