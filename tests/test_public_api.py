@@ -14,7 +14,11 @@ PUBLIC = {
     },
     "rillet.types": {
         "StreamWriter", "StreamMode", "Send", "Command", "RetryPolicy", "Durability",
-        "Interrupt", "PregelTask", "StateSnapshot", "interrupt",
+        "Interrupt", "PregelTask", "StateSnapshot", "interrupt", "GraphOutput",
+        "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
+        "CustomStreamPart", "CheckpointStreamPart", "TasksStreamPart", "DebugStreamPart",
+        "TaskPayload", "TaskResultPayload", "CheckpointTask", "CheckpointPayload",
+        "DebugPayload",
     },
     "rillet.config": {"get_stream_writer", "get_config", "get_store"},
     "rillet.func": {"entrypoint", "task", "Entrypoint", "TaskFunction", "TaskFuture"},

@@ -8,17 +8,46 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeAlias, TypeVar
 
 from rillet.errors import ConfigError, UsageError
+from rillet.stream._parts import (
+    CheckpointPayload,
+    CheckpointStreamPart,
+    CheckpointTask,
+    CustomStreamPart,
+    DebugPayload,
+    DebugStreamPart,
+    MessagesStreamPart,
+    StreamPart,
+    TaskPayload,
+    TaskResultPayload,
+    TasksStreamPart,
+    UpdatesStreamPart,
+    ValuesStreamPart,
+)
 
 __all__ = [
+    "CheckpointPayload",
+    "CheckpointStreamPart",
+    "CheckpointTask",
     "Command",
+    "CustomStreamPart",
+    "DebugPayload",
+    "DebugStreamPart",
     "Durability",
+    "GraphOutput",
     "Interrupt",
+    "MessagesStreamPart",
     "PregelTask",
     "RetryPolicy",
     "Send",
     "StateSnapshot",
     "StreamMode",
+    "StreamPart",
     "StreamWriter",
+    "TaskPayload",
+    "TaskResultPayload",
+    "TasksStreamPart",
+    "UpdatesStreamPart",
+    "ValuesStreamPart",
     "interrupt",
 ]
 
@@ -36,6 +65,7 @@ Durability: TypeAlias = Literal["sync", "async", "exit"]
 is interrupted or fails (``"exit"``)."""
 
 N = TypeVar("N", bound=str)
+OutputT = TypeVar("OutputT")
 
 
 class Send:
@@ -252,3 +282,54 @@ class StateSnapshot(NamedTuple):
     parent_config: dict[str, Any] | None
     tasks: tuple[PregelTask, ...]
     interrupts: tuple[Interrupt, ...] = ()
+
+
+@dataclass(frozen=True)
+class GraphOutput(Generic[OutputT]):
+    """What ``invoke(..., version="v2")`` returns: the run's output (``value``, built as
+    the output schema's class) and the interrupts it paused with (``interrupts``,
+    empty when it ran to the end)."""
+
+    value: OutputT
+    interrupts: tuple[Interrupt, ...] = ()
+
+    def __getitem__(self, key: str) -> Any:
+        """v1-style access (deprecated): ``result["__interrupt__"]``, ``result[key]``."""
+        _warn_item_access("result[key]")
+        if key == "__interrupt__":
+            return self.interrupts
+        value: Any = self.value
+        if isinstance(value, dict):
+            return value[key]
+        if key in _field_names(value):
+            return getattr(value, key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        _warn_item_access("key in result")
+        if key == "__interrupt__":
+            return bool(self.interrupts)
+        value: Any = self.value
+        if isinstance(value, dict):
+            return key in value
+        return key in _field_names(value)
+
+
+def _field_names(value: Any) -> Sequence[str]:
+    """The fields of a dataclass or pydantic model ``GraphOutput.value``."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value):
+        return [f.name for f in dataclasses.fields(value)]
+    return list(getattr(type(value), "model_fields", ()))
+
+
+def _warn_item_access(how: str) -> None:
+    import warnings
+
+    warnings.warn(
+        f"GraphOutput: `{how}` is the v1 way to read a result; use `result.value` for the "
+        "output and `result.interrupts` for the interrupts.",
+        DeprecationWarning,
+        stacklevel=3,
+    )

@@ -1061,11 +1061,13 @@ def test_every_event_the_consumer_sees_is_stamped_with_seq_and_run(api: str) -> 
 
         events = run_async(main)
     assert [ev.to_dict() for ev in events] == [
-        {"kind": "values", "ns": (), "run": RUN_ID, "seq": 0, "values": {"x": 0}},
+        {"kind": "values", "ns": (), "run": RUN_ID, "seq": 0, "values": {"x": 0},
+         "interrupts": ()},
         {"kind": "custom", "ns": (), "run": RUN_ID, "seq": 1, "data": "one"},
         {"kind": "custom", "ns": (), "run": RUN_ID, "seq": 2, "data": "two"},
         {"kind": "updates", "ns": (), "run": RUN_ID, "seq": 3, "node": "a", "update": {"x": 1}},
-        {"kind": "values", "ns": (), "run": RUN_ID, "seq": 4, "values": {"x": 1}},
+        {"kind": "values", "ns": (), "run": RUN_ID, "seq": 4, "values": {"x": 1},
+         "interrupts": ()},
     ]
 
 

@@ -131,8 +131,8 @@ class EntrypointLoop(Loop):
     def state_values(self) -> Any:
         return self.values.get("__end__")
 
-    def interrupted_output(self, interrupts: Any) -> Any:
-        return {"__interrupt__": interrupts}
+    def interrupted_values(self) -> Any:
+        return {}
 
     def stop(self, interrupts: tuple[Any, ...], tasks: Sequence[Task] = ()) -> Any:
         for observer in self.observers:

@@ -17,12 +17,19 @@ from rillet.runtime._context import RootRun, RunContext, Task, current_task
 from rillet.runtime._loop import Loop
 from rillet.runtime._sync import run_sync
 from rillet.stream._bus import SyncBus
-from rillet.stream._format import Formatter, event_formatter, make_formatter, normalize_modes
-from rillet.types import Command, StateSnapshot
+from rillet.stream._format import (
+    Formatter,
+    check_version,
+    event_formatter,
+    make_formatter,
+    normalize_modes,
+)
+from rillet.types import Command, GraphOutput, StateSnapshot
 
 if TYPE_CHECKING:
     from rillet.draw import DrawableGraph
     from rillet.graph._builder import StateGraph
+    from rillet.graph._schema import StateSchema
     from rillet.types import Durability, StreamMode
 
 
@@ -40,6 +47,9 @@ class CompiledStateGraph:
     interrupt_after: frozenset[str] = frozenset()
     #: The loop class that runs this graph.
     loop_class: type[Loop] = Loop
+    #: The output schema when ``version="v2"`` builds values and output as its class
+    #: (pydantic, dataclass); ``None`` when they stay dicts.
+    output_object: StateSchema | None = None
 
     def __init__(self, builder: StateGraph, *, name: str) -> None:
         self.name = name
@@ -53,6 +63,8 @@ class CompiledStateGraph:
         self.output_keys: tuple[str, ...] = tuple(builder.output_schema.channels)
         self.output_given = builder.output_schema is not builder.schema \
             and builder.output_schema.kind != "root"
+        if builder.output_schema.kind not in ("typeddict", "root"):
+            self.output_object = builder.output_schema
         #: Keys a run inside a node leaves out of its ``updates`` items.
         self.hidden_keys = frozenset(self.channels).difference(self.output_keys)
         exact = len(self.channels) == len(self.schema.channels)
@@ -90,12 +102,22 @@ class CompiledStateGraph:
                 values[key] = value
         return values
 
-    def _returned(self, output: Any) -> Any:
+    def _returned(self, output: Any, v2: bool = False) -> Any:
         """A run's output as ``invoke`` returns it: ``None`` when an explicit output
-        schema has no key with a value, as in LangGraph."""
+        schema has no key with a value, as in LangGraph; for v2 a ``GraphOutput`` of
+        the output (built as the output schema's class) and the interrupts, which v1
+        gives under ``"__interrupt__"``."""
+        interrupts: tuple[Any, ...] = ()
+        if v2 and isinstance(output, dict) and "__interrupt__" in output:
+            output = dict(output)
+            interrupts = tuple(output.pop("__interrupt__"))
         if not output and self.output_given and isinstance(output, dict):
-            return None
-        return output
+            output = None
+        if not v2:
+            return output
+        if output is not None and self.output_object is not None:
+            output = self.output_object.as_object(output)
+        return GraphOutput(output, interrupts)
 
     def __repr__(self) -> str:
         return f"CompiledStateGraph(name={self.name!r}, nodes={list(self.nodes)!r})"
@@ -108,6 +130,7 @@ class CompiledStateGraph:
         config: dict[str, Any] | None = None,
         *,
         stream_mode: StreamMode | Sequence[StreamMode] = "values",
+        version: str = "v1",
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
@@ -116,14 +139,20 @@ class CompiledStateGraph:
         """Run the graph to the end; return the final state (a dict).
 
         With another ``stream_mode``, return the list of items ``stream`` would yield.
-        Called inside a node, the graph runs as a subgraph of that node's run. With a
+        ``version="v2"`` returns a :class:`~rillet.types.GraphOutput` (``.value``,
+        ``.interrupts``) instead, or for another ``stream_mode`` the v2 items. Called
+        inside a node, the graph runs as a subgraph of that node's run. With a
         checkpointer, ``input=None`` continues the thread's saved run and
         ``Command(resume=...)`` answers its ``interrupt()``.
+
+        :raises ConfigError: for a ``version`` other than ``"v1"`` or ``"v2"``.
         """
         _no_kwargs("invoke", kwargs)
+        v2 = check_version(version)
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
         if stream_mode != "values":
-            return list(self.stream(input, config, stream_mode=stream_mode, **options.kwargs()))
+            return list(self.stream(input, config, stream_mode=stream_mode, version=version,
+                                    **options.kwargs()))
         parent = current_task.get()
         if parent is not None:
             loop = self._nested_loop(parent, config)
@@ -132,7 +161,7 @@ class CompiledStateGraph:
             if blocking and bus is not None:
                 bus.blocked += 1  # its consumer cannot drain it while we block its loop
             try:
-                return self._returned(run_sync(loop, loop.run_steps(input)))
+                return self._returned(run_sync(loop, loop.run_steps(input)), v2)
             finally:
                 if blocking and bus is not None:
                     bus.blocked -= 1
@@ -140,7 +169,7 @@ class CompiledStateGraph:
         root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
         loop = self._root_loop(root, cfg, input, options)
         try:
-            return self._returned(run_sync(loop, loop.run_steps(input)))
+            return self._returned(run_sync(loop, loop.run_steps(input)), v2)
         finally:
             root.closed = True
             root.release()
@@ -151,6 +180,7 @@ class CompiledStateGraph:
         config: dict[str, Any] | None = None,
         *,
         stream_mode: StreamMode | Sequence[StreamMode] = "values",
+        version: str = "v1",
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
@@ -160,19 +190,20 @@ class CompiledStateGraph:
         _no_kwargs("ainvoke", kwargs)
         from rillet.runtime._async import run_async
 
+        v2 = check_version(version)
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
         if stream_mode != "values":
             return [item async for item in self.astream(
-                input, config, stream_mode=stream_mode, **options.kwargs())]
+                input, config, stream_mode=stream_mode, version=version, **options.kwargs())]
         parent = current_task.get()
         if parent is not None:
             loop = self._nested_loop(parent, config)
-            return self._returned(await run_async(loop, loop.run_steps(input)))
+            return self._returned(await run_async(loop, loop.run_steps(input)), v2)
         cfg = check_config(config)
         root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
         loop = self._root_loop(root, cfg, input, options)
         try:
-            return self._returned(await run_async(loop, loop.run_steps(input)))
+            return self._returned(await run_async(loop, loop.run_steps(input)), v2)
         finally:
             root.close()
 
@@ -183,6 +214,7 @@ class CompiledStateGraph:
         *,
         stream_mode: StreamMode | Sequence[StreamMode] | None = None,
         subgraphs: bool = False,
+        version: str = "v1",
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
@@ -192,14 +224,17 @@ class CompiledStateGraph:
 
         One mode yields its items; a list of modes yields ``(mode, item)``;
         ``subgraphs=True`` prefixes the namespace: ``(ns, item)`` or
-        ``(ns, mode, item)``. Leaving the loop early stops the run.
+        ``(ns, mode, item)``. ``version="v2"`` yields every item as a dict
+        ``{"type": mode, "ns": ns, "data": item}`` instead (``values`` items add
+        ``"interrupts"``), whatever the modes. Leaving the loop early stops the run.
 
-        :raises ConfigError: for an unknown stream mode or a bad config, at the call.
+        :raises ConfigError: for an unknown stream mode or version or a bad config, at
+            the call.
         """
         _no_kwargs("stream", kwargs)
         modes, multi = normalize_modes(stream_mode)
         nested = check_flag("subgraphs", subgraphs)
-        table = make_formatter(modes, multi, nested)
+        table = make_formatter(modes, multi, nested, check_version(version))
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
         return self._stream(input, config, frozenset(modes), nested, table, options)
 
@@ -210,6 +245,7 @@ class CompiledStateGraph:
         *,
         stream_mode: StreamMode | Sequence[StreamMode] | None = None,
         subgraphs: bool = False,
+        version: str = "v1",
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
@@ -219,7 +255,7 @@ class CompiledStateGraph:
         _no_kwargs("astream", kwargs)
         modes, multi = normalize_modes(stream_mode)
         nested = check_flag("subgraphs", subgraphs)
-        table = make_formatter(modes, multi, nested)
+        table = make_formatter(modes, multi, nested, check_version(version))
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
         return self._astream(input, config, frozenset(modes), nested, table, options)
 

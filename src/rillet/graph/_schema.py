@@ -45,6 +45,13 @@ class StateSchema:
             )
         return updates
 
+    def as_object(self, values: Any) -> Any:
+        """``values`` (a dict) built as the schema's class, from the keys it declares
+        (``version="v2"`` output of a pydantic or dataclass schema)."""
+        if not isinstance(values, Mapping):
+            return values
+        return self.cls(**{k: values[k] for k in self.channels if k in values})
+
     def reader(self, exact: bool) -> Callable[[Mapping[str, Any]], Any]:
         """How a node whose input is this schema reads the graph's values: all of them
         when the graph has exactly this schema's keys (``exact``), else only its own."""

@@ -646,9 +646,10 @@ class Loop:
         the other schemas' keys, as a new dict (or the one value, as ``output``)."""
         return self.graph.schema.view(self.values, self.graph.channels)
 
-    def interrupted_output(self, interrupts: Any) -> Any:
-        """The ``values`` item of a run that paused with ``interrupts``."""
-        return self.graph.schema.with_interrupts(self.state_values(), interrupts)
+    def interrupted_values(self) -> Any:
+        """The values the ``values`` item of a paused run shows (v1 adds
+        ``"__interrupt__"`` to them)."""
+        return self.state_values()
 
 
 class _InputTask:

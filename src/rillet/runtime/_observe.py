@@ -81,7 +81,7 @@ class StreamObserver(RunObserver):
         if run.want_events:
             self._graph_event(loop, "on_chain_start", {"input": input})
         if run.want_values and loop.announce_values:
-            run.put(ValuesEvent(run.ns, loop.state_values()))
+            run.put(ValuesEvent(run.ns, loop.state_values(), loop.graph.output_object))
 
     def step_started(self, loop: Loop, tasks: Sequence[Task]) -> None:
         run = self.run
@@ -137,7 +137,7 @@ class StreamObserver(RunObserver):
     def step_committed(self, loop: Loop, tasks: Sequence[Task], changed: bool) -> None:
         run = self.run
         if run.want_values and changed:
-            run.put(ValuesEvent(run.ns, loop.state_values()))
+            run.put(ValuesEvent(run.ns, loop.state_values(), loop.graph.output_object))
 
     def run_interrupted(self, loop: Loop, interrupts: tuple[Any, ...]) -> None:
         run = self.run
@@ -145,7 +145,8 @@ class StreamObserver(RunObserver):
             # a subgraph's interrupt_before/after shows as its parent's pause only
             run.put(UpdatesEvent(run.ns, "__interrupt__", interrupts))
         if run.want_values and interrupts:
-            run.put(ValuesEvent(run.ns, loop.interrupted_output(interrupts)))
+            run.put(ValuesEvent(run.ns, loop.interrupted_values(), loop.graph.output_object,
+                               tuple(interrupts)))
 
     def task_interrupted(self, loop: Loop, task: Task) -> None:
         run = self.run

@@ -28,7 +28,8 @@ class Event:
         turns it into JSON."""
         out: dict[str, Any] = {"kind": self.kind}
         for f in fields(self):
-            out[f.name] = getattr(self, f.name)
+            if not f.metadata:
+                out[f.name] = getattr(self, f.name)
         return out
 
 
@@ -37,7 +38,12 @@ class ValuesEvent(Event):
     """The whole state after a superstep (and after the input)."""
 
     kind: ClassVar[str] = "values"
-    values: dict[str, Any]
+    values: Any
+    #: The graph's output schema when v2 items build it as a class (pydantic,
+    #: dataclass); ``None`` for plain dicts.
+    schema: Any = field(default=None, repr=False, metadata={"internal": True})
+    #: What the run paused with (the last ``values`` item of a paused run).
+    interrupts: tuple[Any, ...] = ()
 
 
 @dataclass(slots=True)

@@ -3,6 +3,12 @@
 ``make_formatter`` returns a table from event type to a function giving the item the
 consumer sees (or :data:`SKIP`, or :class:`Many` when one event gives two items, as a
 task event does when both ``tasks`` and ``debug`` are requested).
+
+Two item shapes, chosen by the call's ``version``: ``"v1"`` (the default) gives the
+bare payload, wrapped in ``(mode, ...)`` for a list of modes and ``(ns, ...)`` with
+``subgraphs=True``; ``"v2"`` gives every item as ``{"type": mode, "ns": ns, "data":
+payload}`` whatever the modes (typed in ``_parts.py``), ``values`` items adding
+``"interrupts"`` and building the data as the output schema's class.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from rillet.errors import ConfigError
 from rillet.stream._events import (
     CheckpointEvent,
     CustomEvent,
@@ -75,8 +82,27 @@ def normalize_modes(stream_mode: str | Sequence[str] | None) -> tuple[tuple[str,
     return modes, multi
 
 
-def make_formatter(modes: Sequence[str], multi: bool, subgraphs: bool) -> Formatter:
+def check_version(version: object) -> bool:
+    """Whether ``version`` asks for v2 items.
+
+    :raises ConfigError: for anything but ``"v1"`` or ``"v2"``.
+    """
+    if version == "v1":
+        return False
+    if version == "v2":
+        return True
+    raise ConfigError(
+        f"version must be 'v1' (the default: bare items, as LangGraph's v1) or 'v2' (items "
+        f"as {{'type': mode, 'ns': namespace, 'data': ...}}), got {version!r}"
+    )
+
+
+def make_formatter(
+    modes: Sequence[str], multi: bool, subgraphs: bool, v2: bool = False
+) -> Formatter:
     def shape(mode: str, payload: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        if v2:
+            return _part(mode, payload)
         if subgraphs and multi:
             return lambda ev: (ev.ns, mode, payload(ev))
         if subgraphs:
@@ -87,7 +113,7 @@ def make_formatter(modes: Sequence[str], multi: bool, subgraphs: bool) -> Format
 
     table: Formatter = {}
     if "values" in modes:
-        table[ValuesEvent] = shape("values", _values)
+        table[ValuesEvent] = _values_part if v2 else shape("values", _values)
     if "updates" in modes:
         table[UpdatesEvent] = shape("updates", _updates)
     if "custom" in modes:
@@ -119,8 +145,25 @@ def _both(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable
     return both
 
 
+def _part(mode: str, payload: Callable[[Any], Any]) -> Callable[[Any], dict[str, Any]]:
+    def part(ev: Any) -> dict[str, Any]:
+        return {"type": mode, "ns": ev.ns, "data": payload(ev)}
+
+    return part
+
+
 def _values(ev: ValuesEvent) -> Any:
+    if ev.interrupts:
+        values = ev.values  # a state of one value shows only the interrupts
+        extra = {"__interrupt__": ev.interrupts}
+        return {**values, **extra} if isinstance(values, dict) else extra
     return ev.values
+
+
+def _values_part(ev: ValuesEvent) -> dict[str, Any]:
+    schema = ev.schema
+    data = ev.values if schema is None else schema.as_object(ev.values)
+    return {"type": "values", "ns": ev.ns, "data": data, "interrupts": ev.interrupts}
 
 
 def _updates(ev: UpdatesEvent) -> Any:
