@@ -25,7 +25,7 @@ from rillet.graph._schema import GraphKeys, StateSchema
 
 if TYPE_CHECKING:
     from rillet.graph._compiled import CompiledStateGraph
-    from rillet.types import RetryPolicy
+    from rillet.types import CachePolicy, RetryPolicy
 
 
 class StateGraph:
@@ -99,6 +99,7 @@ class StateGraph:
         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         destinations: str | Sequence[str] | None = None,
+        cache_policy: CachePolicy | None = None,
         **kwargs: Any,
     ) -> Self:
         """Add a node: ``add_node(fn)`` (named after the function) or
@@ -111,11 +112,12 @@ class StateGraph:
         ``input_schema`` (by default the first parameter's annotation, when it is a
         TypedDict, dataclass or pydantic class) is what the node reads; its keys join
         the graph's, so nodes may write keys the state does not declare. ``defer=True``
-        holds the node back until nothing else is left to run.
+        holds the node back until nothing else is left to run. ``cache_policy`` caches
+        the node's writes by its input, in the graph's ``compile(cache=...)``.
 
         :raises UsageError: for an argument of the wrong type, or one of LangGraph's
-            options rillet does not support (``cache_policy``, ``error_handler``,
-            ``timeout``, ``trace_policy``).
+            options rillet does not support (``error_handler``, ``timeout``,
+            ``trace_policy``).
         :raises GraphBuildError: for a bad or duplicate name.
         """
         if isinstance(node, str):
@@ -152,6 +154,7 @@ class StateGraph:
         spec.retry = policies[0] if policies else None
         spec.metadata = dict(metadata or {})
         spec.defer = defer
+        spec.cache_policy = _cache_policy(name, cache_policy)
         if input_schema is not None or (spec.subgraph is None and spec.afn is None):
             spec.input_schema = self._node_input(name, action, input_schema)
         self.nodes[name] = spec
@@ -317,6 +320,7 @@ class StateGraph:
         self,
         checkpointer: Any = None,
         *,
+        cache: Any = None,
         store: Any = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
@@ -328,6 +332,7 @@ class StateGraph:
         ``checkpointer`` saves every run by thread (``config["configurable"]
         ["thread_id"]``), for memory between calls, ``interrupt()`` and time travel;
         ``store`` is shared memory across threads (a node's ``store`` parameter);
+        ``cache`` (a ``BaseCache``) keeps the writes of nodes with a ``cache_policy``;
         ``interrupt_before``/``interrupt_after`` pause the run around those nodes
         (``"*"``: all).
 
@@ -344,6 +349,8 @@ class StateGraph:
         graph = CompiledStateGraph(self, name=name or "LangGraph")
         graph.checkpointer = checkpointer
         graph.store = store
+        if cache is not None:
+            use_cache(graph, cache, self.keys.schemas)
         graph.interrupt_before = _interrupt_nodes(self, "interrupt_before", interrupt_before)
         graph.interrupt_after = _interrupt_nodes(self, "interrupt_after", interrupt_after)
         if checkpointer is not None and checkpointer is not True and checkpointer is not False:
@@ -367,7 +374,7 @@ def _renamed(kwargs: dict[str, Any], old: str, new: str, value: Any) -> Any:
 
 
 #: LangGraph's ``add_node`` options rillet does not implement.
-_UNSUPPORTED = ("cache_policy", "error_handler", "timeout", "trace_policy")
+_UNSUPPORTED = ("error_handler", "timeout", "trace_policy")
 
 
 def _unsupported(what: str, kwargs: dict[str, Any]) -> None:
@@ -377,6 +384,38 @@ def _unsupported(what: str, kwargs: dict[str, Any]) -> None:
         kwargs.pop(option, None)
     if kwargs:
         raise UsageError(f"{what} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+
+
+def _cache_policy(name: str, policy: Any) -> Any:
+    from rillet.types import CachePolicy
+
+    if policy is not None and not isinstance(policy, CachePolicy):
+        raise UsageError(
+            f"add_node({name!r}, cache_policy=...): expected a rillet.types.CachePolicy, "
+            f"got {type(policy).__module__}.{type(policy).__qualname__}"
+        )
+    return policy
+
+
+def use_cache(graph: CompiledStateGraph, cache: Any, schemas: Any) -> None:
+    """Give ``graph`` its ``compile(cache=...)``: each cached node's namespace, and
+    the state's classes registered with the cache's serializer."""
+    from rillet.cache._keys import WRITES_NS, identifier
+    from rillet.cache.base import BaseCache
+
+    if not isinstance(cache, BaseCache):
+        kind = type(cache)
+        raise UsageError(
+            f"compile(cache=...) takes a rillet cache (InMemoryCache, SqliteCache, or a "
+            f"rillet.cache.base.BaseCache subclass), got {kind.__module__}.{kind.__qualname__}"
+        )
+    graph.cache = cache
+    for spec in graph.nodes.values():
+        fn = spec.subgraph if spec.subgraph is not None else spec.fn
+        spec.cache_ns = (WRITES_NS, identifier(fn), spec.name)
+    graph.cached = any(spec.cache_policy is not None for spec in graph.nodes.values())
+    for cls in schemas:
+        cache.serde.register_annotations(cls)
 
 
 def _check_saver(checkpointer: Any) -> None:

@@ -47,6 +47,8 @@ class UpdatesEvent(Event):
     kind: ClassVar[str] = "updates"
     node: str
     update: Any
+    #: Taken from the node cache: the node did not run.
+    cached: bool = False
 
 
 @dataclass(slots=True)

@@ -124,6 +124,8 @@ def _values(ev: ValuesEvent) -> Any:
 
 
 def _updates(ev: UpdatesEvent) -> Any:
+    if ev.cached:
+        return {ev.node: ev.update, "__metadata__": {"cached": True}}
     return {ev.node: ev.update}
 
 
