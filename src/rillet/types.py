@@ -206,7 +206,7 @@ class RetryPolicy:
 
 
 def _default_cache_key(*args: Any, **kwargs: Any) -> bytes:
-    from rillet.cache._keys import default_cache_key
+    from rillet.runtime._cache import default_cache_key
 
     return default_cache_key(*args, **kwargs)
 

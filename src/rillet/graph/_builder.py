@@ -22,6 +22,7 @@ from rillet.graph._node import (
     takes_parameter,
 )
 from rillet.graph._schema import GraphKeys, StateSchema
+from rillet.runtime._cache import check_policy
 
 if TYPE_CHECKING:
     from rillet.graph._compiled import CompiledStateGraph
@@ -154,7 +155,7 @@ class StateGraph:
         spec.retry = policies[0] if policies else None
         spec.metadata = dict(metadata or {})
         spec.defer = defer
-        spec.cache_policy = _cache_policy(name, cache_policy)
+        spec.cache_policy = check_policy(f"add_node({name!r}, cache_policy=...)", cache_policy)
         if input_schema is not None or (spec.subgraph is None and spec.afn is None):
             spec.input_schema = self._node_input(name, action, input_schema)
         self.nodes[name] = spec
@@ -350,6 +351,8 @@ class StateGraph:
         graph.checkpointer = checkpointer
         graph.store = store
         if cache is not None:
+            from rillet.runtime._cache import use_cache
+
             use_cache(graph, cache, self.keys.schemas)
         graph.interrupt_before = _interrupt_nodes(self, "interrupt_before", interrupt_before)
         graph.interrupt_after = _interrupt_nodes(self, "interrupt_after", interrupt_after)
@@ -384,38 +387,6 @@ def _unsupported(what: str, kwargs: dict[str, Any]) -> None:
         kwargs.pop(option, None)
     if kwargs:
         raise UsageError(f"{what} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
-
-
-def _cache_policy(name: str, policy: Any) -> Any:
-    from rillet.types import CachePolicy
-
-    if policy is not None and not isinstance(policy, CachePolicy):
-        raise UsageError(
-            f"add_node({name!r}, cache_policy=...): expected a rillet.types.CachePolicy, "
-            f"got {type(policy).__module__}.{type(policy).__qualname__}"
-        )
-    return policy
-
-
-def use_cache(graph: CompiledStateGraph, cache: Any, schemas: Any) -> None:
-    """Give ``graph`` its ``compile(cache=...)``: each cached node's namespace, and
-    the state's classes registered with the cache's serializer."""
-    from rillet.cache._keys import WRITES_NS, identifier
-    from rillet.cache.base import BaseCache
-
-    if not isinstance(cache, BaseCache):
-        kind = type(cache)
-        raise UsageError(
-            f"compile(cache=...) takes a rillet cache (InMemoryCache, SqliteCache, or a "
-            f"rillet.cache.base.BaseCache subclass), got {kind.__module__}.{kind.__qualname__}"
-        )
-    graph.cache = cache
-    for spec in graph.nodes.values():
-        fn = spec.subgraph if spec.subgraph is not None else spec.fn
-        spec.cache_ns = (WRITES_NS, identifier(fn), spec.name)
-    graph.cached = any(spec.cache_policy is not None for spec in graph.nodes.values())
-    for cls in schemas:
-        cache.serde.register_annotations(cls)
 
 
 def _check_saver(checkpointer: Any) -> None:

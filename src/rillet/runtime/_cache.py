@@ -14,21 +14,116 @@ each is logged as a warning on the ``rillet.cache`` logger.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from rillet.cache._keys import digest
+from rillet.errors import UsageError
 from rillet.runtime._effects import Call, Failure
 from rillet.runtime._observe import update_view
 from rillet.types import Send
 
 if TYPE_CHECKING:
     from rillet.cache.base import BaseCache
+    from rillet.checkpoint.serde import Serializer
+    from rillet.graph._compiled import CompiledStateGraph
     from rillet.runtime._context import Task
     from rillet.runtime._loop import Loop
 
 logger = logging.getLogger("rillet.cache")
+
+#: The first part of every node's namespace (LangGraph's).
+WRITES_NS = "__pregel_ns_writes"
+
+
+def default_cache_key(*args: Any, **kwargs: Any) -> bytes:
+    """The input (a task's arguments) encoded with dict keys sorted, so two equal
+    inputs built in another order share a key. An input rillet's serializer cannot
+    encode is pickled instead: only dumped to make a key, never loaded."""
+    import pickle
+
+    from rillet.checkpoint.serde import SerializationError
+
+    frozen = [_sorted(args), _sorted(kwargs)]
+    try:
+        return _serde().dumps(frozen)
+    except (SerializationError, TypeError, ValueError):
+        return pickle.dumps(frozen, protocol=5)
+
+
+def _sorted(obj: Any, depth: int = 0) -> Any:
+    if depth > 20:
+        return obj
+    if isinstance(obj, dict):
+        items = [(k, _sorted(v, depth + 1)) for k, v in obj.items()]
+        try:
+            items.sort(key=lambda kv: kv[0])
+        except TypeError:
+            items.sort(key=lambda kv: repr(kv[0]))
+        return ["__dict__", items]
+    if isinstance(obj, list | tuple):
+        return [_sorted(v, depth + 1) for v in obj]
+    return obj
+
+
+def digest(key: str | bytes) -> str:
+    """A ``key_func``'s result as the stored key (fixed length, whatever its size)."""
+    data = key.encode() if isinstance(key, str) else key
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError(
+            f"CachePolicy.key_func must return str or bytes, got {type(key).__name__}"
+        )
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def identifier(fn: Any) -> str:
+    """What a node's namespace names it by: ``module.qualname`` of its function, or
+    ``"__dynamic__"`` for an object without one (a compiled graph, a ``ToolNode``)."""
+    qualname = getattr(fn, "__qualname__", None)
+    module = getattr(fn, "__module__", None)
+    if not isinstance(qualname, str) or not isinstance(module, str):
+        return "__dynamic__"
+    return f"{module}.{qualname}"
+
+
+@functools.cache
+def _serde() -> Serializer:
+    from rillet.checkpoint.serde import Serializer
+
+    return Serializer()
+
+
+def check_policy(what: str, policy: Any) -> Any:
+    from rillet.types import CachePolicy
+
+    if policy is not None and not isinstance(policy, CachePolicy):
+        raise UsageError(
+            f"{what}: expected a rillet.types.CachePolicy, got "
+            f"{type(policy).__module__}.{type(policy).__qualname__}"
+        )
+    return policy
+
+
+def use_cache(graph: CompiledStateGraph, cache: Any, schemas: Any) -> None:
+    """Give ``graph`` its ``compile(cache=...)``: each cached node's namespace, and
+    the state's classes registered with the cache's serializer."""
+    from rillet.cache.base import BaseCache
+
+    if not isinstance(cache, BaseCache):
+        kind = type(cache)
+        raise UsageError(
+            f"compile(cache=...) takes a rillet cache (InMemoryCache, SqliteCache, or a "
+            f"rillet.cache.base.BaseCache subclass), got {kind.__module__}.{kind.__qualname__}"
+        )
+    graph.cache = cache
+    for spec in graph.nodes.values():
+        fn = spec.subgraph if spec.subgraph is not None else spec.fn
+        spec.cache_ns = (WRITES_NS, identifier(fn), spec.name)
+    graph.cached = any(spec.cache_policy is not None for spec in graph.nodes.values())
+    for cls in schemas:
+        cache.serde.register_annotations(cls)
 
 
 def cache_key(task: Task, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
