@@ -111,7 +111,9 @@ class StreamObserver(RunObserver):
 
             emit_output_messages(task, writes)
         if run.want_updates:
-            view = _shown(loop, update_view(task.result, writes, node))
+            view = update_view(task.result, writes, node)
+            if loop.nested:
+                view = _shown(loop, view)
             run.put(UpdatesEvent(run.ns, node.name, view))
         if run.want_events:
             view = update_view(task.result, writes, node)
