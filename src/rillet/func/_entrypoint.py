@@ -271,6 +271,8 @@ class entrypoint:
     The function runs as the graph's one node; ``@task`` functions it calls run as
     tasks beside it. ``previous`` is what the thread's last run returned (or saved
     with ``entrypoint.final``). ``invoke`` returns what the function returns.
+    ``cache`` (a ``BaseCache``) keeps the results of tasks with a ``cache_policy``,
+    and with ``cache_policy`` the entrypoint's own, by its input.
     """
 
     final = Final

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rillet.stream._events import (
+    CachedUpdatesEvent,
     RunEvent,
     TaskResultEvent,
     TaskStartEvent,
@@ -130,7 +131,7 @@ class StreamObserver(RunObserver):
         # As LangGraph: an update marked cached, and no task result (nothing ran).
         run = self.run
         if run.want_updates:
-            run.put(UpdatesEvent(run.ns, task.name, _shown(loop, task.result), cached=True))
+            run.put(CachedUpdatesEvent(run.ns, task.name, _shown(loop, task.result)))
 
     def task_failed(self, loop: Loop, task: Task, error: BaseException) -> None:
         run = self.run

@@ -47,8 +47,13 @@ class UpdatesEvent(Event):
     kind: ClassVar[str] = "updates"
     node: str
     update: Any
-    #: Taken from the node cache: the node did not run.
-    cached: bool = False
+
+
+@dataclass(slots=True)
+class CachedUpdatesEvent(UpdatesEvent):
+    """A node's update taken from the node cache: the node did not run."""
+
+    cached: bool = True
 
 
 @dataclass(slots=True)

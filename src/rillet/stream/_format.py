@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from rillet.stream._events import (
+    CachedUpdatesEvent,
     CheckpointEvent,
     CustomEvent,
     Event,
@@ -90,6 +91,7 @@ def make_formatter(modes: Sequence[str], multi: bool, subgraphs: bool) -> Format
         table[ValuesEvent] = shape("values", _values)
     if "updates" in modes:
         table[UpdatesEvent] = shape("updates", _updates)
+        table[CachedUpdatesEvent] = shape("updates", _cached_updates)
     if "custom" in modes:
         table[CustomEvent] = shape("custom", _custom)
     if "messages" in modes:
@@ -124,9 +126,11 @@ def _values(ev: ValuesEvent) -> Any:
 
 
 def _updates(ev: UpdatesEvent) -> Any:
-    if ev.cached:
-        return {ev.node: ev.update, "__metadata__": {"cached": True}}
     return {ev.node: ev.update}
+
+
+def _cached_updates(ev: UpdatesEvent) -> Any:
+    return {ev.node: ev.update, "__metadata__": {"cached": True}}
 
 
 def _custom(ev: CustomEvent) -> Any:
