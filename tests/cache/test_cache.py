@@ -22,6 +22,8 @@ from rillet.cache.memory import InMemoryCache
 from rillet.checkpoint.memory import InMemorySaver
 from rillet.errors import UsageError
 from rillet.graph import START, StateGraph
+from rillet.runtime._cache import default_cache_key
+from rillet.stream._events import CachedUpdatesEvent
 from rillet.types import CachePolicy, Command, Send, interrupt
 from tests.conftest import scrub
 
@@ -84,6 +86,16 @@ def test_a_hit_skips_the_node_and_is_marked_cached() -> None:
     assert calls == ["b", "b"]
     assert graph.invoke({"x": 2}) == {"x": 3, "log": ["a", "b"]}  # another input: a miss
     assert calls == ["b", "b", "a", "b"]
+
+
+def test_a_cached_update_is_its_own_event_and_keys_ignore_key_order() -> None:
+    # Uncached updates keep their JSON shape; a cached one says so.
+    event = CachedUpdatesEvent((), "a", {"x": 2})
+    assert event.to_dict() == {"kind": "updates", "ns": (), "run": "", "seq": -1,
+                               "node": "a", "update": {"x": 2}, "cached": True}
+    # Equal inputs share a key whatever their key order; a list is not a dict.
+    assert default_cache_key({"a": 1, "b": [1]}) == default_cache_key({"b": [1], "a": 1})
+    assert default_cache_key([["__dict__", []]]) != default_cache_key({})
 
 
 def test_a_cached_task_has_a_start_but_no_result() -> None:

@@ -62,7 +62,7 @@ def _sorted(obj: Any, depth: int = 0) -> Any:
             items.sort(key=lambda kv: kv[0])
         except TypeError:
             items.sort(key=lambda kv: repr(kv[0]))
-        return ["__dict__", items]
+        return ("__dict__", items)  # a tuple: sequences became lists, so no clash
     if isinstance(obj, list | tuple):
         return [_sorted(v, depth + 1) for v in obj]
     return obj
@@ -80,7 +80,7 @@ def digest(key: str | bytes) -> str:
 
 def identifier(fn: Any) -> str:
     """What a node's namespace names it by: ``module.qualname`` of its function, or
-    ``"__dynamic__"`` for an object without one (a compiled graph, a ``ToolNode``)."""
+    ``"__dynamic__"`` for an object without one (a compiled graph, a ``partial``)."""
     qualname = getattr(fn, "__qualname__", None)
     module = getattr(fn, "__module__", None)
     if not isinstance(qualname, str) or not isinstance(module, str):
