@@ -14,12 +14,16 @@ PUBLIC = {
     },
     "rillet.types": {
         "StreamWriter", "StreamMode", "Send", "Command", "RetryPolicy", "Durability",
-        "Interrupt", "PregelTask", "StateSnapshot", "interrupt", "GraphOutput",
+        "Interrupt", "PregelTask", "StateSnapshot", "interrupt", "CachePolicy", "GraphOutput",
         "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
         "CustomStreamPart", "CheckpointStreamPart", "TasksStreamPart", "DebugStreamPart",
         "TaskPayload", "TaskResultPayload", "CheckpointTask", "CheckpointPayload",
         "DebugPayload",
     },
+    "rillet.cache": {"BaseCache", "InMemoryCache"},
+    "rillet.cache.base": {"BaseCache", "FullKey", "Namespace"},
+    "rillet.cache.memory": {"InMemoryCache"},
+    "rillet.cache.sqlite": {"SqliteCache"},
     "rillet.config": {"get_stream_writer", "get_config", "get_store"},
     "rillet.func": {"entrypoint", "task", "Entrypoint", "TaskFunction", "TaskFuture"},
     "rillet.errors": {

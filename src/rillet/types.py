@@ -25,6 +25,7 @@ from rillet.stream._parts import (
 )
 
 __all__ = [
+    "CachePolicy",
     "CheckpointPayload",
     "CheckpointStreamPart",
     "CheckpointTask",
@@ -232,6 +233,42 @@ class RetryPolicy:
         """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
         base = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
         return base + (random.uniform(0, 1) if self.jitter else 0.0)
+
+
+def _default_cache_key(*args: Any, **kwargs: Any) -> bytes:
+    from rillet.runtime._cache import default_cache_key
+
+    return default_cache_key(*args, **kwargs)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachePolicy:
+    """Cache a node's (or a ``@task``'s) result: ``add_node(..., cache_policy=
+    CachePolicy(ttl=60))``, with ``compile(cache=InMemoryCache())``. A policy on a
+    graph compiled without a cache is ignored, as in LangGraph.
+
+    :raises UsageError: for a ``key_func`` that is not callable or a ``ttl`` that is
+        not a number of seconds.
+    """
+
+    key_func: Callable[..., str | bytes] = _default_cache_key
+    """The node's input (a task's arguments) -> the key, ``str`` or ``bytes``. The
+    default encodes the input with dict keys sorted, so equal inputs share a key."""
+    ttl: int | float | None = None
+    """Seconds an entry lives after it is written; ``None``: until cleared."""
+
+    def __post_init__(self) -> None:
+        if not callable(self.key_func):
+            raise UsageError(
+                f"CachePolicy.key_func must be a function (input) -> str | bytes, got "
+                f"{type(self.key_func).__name__}: {self.key_func!r}"
+            )
+        ttl = self.ttl
+        if ttl is not None and (not isinstance(ttl, int | float) or isinstance(ttl, bool)):
+            raise UsageError(
+                f"CachePolicy.ttl must be a number of seconds or None, got "
+                f"{type(ttl).__name__}: {ttl!r}"
+            )
 
 
 @dataclass(frozen=True, slots=True)

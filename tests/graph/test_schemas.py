@@ -254,12 +254,18 @@ def test_options_langgraph_lacks_or_rillet_does_not_support() -> None:
         return None
 
     builder = StateGraph(OverallState)
-    for option in ("cache_policy", "error_handler", "timeout", "trace_policy"):
+    for option in ("error_handler", "timeout", "trace_policy"):
         with pytest.raises(UsageError) as caught:
             builder.add_node(node, **{option: 1})
         assert str(caught.value) == (
             f"add_node('node', ...): rillet does not support the {option}= option yet"
         )
+    with pytest.raises(UsageError) as caught:
+        builder.add_node(node, cache_policy=1)
+    assert str(caught.value) == (
+        "add_node('node', cache_policy=...): expected a rillet.types.CachePolicy, got "
+        "builtins.int"
+    )
     with pytest.raises(UsageError) as caught:
         builder.add_node(node, wait=True)
     assert str(caught.value) == "add_node('node', ...) got unexpected keyword argument(s): wait"

@@ -21,6 +21,7 @@ from rillet.func._task import Calls, run_body, run_body_async
 from rillet.graph._compiled import CompiledStateGraph
 from rillet.graph._node import NodeSpec, node_name, retry_policies
 from rillet.runtime._bridges import activate_bridges
+from rillet.runtime._cache import WRITES_NS, check_policy, identifier, use_cache
 from rillet.runtime._context import current_task
 from rillet.runtime._loop import Loop
 
@@ -152,7 +153,7 @@ class Entrypoint(CompiledStateGraph):
     loop_class = EntrypointLoop
 
     def __init__(self, fn: Callable[..., Any], *, checkpointer: Any = None, store: Any = None,
-                 retry_policy: Any = None) -> None:
+                 retry_policy: Any = None, cache: Any = None, cache_policy: Any = None) -> None:
         name = node_name(fn)
         self.name = "LangGraph"
         self.builder = None  # type: ignore[assignment]
@@ -178,6 +179,10 @@ class Entrypoint(CompiledStateGraph):
         self.start_branches = ()
         self.checkpointer = checkpointer
         self.store = store
+        node.cache_policy = check_policy("entrypoint(cache_policy=...)", cache_policy)
+        if cache is not None:
+            use_cache(self, cache, ())
+            node.cache_ns = (WRITES_NS, identifier(fn), name)
 
     def __repr__(self) -> str:
         return f"Entrypoint({self.node_order[0]!r})"
@@ -265,6 +270,8 @@ class entrypoint:
     The function runs as the graph's one node; ``@task`` functions it calls run as
     tasks beside it. ``previous`` is what the thread's last run returned (or saved
     with ``entrypoint.final``). ``invoke`` returns what the function returns.
+    ``cache`` (a ``BaseCache``) keeps the results of tasks with a ``cache_policy``,
+    and with ``cache_policy`` the entrypoint's own, by its input.
     """
 
     final = Final
@@ -280,10 +287,8 @@ class entrypoint:
     ) -> None:
         from rillet.graph._builder import _check_saver
 
-        for option, value in (("cache", cache), ("cache_policy", cache_policy),
-                              ("context_schema", context_schema)):
-            if value is not None:
-                raise UsageError(f"entrypoint({option}=...) is not supported yet: leave it out")
+        if context_schema is not None:
+            raise UsageError("entrypoint(context_schema=...) is not supported yet: leave it out")
         if callable(checkpointer) and not hasattr(checkpointer, "serde"):
             raise UsageError(
                 "entrypoint takes options, not the function: write @entrypoint() (with the "
@@ -292,10 +297,13 @@ class entrypoint:
         _check_saver(checkpointer)
         self.checkpointer = checkpointer
         self.store = store
+        self.cache = cache
+        self.cache_policy = cache_policy
         self.retry_policy = retry_policy
 
     def __call__(self, fn: Callable[..., Any]) -> Entrypoint:
         if not callable(fn):
             raise UsageError(f"@entrypoint() decorates a function, got {fn!r}")
         return Entrypoint(fn, checkpointer=self.checkpointer, store=self.store,
-                          retry_policy=self.retry_policy)
+                          retry_policy=self.retry_policy, cache=self.cache,
+                          cache_policy=self.cache_policy)

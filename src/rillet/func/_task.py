@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from rillet._constants import PUSH
 from rillet.errors import GraphInterrupt, OutsideRunError, StreamClosedError, UsageError
 from rillet.graph._node import NodeSpec, node_name, retry_policies
+from rillet.runtime._cache import WRITES_NS, cache_key, check_policy, identifier, logger, stored
 from rillet.runtime._context import Task, current_task
-from rillet.runtime._effects import Call, Sleep
+from rillet.runtime._effects import Call, Failure, Sleep
 from rillet.runtime._loop import STOPPED
 from rillet.runtime._persist import RETURN, ROUTE
 from rillet.stream._events import TaskStartEvent
@@ -96,13 +97,17 @@ def calls_of(task: Task) -> Calls:
 class TaskFunction(Generic[P, T]):
     """What ``@task`` makes of a function: call it inside a run to start a task."""
 
-    def __init__(self, fn: Callable[P, Any], name: str, policies: tuple[Any, ...]) -> None:
+    def __init__(self, fn: Callable[P, Any], name: str, policies: tuple[Any, ...],
+                 cache_policy: Any = None) -> None:
         self.func = fn
         self.name = name
         is_async = inspect.iscoroutinefunction(fn)
         self.node = NodeSpec(
             name, _packed(fn, is_async), is_async,
             retry=policies[0] if policies else None, retry_policies=policies, functional=True,
+            cache_policy=cache_policy,
+            # As LangGraph: a task's entries are named by its function alone.
+            cache_ns=(WRITES_NS, identifier(fn)),
         )
         functools.update_wrapper(self, fn)
 
@@ -130,18 +135,20 @@ def task(
 ) -> Any:
     """Make ``func`` a task: calling it inside an ``@entrypoint`` runs it as a task of
     the run (in parallel with the caller) and returns a future. ``retry_policy`` is a
-    ``RetryPolicy`` or a list of them. Use as ``@task`` or ``@task(name=...)``.
+    ``RetryPolicy`` or a list of them; ``cache_policy`` a ``CachePolicy`` (keyed by the
+    call's arguments), used when the entrypoint has a ``cache``. Use as ``@task`` or
+    ``@task(name=...)``.
 
-    :raises UsageError: for ``cache_policy`` (not supported yet) or a bad policy.
+    :raises UsageError: for a bad policy.
     """
-    if cache_policy is not None:
-        raise UsageError("task(cache_policy=...) is not supported yet: leave it out")
+    policy = check_policy("task(cache_policy=...)", cache_policy)
 
     def decorate(fn: Callable[P, Any]) -> TaskFunction[P, Any]:
         if not callable(fn):
             raise UsageError(f"@task decorates a function, got {type(fn).__name__}: {fn!r}")
         task_name = name or node_name(fn)
-        return TaskFunction(fn, task_name, retry_policies(task_name, None, retry_policy))
+        return TaskFunction(fn, task_name, retry_policies(task_name, None, retry_policy),
+                            policy)
 
     return decorate(func) if func is not None else decorate
 
@@ -213,6 +220,17 @@ def call_steps(loop: Loop, task: Task) -> Generator[Call | Sleep, Any, None]:
     """One call from start to end: the function (with its retry policy), then its
     result. Never raises what the function raised: it lands on ``task.error``."""
     observers = loop.observers
+    cache = loop.graph.cache
+    if cache is not None and task.node.cache_policy is not None:
+        try:
+            args, kwargs = task.input
+            cache_key(task, args, kwargs)
+        except Exception as exc:
+            exc.add_note(f"While making the cache key of task {task.name!r}")
+            loop.fail(task, exc)
+            return
+        if (yield from _cached_call(loop, task)):
+            return
     for observer in observers:
         observer.task_started(loop, task)
     outcome = yield from loop.attempts(task, call=True)
@@ -223,6 +241,29 @@ def call_steps(loop: Loop, task: Task) -> Generator[Call | Sleep, Any, None]:
     task.done = True
     for observer in observers:
         observer.task_finished(loop, task)
+    if task.cache_key is not None:
+        full, ttl = task.cache_key
+        stored(task, (yield Call(cache.set, ({full: ({"result": outcome}, ttl)},),
+                                 afn=cache.aset)))
+
+
+def _cached_call(loop: Loop, task: Task) -> Generator[Call, Any, bool]:
+    """Look a call up in the cache; when found, it is done without running."""
+    cache = loop.graph.cache
+    full = task.cache_key[0]
+    found = yield Call(cache.get, ([full],), afn=cache.aget)
+    if found.__class__ is Failure:
+        logger.warning("cache read failed, running task %r: %r", task.name, found.error)
+        return False
+    entry = found.get(full)
+    if not isinstance(entry, dict) or "result" not in entry:
+        return False
+    task.result = entry["result"]
+    task.writes = [(RETURN, task.result)]
+    task.done = True
+    for observer in loop.observers:
+        observer.task_cached(loop, task)
+    return True
 
 
 def _run_sync(loop: Loop, child: Task, future: TaskFuture[Any]) -> None:

@@ -22,10 +22,11 @@ from rillet.graph._node import (
     takes_parameter,
 )
 from rillet.graph._schema import GraphKeys, StateSchema, schema_of
+from rillet.runtime._cache import check_policy
 
 if TYPE_CHECKING:
     from rillet.graph._compiled import CompiledStateGraph
-    from rillet.types import RetryPolicy
+    from rillet.types import CachePolicy, RetryPolicy
 
 
 class StateGraph:
@@ -101,6 +102,7 @@ class StateGraph:
         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         destinations: str | Sequence[str] | Mapping[str, Any] | None = None,
+        cache_policy: CachePolicy | None = None,
         **kwargs: Any,
     ) -> Self:
         """Add a node: ``add_node(fn)`` (named after the function) or
@@ -114,11 +116,12 @@ class StateGraph:
         ``input_schema`` (by default the first parameter's annotation, when it is a
         TypedDict, dataclass or pydantic class) is what the node reads; its keys join
         the graph's, so nodes may write keys the state does not declare. ``defer=True``
-        holds the node back until nothing else is left to run.
+        holds the node back until nothing else is left to run. ``cache_policy`` caches
+        the node's writes by its input, in the graph's ``compile(cache=...)``.
 
         :raises UsageError: for an argument of the wrong type, or one of LangGraph's
-            options rillet does not support (``cache_policy``, ``error_handler``,
-            ``timeout``, ``trace_policy``).
+            options rillet does not support (``error_handler``, ``timeout``,
+            ``trace_policy``).
         :raises GraphBuildError: for a bad or duplicate name.
         """
         if isinstance(node, str):
@@ -155,6 +158,7 @@ class StateGraph:
         spec.retry = policies[0] if policies else None
         spec.metadata = dict(metadata or {})
         spec.defer = defer
+        spec.cache_policy = check_policy(f"add_node({name!r}, cache_policy=...)", cache_policy)
         if input_schema is not None or (spec.subgraph is None and spec.afn is None):
             spec.input_schema = self._node_input(name, action, input_schema)
         self.nodes[name] = spec
@@ -320,6 +324,7 @@ class StateGraph:
         self,
         checkpointer: Any = None,
         *,
+        cache: Any = None,
         store: Any = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
@@ -331,6 +336,7 @@ class StateGraph:
         ``checkpointer`` saves every run by thread (``config["configurable"]
         ["thread_id"]``), for memory between calls, ``interrupt()`` and time travel;
         ``store`` is shared memory across threads (a node's ``store`` parameter);
+        ``cache`` (a ``BaseCache``) keeps the writes of nodes with a ``cache_policy``;
         ``interrupt_before``/``interrupt_after`` pause the run around those nodes
         (``"*"``: all).
 
@@ -347,6 +353,10 @@ class StateGraph:
         graph = CompiledStateGraph(self, name=name or "LangGraph")
         graph.checkpointer = checkpointer
         graph.store = store
+        if cache is not None:
+            from rillet.runtime._cache import use_cache
+
+            use_cache(graph, cache, self.keys.schemas)
         graph.interrupt_before = _interrupt_nodes(self, "interrupt_before", interrupt_before)
         graph.interrupt_after = _interrupt_nodes(self, "interrupt_after", interrupt_after)
         if checkpointer is not None and checkpointer is not True and checkpointer is not False:
@@ -370,7 +380,7 @@ def _renamed(kwargs: dict[str, Any], old: str, new: str, value: Any) -> Any:
 
 
 #: LangGraph's ``add_node`` options rillet does not implement.
-_UNSUPPORTED = ("cache_policy", "error_handler", "timeout", "trace_policy")
+_UNSUPPORTED = ("error_handler", "timeout", "trace_policy")
 
 
 def _unsupported(what: str, kwargs: dict[str, Any]) -> None:

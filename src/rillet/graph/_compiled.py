@@ -45,6 +45,10 @@ class CompiledStateGraph:
     store: Any = None
     interrupt_before: frozenset[str] = frozenset()
     interrupt_after: frozenset[str] = frozenset()
+    #: ``compile(cache=...)``, and whether a node has a cache policy (a step looks
+    #: its tasks up in the cache only then).
+    cache: Any = None
+    cached: bool = False
     #: The loop class that runs this graph.
     loop_class: type[Loop] = Loop
     #: The output schema when ``version="v2"`` builds values and output as its class
@@ -121,6 +125,27 @@ class CompiledStateGraph:
 
     def __repr__(self) -> str:
         return f"CompiledStateGraph(name={self.name!r}, nodes={list(self.nodes)!r})"
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Delete the cached writes of ``nodes`` (names; by default every node).
+
+        :raises ValueError: if the graph was compiled without a cache (as LangGraph).
+        """
+        self._cache_or_raise().clear(self._cache_namespaces(nodes))
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Async :meth:`clear_cache`."""
+        await self._cache_or_raise().aclear(self._cache_namespaces(nodes))
+
+    def _cache_or_raise(self) -> Any:
+        if self.cache is None:
+            raise ValueError("No cache is set for this graph. Cannot clear cache.")
+        return self.cache
+
+    def _cache_namespaces(self, nodes: Sequence[str] | None) -> list[tuple[str, ...]]:
+        # Unknown names are skipped, as LangGraph does.
+        names = nodes or self.node_order
+        return [self.nodes[n].cache_ns for n in names if n in self.nodes]
 
     # ------------------------------------------------------------------ runs
 

@@ -42,6 +42,10 @@ class NodeSpec:
     """What the node reads, when not the graph's state."""
     defer: bool = False
     """Run only when nothing else is left to run."""
+    cache_policy: Any = None
+    """A ``CachePolicy``: the node's writes are cached by its input."""
+    cache_ns: tuple[str, ...] = ()
+    """The cache namespace of the node's entries (LangGraph's)."""
     # Filled in by compile():
     read: Callable[[Mapping[str, Any]], Any] = dict
     """The graph's values -> the node's input (a new object)."""

@@ -239,6 +239,7 @@ class Task:
         "_id",
         "_metadata",
         "abandoned",
+        "cache_key",
         "calls",
         "done",
         "error",
@@ -301,6 +302,9 @@ class Task:
         self.resuming = False
         #: The functional API's calls made by this task (``rillet.func``), or ``None``.
         self.calls: Any = None
+        #: ``((namespace, key), ttl)`` of a task whose node has a cache policy, once
+        #: looked up; ``None`` otherwise.
+        self.cache_key: Any = None
 
     @property
     def name(self) -> str:

@@ -27,6 +27,7 @@ from rillet.errors import (
     StreamClosedError,
 )
 from rillet.runtime._bridges import activate_bridges
+from rillet.runtime._cache import match_cached, store_call, stored
 from rillet.runtime._context import RunContext, Task
 from rillet.runtime._effects import Call, Effect, Failure, RunTasks, Sleep
 from rillet.runtime._observe import RunObserver, observers_for
@@ -288,6 +289,8 @@ class Loop:
         task.done = True
         for observer in observers:
             observer.task_finished(self, task)
+        if task.cache_key is not None:
+            stored(task, (yield store_call(self, task)))
 
     def attempts(self, task: Task, *, call: bool = False) -> Generator[Call | Sleep, Any, Any]:
         """Call ``task``'s function until it returns or its retry policy gives up:
@@ -549,6 +552,8 @@ class Loop:
                     return self.stop(())
                 persist.prepare(tasks)
             todo = [t for t in tasks if not t.done and not t.paused]
+            if todo and self.graph.cached:
+                todo = yield from match_cached(self, todo)
             if todo:
                 outcome = yield RunTasks(todo, limit)
                 if outcome.__class__ is Failure:

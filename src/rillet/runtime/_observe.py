@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from rillet._constants import ROOT
 from rillet.stream._events import (
+    CachedUpdatesEvent,
     RunEvent,
     TaskResultEvent,
     TaskStartEvent,
@@ -46,6 +47,9 @@ class RunObserver:
 
     def task_failed(self, loop: Loop, task: Task, error: BaseException) -> None:
         """``task`` raised ``error`` (already noted with the task's name)."""
+
+    def task_cached(self, loop: Loop, task: Task) -> None:
+        """``task`` took its writes from the cache: its node did not run."""
 
     def step_committed(self, loop: Loop, tasks: Sequence[Task], changed: bool) -> None:
         """The step's writes are applied; ``changed`` if any key was written."""
@@ -113,10 +117,8 @@ class StreamObserver(RunObserver):
             emit_output_messages(task, writes)
         if run.want_updates:
             view = update_view(task.result, writes, node)
-            if loop.nested and loop.graph.hidden_keys and isinstance(view, dict):
-                # As LangGraph: a graph run inside a node shows only its output keys.
-                hidden = loop.graph.hidden_keys
-                view = {k: v for k, v in view.items() if k not in hidden} or None
+            if loop.nested:
+                view = _shown(loop, view)
             run.put(UpdatesEvent(run.ns, node.name, view))
         if run.want_events:
             view = update_view(task.result, writes, node)
@@ -128,6 +130,12 @@ class StreamObserver(RunObserver):
             if node.functional:
                 result.pop("__previous__", None)  # what an entrypoint saves is its own
             run.put(TaskResultEvent(run.ns, task.step, _now(), task.id, node.name, None, result))
+
+    def task_cached(self, loop: Loop, task: Task) -> None:
+        # As LangGraph: an update marked cached, and no task result (nothing ran).
+        run = self.run
+        if run.want_updates:
+            run.put(CachedUpdatesEvent(run.ns, task.name, _shown(loop, task.result)))
 
     def task_failed(self, loop: Loop, task: Task, error: BaseException) -> None:
         run = self.run
@@ -195,6 +203,14 @@ class StreamObserver(RunObserver):
                 task.metadata, data,
             )
         )
+
+
+def _shown(loop: Loop, view: Any) -> Any:
+    if loop.nested and loop.graph.hidden_keys and isinstance(view, dict):
+        # As LangGraph: a graph run inside a node shows only its output keys.
+        hidden = loop.graph.hidden_keys
+        view = {k: v for k, v in view.items() if k not in hidden} or None
+    return view
 
 
 def observers_for(run: RunContext) -> tuple[RunObserver, ...]:

@@ -56,6 +56,13 @@ class UpdatesEvent(Event):
 
 
 @dataclass(slots=True)
+class CachedUpdatesEvent(UpdatesEvent):
+    """A node's update taken from the node cache: the node did not run."""
+
+    cached: bool = True
+
+
+@dataclass(slots=True)
 class CustomEvent(Event):
     """Whatever a node or tool passed to its stream writer."""
 

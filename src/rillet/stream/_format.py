@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from rillet.errors import ConfigError
 from rillet.stream._events import (
+    CachedUpdatesEvent,
     CheckpointEvent,
     CustomEvent,
     Event,
@@ -116,6 +117,7 @@ def make_formatter(
         table[ValuesEvent] = _values_part if v2 else shape("values", _values)
     if "updates" in modes:
         table[UpdatesEvent] = shape("updates", _updates)
+        table[CachedUpdatesEvent] = shape("updates", _cached_updates)
     if "custom" in modes:
         table[CustomEvent] = shape("custom", _custom)
     if "messages" in modes:
@@ -168,6 +170,10 @@ def _values_part(ev: ValuesEvent) -> dict[str, Any]:
 
 def _updates(ev: UpdatesEvent) -> Any:
     return {ev.node: ev.update}
+
+
+def _cached_updates(ev: UpdatesEvent) -> Any:
+    return {ev.node: ev.update, "__metadata__": {"cached": True}}
 
 
 def _custom(ev: CustomEvent) -> Any:
