@@ -33,7 +33,7 @@ R = TypeVar("R")
 S = TypeVar("S")
 
 #: Parameters an entrypoint function may take after its input.
-_INJECTED = ("previous", "config", "writer", "store")
+_INJECTED = ("previous", "config", "writer", "store", "runtime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +153,7 @@ class Entrypoint(CompiledStateGraph):
     loop_class = EntrypointLoop
 
     def __init__(self, fn: Callable[..., Any], *, checkpointer: Any = None, store: Any = None,
-                 retry_policy: Any = None) -> None:
+                 retry_policy: Any = None, context_schema: Any = None) -> None:
         name = node_name(fn)
         self.name = "LangGraph"
         self.builder = None  # type: ignore[assignment]
@@ -179,6 +179,7 @@ class Entrypoint(CompiledStateGraph):
         self.start_branches = ()
         self.checkpointer = checkpointer
         self.store = store
+        self.context_schema = context_schema
 
     def __repr__(self) -> str:
         return f"Entrypoint({self.node_order[0]!r})"
@@ -240,6 +241,8 @@ def _injected(wanted: tuple[str, ...]) -> dict[str, Any]:
             kwargs[name] = task.config
         elif name == "writer":
             kwargs[name] = task.writer
+        elif name == "runtime":
+            kwargs[name] = task.runtime
         else:
             kwargs[name] = task.run.settings.store
     return kwargs
@@ -261,7 +264,8 @@ def _entry_call(fn: Callable[..., Any], is_async: bool,
 
 class entrypoint:
     """Make a function a graph: ``@entrypoint(checkpointer=...)`` over
-    ``def workflow(inputs, *, previous=None, config=None, writer=None, store=None)``.
+    ``def workflow(inputs, *, previous=None, config=None, writer=None, store=None,
+    runtime=None)``; ``context_schema`` types the run's ``context=`` (``runtime.context``).
 
     The function runs as the graph's one node; ``@task`` functions it calls run as
     tasks beside it. ``previous`` is what the thread's last run returned (or saved
@@ -281,8 +285,7 @@ class entrypoint:
     ) -> None:
         from rillet.graph._builder import _check_saver
 
-        for option, value in (("cache", cache), ("cache_policy", cache_policy),
-                              ("context_schema", context_schema)):
+        for option, value in (("cache", cache), ("cache_policy", cache_policy)):
             if value is not None:
                 raise UsageError(f"entrypoint({option}=...) is not supported yet: leave it out")
         if callable(checkpointer) and not hasattr(checkpointer, "serde"):
@@ -294,9 +297,10 @@ class entrypoint:
         self.checkpointer = checkpointer
         self.store = store
         self.retry_policy = retry_policy
+        self.context_schema = context_schema
 
     def __call__(self, fn: Callable[..., Any]) -> Entrypoint:
         if not callable(fn):
             raise UsageError(f"@entrypoint() decorates a function, got {fn!r}")
         return Entrypoint(fn, checkpointer=self.checkpointer, store=self.store,
-                          retry_policy=self.retry_policy)
+                          retry_policy=self.retry_policy, context_schema=self.context_schema)

@@ -142,7 +142,18 @@ def task(
 
 
 def _packed(fn: Callable[..., Any], is_async: bool) -> Callable[[Any], Any]:
-    """The node function of a task: called with ``(args, kwargs)``."""
+    """The node function of a task: called with ``(args, kwargs)``; a ``runtime``
+    parameter the caller left out gets the task's ``Runtime``."""
+    if _takes_runtime(fn):
+        plain = fn
+
+        def fn(*args: Any, **kwargs: Any) -> Any:
+            if "runtime" not in kwargs:
+                task = current_task.get()
+                assert task is not None
+                kwargs["runtime"] = task.runtime
+            return plain(*args, **kwargs)
+
     if is_async:
         async def call_async(packed: Any) -> Any:
             args, kwargs = packed
@@ -197,6 +208,13 @@ def start_call(parent: Task, node: NodeSpec, args: tuple[Any, ...],
     return future
 
 
+def _takes_runtime(fn: Callable[..., Any]) -> bool:
+    try:
+        return "runtime" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def call_steps(loop: Loop, task: Task) -> Generator[Call | Sleep, Any, None]:
     """One call from start to end: the function (with its retry policy), then its
     result. Never raises what the function raised: it lands on ``task.error``."""
@@ -220,6 +238,7 @@ def call_steps(loop: Loop, task: Task) -> Generator[Call | Sleep, Any, None]:
             loop.fail(task, error)
             return
         yield Sleep(policy.interval(attempt))
+        task.attempt, task._runtime = attempt + 1, None
     task.result = outcome
     task.writes = [(RETURN, outcome)]
     task.done = True

@@ -446,6 +446,7 @@ def _node_spec(name: str, action: Any, destinations: tuple[str, ...] | None) -> 
             wants_config=wants_config,
             wants_writer=wants_writer,
             wants_store=takes_parameter(action, "store"),
+            wants_runtime=takes_parameter(action, "runtime"),
             destinations=destinations or command_destinations(action),
         )
     raise UsageError(

@@ -15,6 +15,7 @@ from rillet.graph._config import check_config, check_flag, check_names, recursio
 from rillet.graph._node import NodeSpec
 from rillet.runtime._context import RootRun, RunContext, Task, current_task
 from rillet.runtime._loop import Loop
+from rillet.runtime._runtime import coerce_context
 from rillet.runtime._sync import run_sync
 from rillet.stream._bus import SyncBus
 from rillet.stream._format import Formatter, event_formatter, make_formatter, normalize_modes
@@ -40,11 +41,14 @@ class CompiledStateGraph:
     interrupt_after: frozenset[str] = frozenset()
     #: The loop class that runs this graph.
     loop_class: type[Loop] = Loop
+    #: What a run's ``context=`` dict is turned into (``StateGraph(context_schema=)``).
+    context_schema: Any = None
 
     def __init__(self, builder: StateGraph, *, name: str) -> None:
         self.name = name
         self.builder = builder
         self.schema = builder.schema
+        self.context_schema = builder.context_schema
         #: Every key of the graph: the state's, then those of the other schemas.
         self.channels = builder.keys.channels
         self.input_keys: frozenset[str] = frozenset(builder.input_schema.channels)
@@ -107,6 +111,7 @@ class CompiledStateGraph:
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> Any:
         """Run the graph to the end; return the final state (a dict).
@@ -114,15 +119,19 @@ class CompiledStateGraph:
         With another ``stream_mode``, return the list of items ``stream`` would yield.
         Called inside a node, the graph runs as a subgraph of that node's run. With a
         checkpointer, ``input=None`` continues the thread's saved run and
-        ``Command(resume=...)`` answers its ``interrupt()``.
+        ``Command(resume=...)`` answers its ``interrupt()``. ``context`` is what nodes
+        read as ``runtime.context`` (a dict becomes the graph's ``context_schema``
+        when that is a dataclass or pydantic model); a graph run inside a node
+        inherits its caller's unless given its own.
         """
         _no_kwargs("invoke", kwargs)
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
         if stream_mode != "values":
-            return list(self.stream(input, config, stream_mode=stream_mode, **options.kwargs()))
+            return list(self.stream(input, config, stream_mode=stream_mode, context=context,
+                                    **options.kwargs()))
         parent = current_task.get()
         if parent is not None:
-            loop = self._nested_loop(parent, config)
+            loop = self._nested_loop(parent, config, context)
             bus = parent.run.settings.bus
             blocking = _on_loop_of(parent.run.settings)
             if blocking and bus is not None:
@@ -134,7 +143,7 @@ class CompiledStateGraph:
                     bus.blocked -= 1
         cfg = check_config(config)
         root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
-        loop = self._root_loop(root, cfg, input, options)
+        loop = self._root_loop(root, cfg, input, options, context)
         try:
             return self._returned(run_sync(loop, loop.run_steps(input)))
         finally:
@@ -150,6 +159,7 @@ class CompiledStateGraph:
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> Any:
         """Async ``invoke``."""
@@ -159,14 +169,14 @@ class CompiledStateGraph:
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
         if stream_mode != "values":
             return [item async for item in self.astream(
-                input, config, stream_mode=stream_mode, **options.kwargs())]
+                input, config, stream_mode=stream_mode, context=context, **options.kwargs())]
         parent = current_task.get()
         if parent is not None:
-            loop = self._nested_loop(parent, config)
+            loop = self._nested_loop(parent, config, context)
             return self._returned(await run_async(loop, loop.run_steps(input)))
         cfg = check_config(config)
         root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
-        loop = self._root_loop(root, cfg, input, options)
+        loop = self._root_loop(root, cfg, input, options, context)
         try:
             return self._returned(await run_async(loop, loop.run_steps(input)))
         finally:
@@ -182,6 +192,7 @@ class CompiledStateGraph:
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph and yield what it produces, live.
@@ -197,7 +208,7 @@ class CompiledStateGraph:
         nested = check_flag("subgraphs", subgraphs)
         table = make_formatter(modes, multi, nested)
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
-        return self._stream(input, config, frozenset(modes), nested, table, options)
+        return self._stream(input, config, frozenset(modes), nested, table, options, context)
 
     def astream(
         self,
@@ -209,6 +220,7 @@ class CompiledStateGraph:
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async ``stream``: the same items, from an async generator."""
@@ -217,7 +229,7 @@ class CompiledStateGraph:
         nested = check_flag("subgraphs", subgraphs)
         table = make_formatter(modes, multi, nested)
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
-        return self._astream(input, config, frozenset(modes), nested, table, options)
+        return self._astream(input, config, frozenset(modes), nested, table, options, context)
 
     def astream_events(
         self,
@@ -265,13 +277,14 @@ class CompiledStateGraph:
         subgraphs: bool,
         table: Formatter,
         options: RunOptions | None = None,
+        context: Any = None,
     ) -> Iterator[Any]:
         from rillet.runtime._stream import stream_sync
 
         cfg = check_config(config)
         bus = SyncBus()
         root = RootRun(modes, subgraphs, bus.put, bus, run_id=_run_id(cfg))
-        loop = self._root_loop(root, cfg, input, options or RunOptions(self))
+        loop = self._root_loop(root, cfg, input, options or RunOptions(self), context)
         return stream_sync(loop, loop.run_steps(input), bus, table)
 
     def _astream(
@@ -282,6 +295,7 @@ class CompiledStateGraph:
         subgraphs: bool,
         table: Formatter,
         options: RunOptions | None = None,
+        context: Any = None,
     ) -> AsyncIterator[Any]:
         from rillet.runtime._stream import stream_async
         from rillet.stream._bus import AsyncBus
@@ -289,13 +303,14 @@ class CompiledStateGraph:
         cfg = check_config(config)
         opts = options or RunOptions(self)
         self._check_input(input, opts)
+        context = coerce_context(self.context_schema, context)
 
         async def run() -> AsyncGenerator[Any, None]:
             import asyncio
 
             bus = AsyncBus(asyncio.get_running_loop())
             root = RootRun(modes, subgraphs, bus.put, bus, run_id=_run_id(cfg))
-            loop = self._root_loop(root, cfg, input, opts)
+            loop = self._root_loop(root, cfg, input, opts, context, coerced=True)
             items = stream_async(loop, loop.run_steps(input), bus, table)
             async with contextlib.aclosing(items):
                 async for item in items:
@@ -313,9 +328,12 @@ class CompiledStateGraph:
             )
 
     def _root_loop(
-        self, root: RootRun, cfg: dict[str, Any], input: Any, options: RunOptions
+        self, root: RootRun, cfg: dict[str, Any], input: Any, options: RunOptions,
+        context: Any = None, *, coerced: bool = False,
     ) -> Loop:
         self._check_input(input, options)
+        if not coerced:
+            context = coerce_context(self.context_schema, context)
         root.store = self.store
         persist = None
         if options.saver is not None:
@@ -327,13 +345,20 @@ class CompiledStateGraph:
             )
         run = RunContext(root, cfg, ())
         run.persist = persist
+        run.context = context
         return self.loop_class(self, run, recursion_limit(cfg), persist=persist)
 
-    def _nested_loop(self, parent: Task, config: dict[str, Any] | None) -> Loop:
+    def _nested_loop(
+        self, parent: Task, config: dict[str, Any] | None, context: Any = None
+    ) -> Loop:
         cfg = dict(parent.run.config)
         if config:
             cfg.update(check_config(config))
         run = RunContext(parent.run.settings, cfg, parent.child_ns(), parent.child_parent_ids())
+        # As LangGraph: a graph run inside a node sees its caller's context, unless
+        # the call gives its own.
+        run.context = parent.run.context if context is None \
+            else coerce_context(self.context_schema, context)
         persist = None
         above = parent.run.persist
         own = self.checkpointer

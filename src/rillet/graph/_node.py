@@ -26,6 +26,8 @@ class NodeSpec:
     wants_config: bool = False
     wants_writer: bool = False
     wants_store: bool = False
+    wants_runtime: bool = False
+    """Takes a ``runtime`` parameter (by name, whatever its annotation, as LangGraph)."""
     subgraph: CompiledStateGraph | None = None
     afn: Callable[..., Any] | None = None
     """An async twin of ``fn``, used by the async driver (objects with ``ainvoke``)."""

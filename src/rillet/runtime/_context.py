@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from rillet.graph._node import NodeSpec
+    from rillet.runtime._runtime import Runtime
     from rillet.runtime._workers import LoopThread
 
 T = TypeVar("T")
@@ -156,6 +157,7 @@ class RunContext:
 
     __slots__ = (
         "config",
+        "context",
         "loop",
         "ns",
         "parent_ids",
@@ -191,6 +193,9 @@ class RunContext:
         self.persist: Any = None
         #: The loop running this graph run (set by the loop).
         self.loop: Any = None
+        #: The run's ``context=`` (as the graph's ``context_schema``), which graphs
+        #: run inside its nodes inherit unless given their own.
+        self.context: Any = None
         put = settings.put
         # astream_events sees every level; the other modes see subgraphs on request.
         self.want_events = put is not None and "events" in settings.modes
@@ -238,7 +243,9 @@ class Task:
         "_config",
         "_id",
         "_metadata",
+        "_runtime",
         "abandoned",
+        "attempt",
         "calls",
         "done",
         "error",
@@ -278,6 +285,9 @@ class Task:
         self._id: str | None = None
         self._metadata: dict[str, Any] | None = None
         self._config: dict[str, Any] | None = None
+        self._runtime: Any = None
+        #: Which attempt of the node's retry policy runs now (1-indexed).
+        self.attempt = 1
         self.result: Any = None
         self.writes: list[tuple[str, Any]] = []
         self.goto: list[Any] = []
@@ -359,6 +369,17 @@ class Task:
             cfg.setdefault("callbacks", None)
             self._config = cfg
         return cfg
+
+    @property
+    def runtime(self) -> Runtime[Any]:
+        """The task's :class:`~rillet.runtime.Runtime`, made on first request (a node
+        that never asks for it costs nothing)."""
+        runtime: Runtime[Any] | None = self._runtime
+        if runtime is None:
+            from rillet.runtime._runtime import make_runtime
+
+            runtime = self._runtime = make_runtime(self)
+        return runtime
 
     def message_metadata(
         self, extra: dict[str, Any] | None = None, tags: list[str] | tuple[str, ...] = ()

@@ -279,6 +279,7 @@ class Loop:
                 self.fail(task, error)
                 return
             yield Sleep(policy.interval(attempt))
+            task.attempt, task._runtime = attempt + 1, None
         try:
             self.finish(task, outcome)
         except BaseException as exc:
@@ -680,7 +681,7 @@ def node_call(task: Task) -> Call:
     kwargs: dict[str, Any] | None = None
     if node.afn is not None:
         return Call(node.fn, (task.input,), {"config": task.config}, afn=node.afn)
-    if node.wants_config or node.wants_writer or node.wants_store:
+    if node.wants_config or node.wants_writer or node.wants_store or node.wants_runtime:
         kwargs = {}
         if node.wants_config:
             kwargs["config"] = task.config
@@ -688,6 +689,8 @@ def node_call(task: Task) -> Call:
             kwargs["writer"] = task.writer
         if node.wants_store:
             kwargs["store"] = task.run.settings.store
+        if node.wants_runtime:
+            kwargs["runtime"] = task.runtime
     return Call(node.fn, (task.input,), kwargs, is_async=node.is_async)
 
 
