@@ -101,7 +101,7 @@ class EntrypointLoop(Loop):
             activate_bridges()
         self._apply({"__start__": ([input], [START])})
         self._begin_observers(input)
-        self.first_step = self.step
+        self.step_limit = self.step + self.limit
         self._pending_sends = []
         self._pending_nodes = {name: ["__start__"] for name in self.graph.nodes}
 
@@ -170,6 +170,7 @@ class Entrypoint(CompiledStateGraph):
         self.output_keys = ("__end__",)
         self.output_given = False
         self.hidden_keys = frozenset()
+        self.managed = {}
         self.read_state = self.schema.to_node_input
         self.deferred = False
         self.nodes = {name: node}

@@ -58,7 +58,10 @@ class CompiledStateGraph:
         self.output_given = builder.output_schema is not builder.schema
         #: Keys a run inside a node leaves out of its ``updates`` items.
         self.hidden_keys = frozenset(self.channels).difference(self.output_keys)
-        exact = len(self.channels) == len(self.schema.channels)
+        #: Keys the runtime fills in for each step (``rillet.managed``), often none.
+        self.managed = builder.keys.managed
+        exact = len(self.channels) == len(self.schema.channels) \
+            and len(self.managed) == len(self.schema.managed)
         #: How a node (or a START branch) on the state reads the values.
         self.read_state = self.schema.reader(exact)
         nodes = {n: dataclasses.replace(spec) for n, spec in builder.nodes.items()}

@@ -10,19 +10,28 @@ from typing import Any, get_args, get_origin, get_type_hints
 from rillet._objects import object_updates
 from rillet.channels import MISSING, Channel, LastValue, Reducer
 from rillet.errors import GraphBuildError, InvalidUpdateError, UsageError
+from rillet.managed import ManagedValue, managed_of, unwrap_required
 
 
 class StateSchema:
     """What the builder and the runtime need to know about a state class."""
 
-    __slots__ = ("channels", "cls", "defaults", "kind", "name", "to_node_input")
+    __slots__ = ("channels", "cls", "defaults", "kind", "managed", "name", "to_node_input")
 
     def __init__(self, cls: type[Any], what: str = "StateGraph(state_schema)") -> None:
         self.cls = cls
         self.name = getattr(cls, "__name__", repr(cls))
         self.kind = _kind_of(cls, what)
         hints = _hints(cls, self.kind)
-        self.channels: dict[str, Channel] = {k: _channel(k, t) for k, t in hints.items()}
+        #: Keys the runtime fills in (``rillet.managed``): no channel, never written.
+        self.managed: dict[str, type[ManagedValue]] = {}
+        for key, hint in hints.items():
+            manager = managed_of(hint)
+            if manager is not None:
+                self.managed[key] = manager
+        self.channels: dict[str, Channel] = {
+            k: _channel(k, t) for k, t in hints.items() if k not in self.managed
+        }
         self.defaults = _defaults(cls, self.kind)
         self.to_node_input: Callable[[Mapping[str, Any]], Any] = (
             dict if self.kind == "typeddict" else self._instantiate
@@ -59,7 +68,7 @@ class StateSchema:
         convert = self.to_node_input
         if exact:
             return convert
-        keys = tuple(self.channels)
+        keys = (*self.channels, *self.managed)
 
         def read(values: Mapping[str, Any]) -> Any:
             return convert({k: values[k] for k in keys if k in values})
@@ -71,11 +80,12 @@ class GraphKeys:
     """Every key of one graph: the state's, then those of the input, output and node
     input schemas registered with it (LangGraph's "private state"), in that order."""
 
-    __slots__ = ("channels", "schemas")
+    __slots__ = ("channels", "managed", "schemas")
 
     def __init__(self, state: StateSchema) -> None:
         self.schemas: dict[Any, StateSchema] = {state.cls: state}
         self.channels: dict[str, Channel] = dict(state.channels)
+        self.managed: dict[str, type[ManagedValue]] = dict(state.managed)
 
     def add(self, cls: Any, what: str) -> StateSchema:
         """Register ``cls`` (once) and its keys; return its schema.
@@ -87,6 +97,7 @@ class GraphKeys:
         if schema is not None:
             return schema
         schema = StateSchema(cls, what)
+        self.managed.update(schema.managed)
         for key, channel in schema.channels.items():
             known = self.channels.get(key)
             if known is None:
@@ -158,6 +169,7 @@ def _defaults(cls: type[Any], kind: str) -> dict[str, Any]:
 
 
 def _channel(key: str, annotation: Any) -> Channel:
+    annotation = unwrap_required(annotation)
     if get_origin(annotation) is typing.Annotated:
         base, *extras = get_args(annotation)
         for extra in reversed(extras):

@@ -73,7 +73,6 @@ class Loop:
         "_pending_nodes",
         "_pending_sends",
         "error",
-        "first_step",
         "graph",
         "limit",
         "nested",
@@ -81,6 +80,7 @@ class Loop:
         "persist",
         "run",
         "step",
+        "step_limit",
         "values",
     )
 
@@ -102,8 +102,9 @@ class Loop:
         #: Saves the run as it goes (a graph with a checkpointer), or ``None``.
         self.persist = persist
         self.step = 0
-        #: The step the run started after (a resumed run counts its limit from there).
-        self.first_step = 0
+        #: A step past this one raises GraphRecursionError: ``recursion_limit`` steps
+        #: after the input, or (as LangGraph counts) two more after a resumed checkpoint.
+        self.step_limit = limit
         self.values: dict[str, Any] = graph.initial_values()
         #: Join barriers, keyed by the join's name: the sources seen so far.
         self._barriers: dict[str, set[str]] = {}
@@ -137,8 +138,10 @@ class Loop:
             if how != "input" and persist.durability != "exit":
                 yield from persist.save(self, "input", input=input, step=self.step - 1)
         self.start(input)
+        start_values = self.with_managed(self.values, self.step) if self.graph.managed \
+            else self.values
         for branch in self.graph.start_branches:
-            outcome = yield self._branch_call(branch, self.graph.read_state(self.values), None)
+            outcome = yield self._branch_call(branch, self.graph.read_state(start_values), None)
             if outcome.__class__ is Failure:
                 error = outcome.error
                 if not isinstance(error, StreamClosedError):
@@ -164,7 +167,7 @@ class Loop:
             updates = {k: v for k, v in updates.items() if k in keys}
         self._apply({k: ([v], [START]) for k, v in updates.items()})
         self._begin_observers(input)
-        self.first_step = self.step
+        self.step_limit = self.step + self.limit
         for target in self.graph.start_edges:
             if target != END:
                 self._pending_nodes.setdefault(target, []).append(f"branch:to:{target}")
@@ -192,12 +195,14 @@ class Loop:
         run, step, nodes = self.run, self.step + 1, self.graph.nodes
         writer = run.make_writer()
         values = self.values
+        if self.graph.managed:
+            values = self.with_managed(values, step)
         tasks: list[Task] = []
         # LangGraph's order: pull tasks by node name, then Send tasks in send order.
         for name in sorted(pending):
             node = nodes[name]
             if node.subgraph is not None:
-                task_input: Any = dict(values)
+                task_input: Any = dict(self.values)
             else:
                 try:
                     task_input = node.read(values)
@@ -236,7 +241,7 @@ class Loop:
             self._pending_nodes = {}
         self._pending_sends = []
         self.step += 1
-        if self.step - self.first_step > self.limit:
+        if self.step > self.step_limit:
             raise GraphRecursionError(
                 f"Recursion limit of {self.limit} reached without hitting a stop condition. "
                 f"You can increase the limit by setting the `recursion_limit` config key, "
@@ -336,6 +341,9 @@ class Loop:
             self._set_goto(task, all_goto)
             return
         writes = self._writes_of(task, update)
+        managed = self.graph.managed
+        if managed and update.__class__ is dict and not managed.keys().isdisjoint(update):
+            update = {k: v for k, v in update.items() if k not in managed}  # not written
         task.result = update
         task.writes = writes
         self._set_goto(task, goto)
@@ -400,6 +408,8 @@ class Loop:
             return [(k, v) for k, v in items if k in channels]
         for key, _ in items:
             if key not in channels:
+                if key in self.graph.managed:  # as LangGraph: a write to one is ignored
+                    return [(k, v) for k, v in items if k not in self.graph.managed]
                 raise InvalidUpdateError(
                     f"Node {task.name!r} returned key {key!r}, which is not in the state "
                     f"{self.graph.schema.name} (keys: {', '.join(channels)})."
@@ -432,7 +442,14 @@ class Loop:
         channels = self.graph.channels
         for key, (vals, writers) in grouped.items():
             values[key] = channels[key].update(values.get(key, MISSING), vals, writers)
+        if self.graph.managed:
+            values = self.with_managed(values, task.step)
         return task.node.read(values)
+
+    def with_managed(self, values: dict[str, Any], step: int) -> dict[str, Any]:
+        """``values`` plus the managed keys (``rillet.managed``) as read in ``step``."""
+        limit = self.step_limit
+        return {**values, **{k: m.get(step, limit) for k, m in self.graph.managed.items()}}
 
     # ---------------------------------------------------------------- commit
 
@@ -617,7 +634,7 @@ class Loop:
     def _check_keys(self, updates: Mapping[str, Any], what: str) -> None:
         channels = self.graph.channels
         for key in updates:
-            if key not in channels:
+            if key not in channels and key not in self.graph.managed:
                 raise InvalidUpdateError(
                     f"{what.capitalize()} has key {key!r}, which is not in the state "
                     f"{self.graph.schema.name} (keys: {', '.join(channels)})."
