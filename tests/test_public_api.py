@@ -17,6 +17,8 @@ PUBLIC = {
         "Interrupt", "PregelTask", "StateSnapshot", "interrupt",
     },
     "rillet.config": {"get_stream_writer", "get_config", "get_store"},
+    "rillet.runtime": {"Runtime", "get_runtime", "ExecutionInfo"},
+    "rillet.managed": {"RemainingSteps", "IsLastStep"},
     "rillet.func": {"entrypoint", "task", "Entrypoint", "TaskFunction", "TaskFuture"},
     "rillet.errors": {
         "RilletError", "GraphBuildError", "InvalidUpdateError", "InvalidRouteError",
