@@ -33,7 +33,7 @@ PUBLIC = {
     },
     "rillet.prebuilt": {
         "ToolNode", "create_react_agent", "tools_condition", "AgentState",
-        "AgentStatePydantic", "InjectedState", "InjectedStore",
+        "AgentStatePydantic", "InjectedState", "InjectedStore", "ToolRuntime",
     },
     "rillet.models": {
         "ChatModel", "FakeChatModel", "LocalChatModel", "OpenAIChatModel", "init_chat_model",
