@@ -242,3 +242,24 @@ def test_entrypoint_without_schema_keeps_the_dict() -> None:
 
     assert workflow.invoke(3, context={"a": 1}) == 3
     assert seen == [({"a": 1}, None)]
+
+
+def test_conditional_edges_take_a_runtime_too() -> None:
+    def node(state: State, runtime: Runtime[Ctx]) -> dict[str, Any]:
+        seen.append(runtime)
+        return {"x": 1}
+
+    def route(state: State, runtime: Runtime[Ctx]) -> str:
+        # A node's edges share its task's Runtime, as in LangGraph.
+        seen.append((runtime.context, get_runtime() is runtime, runtime is seen[1]))
+        return "__end__"
+
+    def start_route(state: State, runtime: Runtime[Ctx]) -> str:
+        seen.append(runtime.context)
+        return "a"
+
+    graph = StateGraph(State, context_schema=Ctx).add_node("a", node) \
+        .add_conditional_edges(START, start_route).add_conditional_edges("a", route).compile()
+    assert graph.invoke({"x": 0}, context={"user": "u"}) == {"x": 1}
+    assert seen[0] == Ctx("u")  # START's edge runs first
+    assert seen[2:] == [(Ctx("u"), True, True)]

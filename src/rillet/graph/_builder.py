@@ -292,7 +292,8 @@ class StateGraph:
             if targets:
                 pmap = {t: t for t in targets}
         is_async, wants_config, _ = inspect_callable(path, "path")
-        branches[name] = BranchSpec(source, path, name, pmap, is_async, wants_config)
+        branches[name] = BranchSpec(source, path, name, pmap, is_async, wants_config,
+                                    takes_parameter(path, "runtime"))
         return self
 
     def set_entry_point(self, key: str) -> Self:

@@ -31,6 +31,7 @@ from rillet.runtime._bridges import activate_bridges
 from rillet.runtime._context import RunContext, Task
 from rillet.runtime._effects import Call, Effect, Failure, RunTasks, Sleep
 from rillet.runtime._observe import RunObserver, observers_for
+from rillet.runtime._runtime import run_runtime
 from rillet.types import Command, Send
 
 if TYPE_CHECKING:
@@ -305,9 +306,13 @@ class Loop:
             observer.task_finished(self, task)
 
     def _branch_call(self, branch: BranchSpec, view: Any, task: Task | None) -> Call:
-        kwargs = None
+        kwargs: dict[str, Any] | None = None
         if branch.wants_config:
             kwargs = {"config": task.config if task is not None else {}}
+        if branch.wants_runtime:
+            # A node's edges share its task's Runtime; START's get the run's.
+            runtime = task.runtime if task is not None else run_runtime(self.run)
+            kwargs = {**(kwargs or {}), "runtime": runtime}
         return Call(branch.path, (view,), kwargs, is_async=branch.is_async)
 
     # ---------------------------------------------------------- task results

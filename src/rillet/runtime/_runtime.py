@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from rillet.errors import OutsideRunError, UsageError
 
 if TYPE_CHECKING:
-    from rillet.runtime._context import Task
+    from rillet.runtime._context import RunContext, Task
 
 ContextT = TypeVar("ContextT")
 
@@ -110,6 +110,13 @@ def make_runtime(task: Task) -> Runtime[Any]:
     )
     return Runtime(context=run.context, store=run.settings.store, stream_writer=task.writer,
                    previous=previous, execution_info=info)
+
+
+def run_runtime(run: RunContext) -> Runtime[Any]:
+    """The ``Runtime`` of code that runs outside any task (a conditional edge from
+    START): the run's context, store and writer."""
+    return Runtime(context=run.context, store=run.settings.store,
+                   stream_writer=run.make_writer())
 
 
 def coerce_context(schema: Any, context: Any) -> Any:
