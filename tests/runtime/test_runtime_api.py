@@ -263,3 +263,9 @@ def test_conditional_edges_take_a_runtime_too() -> None:
     assert graph.invoke({"x": 0}, context={"user": "u"}) == {"x": 1}
     assert seen[0] == Ctx("u")  # START's edge runs first
     assert seen[2:] == [(Ctx("u"), True, True)]
+
+
+def test_stream_events_take_a_context() -> None:
+    events = list(graph_of(Ctx).stream_events({"x": 0}, context={"user": "e"}))
+    assert events[-1]["event"] == "on_chain_end"
+    assert seen == [Ctx("e")]

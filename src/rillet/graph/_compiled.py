@@ -246,6 +246,7 @@ class CompiledStateGraph:
         exclude_names: Sequence[str] | None = None,
         exclude_types: Sequence[str] | None = None,
         exclude_tags: Sequence[str] | None = None,
+        context: Any = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Yield LangChain-shaped event dicts (``event``, ``name``, ``run_id``,
         ``parent_ids``, ``tags``, ``metadata``, ``data``): ``on_chain_start/stream/end``
@@ -253,7 +254,7 @@ class CompiledStateGraph:
         call, ``on_custom_event`` for ``dispatch_custom_event``, at any depth.
         """
         table = _events_table(version, locals())
-        return self._astream(input, config, frozenset({"events"}), True, table)
+        return self._astream(input, config, frozenset({"events"}), True, table, None, context)
 
     def stream_events(
         self,
@@ -267,10 +268,11 @@ class CompiledStateGraph:
         exclude_names: Sequence[str] | None = None,
         exclude_types: Sequence[str] | None = None,
         exclude_tags: Sequence[str] | None = None,
+        context: Any = None,
     ) -> Iterator[dict[str, Any]]:
         """Sync :meth:`astream_events`."""
         table = _events_table(version, locals())
-        return self._stream(input, config, frozenset({"events"}), True, table)
+        return self._stream(input, config, frozenset({"events"}), True, table, None, context)
 
     def _stream(
         self,
