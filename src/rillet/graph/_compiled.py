@@ -76,6 +76,8 @@ class CompiledStateGraph:
             spec.joins = tuple(i for i, (srcs, _) in enumerate(self.joins) if name_ in srcs)
             own = spec.input_schema
             spec.read = own.reader(False) if own is not None else self.read_state
+            spec.injects = (spec.wants_config or spec.wants_writer or spec.wants_store
+                            or spec.wants_runtime)
         self.nodes: dict[str, NodeSpec] = nodes
         #: Whether a node waits for the rest (``defer=True``): planning checks it.
         self.deferred = any(spec.defer for spec in nodes.values())

@@ -46,6 +46,8 @@ class NodeSpec:
     defer: bool = False
     """Run only when nothing else is left to run."""
     # Filled in by compile():
+    injects: bool = False
+    """Takes any injected parameter (one flag for the per-task check)."""
     read: Callable[[Mapping[str, Any]], Any] = dict
     """The graph's values -> the node's input (a new object)."""
 

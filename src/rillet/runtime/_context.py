@@ -265,6 +265,11 @@ class Task:
         "writes",
     )
 
+    # Set only when used (most tasks never need them), so declared, not assigned:
+    _runtime: Runtime[Any] | None
+    attempt: int
+    """Which attempt of the node's retry policy runs (1-indexed), once retried."""
+
     def __init__(
         self,
         run: RunContext,
@@ -285,9 +290,6 @@ class Task:
         self._id: str | None = None
         self._metadata: dict[str, Any] | None = None
         self._config: dict[str, Any] | None = None
-        self._runtime: Any = None
-        #: Which attempt of the node's retry policy runs now (1-indexed).
-        self.attempt = 1
         self.result: Any = None
         self.writes: list[tuple[str, Any]] = []
         self.goto: list[Any] = []
@@ -374,7 +376,10 @@ class Task:
     def runtime(self) -> Runtime[Any]:
         """The task's :class:`~rillet.runtime.Runtime`, made on first request (a node
         that never asks for it costs nothing)."""
-        runtime: Runtime[Any] | None = self._runtime
+        try:
+            runtime = self._runtime
+        except AttributeError:
+            runtime = None
         if runtime is None:
             from rillet.runtime._runtime import make_runtime
 

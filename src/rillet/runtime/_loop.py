@@ -703,7 +703,7 @@ def node_call(task: Task) -> Call:
     kwargs: dict[str, Any] | None = None
     if node.afn is not None:
         return Call(node.fn, (task.input,), {"config": task.config}, afn=node.afn)
-    if node.wants_config or node.wants_writer or node.wants_store or node.wants_runtime:
+    if node.injects:
         kwargs = {}
         if node.wants_config:
             kwargs["config"] = task.config

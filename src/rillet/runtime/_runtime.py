@@ -106,7 +106,7 @@ def make_runtime(task: Task) -> Runtime[Any]:
         task_id=task.id,
         thread_id=configurable.get("thread_id"),
         run_id=_str_or_none(run.config.get("run_id")),
-        node_attempt=task.attempt,
+        node_attempt=getattr(task, "attempt", 1),
     )
     return Runtime(context=run.context, store=run.settings.store, stream_writer=task.writer,
                    previous=previous, execution_info=info)
