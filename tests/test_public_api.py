@@ -25,6 +25,8 @@ PUBLIC = {
     "rillet.cache.memory": {"InMemoryCache"},
     "rillet.cache.sqlite": {"SqliteCache"},
     "rillet.config": {"get_stream_writer", "get_config", "get_store"},
+    "rillet.runtime": {"Runtime", "get_runtime", "ExecutionInfo"},
+    "rillet.managed": {"RemainingSteps", "IsLastStep"},
     "rillet.func": {"entrypoint", "task", "Entrypoint", "TaskFunction", "TaskFuture"},
     "rillet.errors": {
         "RilletError", "GraphBuildError", "InvalidUpdateError", "InvalidRouteError",
@@ -39,7 +41,7 @@ PUBLIC = {
     },
     "rillet.prebuilt": {
         "ToolNode", "create_react_agent", "tools_condition", "AgentState",
-        "AgentStatePydantic", "InjectedState", "InjectedStore",
+        "AgentStatePydantic", "InjectedState", "InjectedStore", "ToolRuntime",
     },
     "rillet.models": {
         "ChatModel", "FakeChatModel", "LocalChatModel", "OpenAIChatModel", "init_chat_model",

@@ -277,7 +277,9 @@ def update_state(graph: CompiledStateGraph, config: dict[str, Any] | None, value
 
 
 def _call_branch(branch: Any, view: Any, task: Task) -> Any:
-    kwargs = {"config": task.config} if branch.wants_config else {}
+    kwargs: dict[str, Any] = {"config": task.config} if branch.wants_config else {}
+    if branch.wants_runtime:
+        kwargs["runtime"] = task.runtime
     result = branch.path(view, **kwargs)
     if branch.is_async or hasattr(result, "__await__"):
         import asyncio

@@ -34,7 +34,7 @@ R = TypeVar("R")
 S = TypeVar("S")
 
 #: Parameters an entrypoint function may take after its input.
-_INJECTED = ("previous", "config", "writer", "store")
+_INJECTED = ("previous", "config", "writer", "store", "runtime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ class EntrypointLoop(Loop):
             activate_bridges()
         self._apply({"__start__": ([input], [START])})
         self._begin_observers(input)
-        self.first_step = self.step
+        self.step_limit = self.step + self.limit
         self._pending_sends = []
         self._pending_nodes = {name: ["__start__"] for name in self.graph.nodes}
 
@@ -153,7 +153,8 @@ class Entrypoint(CompiledStateGraph):
     loop_class = EntrypointLoop
 
     def __init__(self, fn: Callable[..., Any], *, checkpointer: Any = None, store: Any = None,
-                 retry_policy: Any = None, cache: Any = None, cache_policy: Any = None) -> None:
+                 retry_policy: Any = None, cache: Any = None, cache_policy: Any = None,
+                 context_schema: Any = None) -> None:
         name = node_name(fn)
         self.name = "LangGraph"
         self.builder = None  # type: ignore[assignment]
@@ -170,6 +171,7 @@ class Entrypoint(CompiledStateGraph):
         self.output_keys = ("__end__",)
         self.output_given = False
         self.hidden_keys = frozenset()
+        self.managed = {}
         self.read_state = self.schema.to_node_input
         self.deferred = False
         self.nodes = {name: node}
@@ -183,6 +185,7 @@ class Entrypoint(CompiledStateGraph):
         if cache is not None:
             use_cache(self, cache, ())
             node.cache_ns = (WRITES_NS, identifier(fn), name)
+        self.context_schema = context_schema
 
     def __repr__(self) -> str:
         return f"Entrypoint({self.node_order[0]!r})"
@@ -244,6 +247,8 @@ def _injected(wanted: tuple[str, ...]) -> dict[str, Any]:
             kwargs[name] = task.config
         elif name == "writer":
             kwargs[name] = task.writer
+        elif name == "runtime":
+            kwargs[name] = task.runtime
         else:
             kwargs[name] = task.run.settings.store
     return kwargs
@@ -265,7 +270,8 @@ def _entry_call(fn: Callable[..., Any], is_async: bool,
 
 class entrypoint:
     """Make a function a graph: ``@entrypoint(checkpointer=...)`` over
-    ``def workflow(inputs, *, previous=None, config=None, writer=None, store=None)``.
+    ``def workflow(inputs, *, previous=None, config=None, writer=None, store=None,
+    runtime=None)``; ``context_schema`` types the run's ``context=`` (``runtime.context``).
 
     The function runs as the graph's one node; ``@task`` functions it calls run as
     tasks beside it. ``previous`` is what the thread's last run returned (or saved
@@ -287,8 +293,6 @@ class entrypoint:
     ) -> None:
         from rillet.graph._builder import _check_saver
 
-        if context_schema is not None:
-            raise UsageError("entrypoint(context_schema=...) is not supported yet: leave it out")
         if callable(checkpointer) and not hasattr(checkpointer, "serde"):
             raise UsageError(
                 "entrypoint takes options, not the function: write @entrypoint() (with the "
@@ -300,10 +304,11 @@ class entrypoint:
         self.cache = cache
         self.cache_policy = cache_policy
         self.retry_policy = retry_policy
+        self.context_schema = context_schema
 
     def __call__(self, fn: Callable[..., Any]) -> Entrypoint:
         if not callable(fn):
             raise UsageError(f"@entrypoint() decorates a function, got {fn!r}")
         return Entrypoint(fn, checkpointer=self.checkpointer, store=self.store,
                           retry_policy=self.retry_policy, cache=self.cache,
-                          cache_policy=self.cache_policy)
+                          cache_policy=self.cache_policy, context_schema=self.context_schema)

@@ -154,7 +154,18 @@ def task(
 
 
 def _packed(fn: Callable[..., Any], is_async: bool) -> Callable[[Any], Any]:
-    """The node function of a task: called with ``(args, kwargs)``."""
+    """The node function of a task: called with ``(args, kwargs)``; a ``runtime``
+    parameter the caller left out gets the task's ``Runtime``."""
+    if _takes_runtime(fn):
+        plain = fn
+
+        def fn(*args: Any, **kwargs: Any) -> Any:
+            if "runtime" not in kwargs:
+                task = current_task.get()
+                assert task is not None
+                kwargs["runtime"] = task.runtime
+            return plain(*args, **kwargs)
+
     if is_async:
         async def call_async(packed: Any) -> Any:
             args, kwargs = packed
@@ -214,6 +225,13 @@ def start_call(parent: Task, node: NodeSpec, args: tuple[Any, ...],
         calls.started(index, future)
         start_thread(lambda: _run_sync(loop, child, future))
     return future
+
+
+def _takes_runtime(fn: Callable[..., Any]) -> bool:
+    try:
+        return "runtime" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def call_steps(loop: Loop, task: Task) -> Generator[Call | Sleep, Any, None]:

@@ -19,6 +19,7 @@ class BranchSpec:
     path_map: dict[Hashable, str] | None
     is_async: bool
     wants_config: bool
+    wants_runtime: bool = False
 
     def targets(self) -> tuple[str, ...] | None:
         """Every node this branch may go to, when known before running."""

@@ -299,7 +299,8 @@ class StateGraph:
             if targets:
                 pmap = {t: t for t in targets}
         is_async, wants_config, _ = inspect_callable(path, "path")
-        branches[name] = BranchSpec(source, path, name, pmap, is_async, wants_config)
+        branches[name] = BranchSpec(source, path, name, pmap, is_async, wants_config,
+                                    takes_parameter(path, "runtime"))
         return self
 
     def set_entry_point(self, key: str) -> Self:
@@ -459,6 +460,7 @@ def _node_spec(name: str, action: Any, destinations: dict[str, Any] | None) -> N
             wants_config=wants_config,
             wants_writer=wants_writer,
             wants_store=takes_parameter(action, "store"),
+            wants_runtime=takes_parameter(action, "runtime"),
             destinations=destinations or command_destinations(action),
         )
     raise UsageError(

@@ -15,6 +15,7 @@ from rillet.graph._config import check_config, check_flag, check_names, recursio
 from rillet.graph._node import NodeSpec
 from rillet.runtime._context import RootRun, RunContext, Task, current_task
 from rillet.runtime._loop import Loop
+from rillet.runtime._runtime import coerce_context
 from rillet.runtime._sync import run_sync
 from rillet.stream._bus import SyncBus
 from rillet.stream._format import (
@@ -54,11 +55,14 @@ class CompiledStateGraph:
     #: The output schema when ``version="v2"`` builds values and output as its class
     #: (pydantic, dataclass); ``None`` when they stay dicts.
     output_object: StateSchema | None = None
+    #: What a run's ``context=`` dict is turned into (``StateGraph(context_schema=)``).
+    context_schema: Any = None
 
     def __init__(self, builder: StateGraph, *, name: str) -> None:
         self.name = name
         self.builder = builder
         self.schema = builder.schema
+        self.context_schema = builder.context_schema
         #: Every key of the graph: the state's, then those of the other schemas.
         self.channels = builder.keys.channels
         self.input_keys: frozenset[str] = frozenset(builder.input_schema.channels)
@@ -71,7 +75,10 @@ class CompiledStateGraph:
             self.output_object = builder.output_schema
         #: Keys a run inside a node leaves out of its ``updates`` items.
         self.hidden_keys = frozenset(self.channels).difference(self.output_keys)
-        exact = len(self.channels) == len(self.schema.channels)
+        #: Keys the runtime fills in for each step (``rillet.managed``), often none.
+        self.managed = builder.keys.managed
+        exact = len(self.channels) == len(self.schema.channels) \
+            and len(self.managed) == len(self.schema.managed)
         #: How a node (or a START branch) on the state reads the values.
         self.read_state = self.schema.reader(exact)
         #: What a subgraph node reads: every key (or the one value of a root state).
@@ -89,6 +96,8 @@ class CompiledStateGraph:
             spec.joins = tuple(i for i, (srcs, _) in enumerate(self.joins) if name_ in srcs)
             own = spec.input_schema
             spec.read = own.reader(False) if own is not None else self.read_state
+            spec.injects = (spec.wants_config or spec.wants_writer or spec.wants_store
+                            or spec.wants_runtime)
         self.nodes: dict[str, NodeSpec] = nodes
         #: Whether a node waits for the rest (``defer=True``): planning checks it.
         self.deferred = any(spec.defer for spec in nodes.values())
@@ -159,6 +168,7 @@ class CompiledStateGraph:
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> Any:
         """Run the graph to the end; return the final state (a dict).
@@ -168,7 +178,10 @@ class CompiledStateGraph:
         ``.interrupts``) instead, or for another ``stream_mode`` the v2 items. Called
         inside a node, the graph runs as a subgraph of that node's run. With a
         checkpointer, ``input=None`` continues the thread's saved run and
-        ``Command(resume=...)`` answers its ``interrupt()``.
+        ``Command(resume=...)`` answers its ``interrupt()``. ``context`` is what nodes
+        read as ``runtime.context`` (a dict becomes the graph's ``context_schema``
+        when that is a dataclass or pydantic model); a graph run inside a node
+        inherits its caller's unless given its own.
 
         :raises ConfigError: for a ``version`` other than ``"v1"`` or ``"v2"``.
         """
@@ -176,11 +189,12 @@ class CompiledStateGraph:
         v2 = check_version(version)
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
         if stream_mode != "values":
-            return list(self.stream(input, config, stream_mode=stream_mode, version=version,
+            return list(self.stream(input, config, stream_mode=stream_mode, context=context,
+                                    version=version,
                                     **options.kwargs()))
         parent = current_task.get()
         if parent is not None:
-            loop = self._nested_loop(parent, config)
+            loop = self._nested_loop(parent, config, context)
             bus = parent.run.settings.bus
             blocking = _on_loop_of(parent.run.settings)
             if blocking and bus is not None:
@@ -192,7 +206,7 @@ class CompiledStateGraph:
                     bus.blocked -= 1
         cfg = check_config(config)
         root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
-        loop = self._root_loop(root, cfg, input, options)
+        loop = self._root_loop(root, cfg, input, options, context)
         try:
             return self._returned(run_sync(loop, loop.run_steps(input)), v2)
         finally:
@@ -209,6 +223,7 @@ class CompiledStateGraph:
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> Any:
         """Async ``invoke``."""
@@ -219,14 +234,15 @@ class CompiledStateGraph:
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
         if stream_mode != "values":
             return [item async for item in self.astream(
-                input, config, stream_mode=stream_mode, version=version, **options.kwargs())]
+                input, config, stream_mode=stream_mode, context=context, version=version,
+                **options.kwargs())]
         parent = current_task.get()
         if parent is not None:
-            loop = self._nested_loop(parent, config)
+            loop = self._nested_loop(parent, config, context)
             return self._returned(await run_async(loop, loop.run_steps(input)), v2)
         cfg = check_config(config)
         root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
-        loop = self._root_loop(root, cfg, input, options)
+        loop = self._root_loop(root, cfg, input, options, context)
         try:
             return self._returned(await run_async(loop, loop.run_steps(input)), v2)
         finally:
@@ -243,6 +259,7 @@ class CompiledStateGraph:
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph and yield what it produces, live.
@@ -261,7 +278,7 @@ class CompiledStateGraph:
         nested = check_flag("subgraphs", subgraphs)
         table = make_formatter(modes, multi, nested, check_version(version))
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
-        return self._stream(input, config, frozenset(modes), nested, table, options)
+        return self._stream(input, config, frozenset(modes), nested, table, options, context)
 
     def astream(
         self,
@@ -274,6 +291,7 @@ class CompiledStateGraph:
         durability: Durability | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async ``stream``: the same items, from an async generator."""
@@ -282,7 +300,7 @@ class CompiledStateGraph:
         nested = check_flag("subgraphs", subgraphs)
         table = make_formatter(modes, multi, nested, check_version(version))
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
-        return self._astream(input, config, frozenset(modes), nested, table, options)
+        return self._astream(input, config, frozenset(modes), nested, table, options, context)
 
     def astream_events(
         self,
@@ -296,6 +314,7 @@ class CompiledStateGraph:
         exclude_names: Sequence[str] | None = None,
         exclude_types: Sequence[str] | None = None,
         exclude_tags: Sequence[str] | None = None,
+        context: Any = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Yield LangChain-shaped event dicts (``event``, ``name``, ``run_id``,
         ``parent_ids``, ``tags``, ``metadata``, ``data``): ``on_chain_start/stream/end``
@@ -303,7 +322,7 @@ class CompiledStateGraph:
         call, ``on_custom_event`` for ``dispatch_custom_event``, at any depth.
         """
         table = _events_table(version, locals())
-        return self._astream(input, config, frozenset({"events"}), True, table)
+        return self._astream(input, config, frozenset({"events"}), True, table, None, context)
 
     def stream_events(
         self,
@@ -317,10 +336,11 @@ class CompiledStateGraph:
         exclude_names: Sequence[str] | None = None,
         exclude_types: Sequence[str] | None = None,
         exclude_tags: Sequence[str] | None = None,
+        context: Any = None,
     ) -> Iterator[dict[str, Any]]:
         """Sync :meth:`astream_events`."""
         table = _events_table(version, locals())
-        return self._stream(input, config, frozenset({"events"}), True, table)
+        return self._stream(input, config, frozenset({"events"}), True, table, None, context)
 
     def _stream(
         self,
@@ -330,13 +350,14 @@ class CompiledStateGraph:
         subgraphs: bool,
         table: Formatter,
         options: RunOptions | None = None,
+        context: Any = None,
     ) -> Iterator[Any]:
         from rillet.runtime._stream import stream_sync
 
         cfg = check_config(config)
         bus = SyncBus()
         root = RootRun(modes, subgraphs, bus.put, bus, run_id=_run_id(cfg))
-        loop = self._root_loop(root, cfg, input, options or RunOptions(self))
+        loop = self._root_loop(root, cfg, input, options or RunOptions(self), context)
         return stream_sync(loop, loop.run_steps(input), bus, table)
 
     def _astream(
@@ -347,6 +368,7 @@ class CompiledStateGraph:
         subgraphs: bool,
         table: Formatter,
         options: RunOptions | None = None,
+        context: Any = None,
     ) -> AsyncIterator[Any]:
         from rillet.runtime._stream import stream_async
         from rillet.stream._bus import AsyncBus
@@ -354,13 +376,14 @@ class CompiledStateGraph:
         cfg = check_config(config)
         opts = options or RunOptions(self)
         self._check_input(input, opts)
+        context = coerce_context(self.context_schema, context)
 
         async def run() -> AsyncGenerator[Any, None]:
             import asyncio
 
             bus = AsyncBus(asyncio.get_running_loop())
             root = RootRun(modes, subgraphs, bus.put, bus, run_id=_run_id(cfg))
-            loop = self._root_loop(root, cfg, input, opts)
+            loop = self._root_loop(root, cfg, input, opts, context, coerced=True)
             items = stream_async(loop, loop.run_steps(input), bus, table)
             async with contextlib.aclosing(items):
                 async for item in items:
@@ -378,9 +401,12 @@ class CompiledStateGraph:
             )
 
     def _root_loop(
-        self, root: RootRun, cfg: dict[str, Any], input: Any, options: RunOptions
+        self, root: RootRun, cfg: dict[str, Any], input: Any, options: RunOptions,
+        context: Any = None, *, coerced: bool = False,
     ) -> Loop:
         self._check_input(input, options)
+        if not coerced:
+            context = coerce_context(self.context_schema, context)
         root.store = self.store
         persist = None
         if options.saver is not None:
@@ -392,13 +418,20 @@ class CompiledStateGraph:
             )
         run = RunContext(root, cfg, ())
         run.persist = persist
+        run.context = context
         return self.loop_class(self, run, recursion_limit(cfg), persist=persist)
 
-    def _nested_loop(self, parent: Task, config: dict[str, Any] | None) -> Loop:
+    def _nested_loop(
+        self, parent: Task, config: dict[str, Any] | None, context: Any = None
+    ) -> Loop:
         cfg = dict(parent.run.config)
         if config:
             cfg.update(check_config(config))
         run = RunContext(parent.run.settings, cfg, parent.child_ns(), parent.child_parent_ids())
+        # As LangGraph: a graph run inside a node sees its caller's context, unless
+        # the call gives its own.
+        run.context = parent.run.context if context is None \
+            else coerce_context(self.context_schema, context)
         persist = None
         above = parent.run.persist
         own = self.checkpointer

@@ -24,6 +24,8 @@ class NodeSpec:
     wants_config: bool = False
     wants_writer: bool = False
     wants_store: bool = False
+    wants_runtime: bool = False
+    """Takes a ``runtime`` parameter (by name, whatever its annotation, as LangGraph)."""
     subgraph: CompiledStateGraph | None = None
     afn: Callable[..., Any] | None = None
     """An async twin of ``fn``, used by the async driver (objects with ``ainvoke``)."""
@@ -47,6 +49,8 @@ class NodeSpec:
     cache_ns: tuple[str, ...] = ()
     """The cache namespace of the node's entries (LangGraph's)."""
     # Filled in by compile():
+    injects: bool = False
+    """Takes any injected parameter (one flag for the per-task check)."""
     read: Callable[[Mapping[str, Any]], Any] = dict
     """The graph's values -> the node's input (a new object)."""
 

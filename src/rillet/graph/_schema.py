@@ -11,19 +11,28 @@ from rillet._constants import ROOT
 from rillet._objects import object_updates
 from rillet.channels import MISSING, Channel, LastValue, Reducer
 from rillet.errors import EmptyInputError, GraphBuildError, InvalidUpdateError, UsageError
+from rillet.managed import ManagedValue, managed_of, unwrap_required
 
 
 class StateSchema:
     """What the builder and the runtime need to know about a state class."""
 
-    __slots__ = ("channels", "cls", "defaults", "kind", "name", "to_node_input")
+    __slots__ = ("channels", "cls", "defaults", "kind", "managed", "name", "to_node_input")
 
     def __init__(self, cls: type[Any], what: str = "StateGraph(state_schema)") -> None:
         self.cls = cls
         self.name = getattr(cls, "__name__", repr(cls))
         self.kind = _kind_of(cls, what)
         hints = _hints(cls, self.kind)
-        self.channels: dict[str, Channel] = {k: _channel(k, t) for k, t in hints.items()}
+        #: Keys the runtime fills in (``rillet.managed``): no channel, never written.
+        self.managed: dict[str, type[ManagedValue]] = {}
+        for key, hint in hints.items():
+            manager = managed_of(hint)
+            if manager is not None:
+                self.managed[key] = manager
+        self.channels: dict[str, Channel] = {
+            k: _channel(k, t) for k, t in hints.items() if k not in self.managed
+        }
         self.defaults = _defaults(cls, self.kind)
         self.to_node_input: Callable[[Mapping[str, Any]], Any] = (
             dict if self.kind == "typeddict" else self._instantiate
@@ -58,7 +67,7 @@ class StateSchema:
         convert = self.to_node_input
         if exact:
             return convert
-        keys = tuple(self.channels)
+        keys = (*self.channels, *self.managed)
 
         def read(values: Mapping[str, Any]) -> Any:
             return convert({k: values[k] for k in keys if k in values})
@@ -104,6 +113,7 @@ class RootSchema(StateSchema):
         self.kind = "root"
         self.channels = {ROOT: _channel(ROOT, cls)}
         self.defaults = {}
+        self.managed = {}
         self.to_node_input = _root_value
 
     def input_updates(self, value: Any) -> dict[str, Any]:
@@ -165,11 +175,12 @@ class GraphKeys:
     """Every key of one graph: the state's, then those of the input, output and node
     input schemas registered with it (LangGraph's "private state"), in that order."""
 
-    __slots__ = ("channels", "schemas")
+    __slots__ = ("channels", "managed", "schemas")
 
     def __init__(self, state: StateSchema) -> None:
         self.schemas: dict[Any, StateSchema] = {state.cls: state}
         self.channels: dict[str, Channel] = dict(state.channels)
+        self.managed: dict[str, type[ManagedValue]] = dict(state.managed)
 
     def add(self, cls: Any, what: str) -> StateSchema:
         """Register ``cls`` (once) and its keys; return its schema.
@@ -182,6 +193,7 @@ class GraphKeys:
             return schema
         schema = schema_of(cls, what)
         state = next(iter(self.schemas.values()))
+        self.managed.update(schema.managed)
         if (schema.kind == "root") != (state.kind == "root"):
             one, keyed = (state, schema) if state.kind == "root" else (schema, state)
             raise GraphBuildError(
@@ -261,6 +273,7 @@ def _defaults(cls: type[Any], kind: str) -> dict[str, Any]:
 
 
 def _channel(key: str, annotation: Any) -> Channel:
+    annotation = unwrap_required(annotation)
     if get_origin(annotation) is typing.Annotated:
         base, *extras = get_args(annotation)
         for extra in reversed(extras):

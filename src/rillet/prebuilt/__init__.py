@@ -1,10 +1,10 @@
 """Prebuilt graphs and nodes: ``create_react_agent``, ``ToolNode``, ``tools_condition``,
-and the ``InjectedState`` / ``InjectedStore`` tool-argument markers."""
+the ``InjectedState`` / ``InjectedStore`` tool-argument markers and ``ToolRuntime``."""
 
 from typing import Any
 
 from rillet.prebuilt._agent_state import AgentState
-from rillet.prebuilt._injected import InjectedState, InjectedStore
+from rillet.prebuilt._injected import InjectedState, InjectedStore, ToolRuntime
 from rillet.prebuilt._react import create_react_agent
 from rillet.prebuilt._tool_node import ToolNode, tools_condition
 
@@ -14,6 +14,7 @@ __all__ = [
     "InjectedState",
     "InjectedStore",
     "ToolNode",
+    "ToolRuntime",
     "create_react_agent",
     "tools_condition",
 ]

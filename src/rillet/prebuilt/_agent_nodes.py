@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rillet.errors import UsageError
-from rillet.graph._config import recursion_limit
 from rillet.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 
 Prompt = str | SystemMessage | Callable[[Any], Any] | Any
@@ -109,33 +108,20 @@ class AgentNode:
     def _answer(self, state: Any, response: Any) -> dict[str, Any]:
         if isinstance(response, BaseMessage):
             response.name = self.name
-        if self._needs_more_steps(response):
+        if self._needs_more_steps(state, response):
             return {"messages": [AIMessage(NEED_MORE_STEPS, id=response.id)]}
         return {"messages": [response]}
 
-    def _needs_more_steps(self, response: Any) -> bool:
+    def _needs_more_steps(self, state: Any, response: Any) -> bool:
         calls = response.tool_calls if isinstance(response, AIMessage) else []
-        remaining = _remaining_steps()
+        # A managed key (rillet.managed.RemainingSteps) in the agent's state.
+        remaining = state_value(state, "remaining_steps")
         if remaining is None:
             return False
         all_direct = isinstance(response, AIMessage) and all(
             c["name"] in self.return_direct for c in calls
         )
         return (remaining < 1 and all_direct) or (remaining < 2 and bool(calls))
-
-
-def _remaining_steps() -> int | None:
-    """The supersteps left before ``recursion_limit`` (LangGraph's ``RemainingSteps``),
-    or ``None`` outside a run."""
-    from rillet.runtime._context import current_task
-
-    task = current_task.get()
-    if task is None:
-        return None
-    step = task.config.get("metadata", {}).get("langgraph_step")
-    if not isinstance(step, int):
-        return None
-    return recursion_limit(task.config) - step
 
 
 def validate_chat_history(messages: Sequence[Any]) -> None:

@@ -10,15 +10,10 @@ from typing import Annotated, Any, NotRequired, TypedDict
 
 from rillet.errors import UsageError
 from rillet.graph import add_messages
+from rillet.managed import RemainingSteps
 from rillet.messages import AnyMessage, BaseMessage
 
-__all__ = ["AgentState", "check_state_schema", "with_llm_input"]
-
-RemainingSteps = int
-"""``remaining_steps``: how many supersteps the run has left before ``recursion_limit``.
-
-rillet has no managed values yet, so the agent node works it out itself (the limit
-minus the step) instead of reading a value the runtime keeps."""
+__all__ = ["AgentState", "RemainingSteps", "check_state_schema", "with_llm_input"]
 
 
 class AgentState(TypedDict):

@@ -1,20 +1,25 @@
-"""``InjectedState`` and ``InjectedStore``: tool arguments ``ToolNode`` fills in.
+"""``InjectedState``, ``InjectedStore`` and ``ToolRuntime``: tool arguments
+``ToolNode`` fills in.
 
 ``ToolNode`` reads each tool's markers once, when built. At a call it drops whatever
 the model sent for any injected argument (so a model cannot forge one), then adds the
-graph state (whole, or one key of it) and the graph's store.
+graph state (whole, or one key of it), the graph's store, and a ``ToolRuntime``.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from rillet.tools import InjectedToolArg, Tool
-from rillet.tools._injected import injected_markers, is_injection
+from rillet.tools._injected import DirectlyInjectedToolArg, injected_markers, is_injection
 
-__all__ = ["InjectedState", "InjectedStore", "Injections"]
+__all__ = ["InjectedState", "InjectedStore", "Injections", "ToolRuntime"]
+
+ContextT = TypeVar("ContextT")
+StateT = TypeVar("StateT")
 
 NO_STORE = (
     "Cannot inject store into tools with InjectedStore annotations - please compile "
@@ -40,6 +45,50 @@ class InjectedStore(InjectedToolArg):
     ``store: Annotated[BaseStore, InjectedStore()]``."""
 
 
+def _no_op_writer(_: Any) -> None:
+    """The writer of a tool run outside a graph."""
+
+
+@dataclass
+class ToolRuntime(DirectlyInjectedToolArg, Generic[ContextT, StateT]):
+    """What a tool run by ``ToolNode`` sees of its run, injected into a parameter
+    annotated ``ToolRuntime`` (whatever its name, no ``Annotated`` needed): the graph
+    state, the run's ``context``, the node's config, the stream writer, the id of
+    the tool call, the store, the node's tools and the task's ``execution_info``."""
+
+    state: StateT
+    context: ContextT
+    config: dict[str, Any]
+    stream_writer: Callable[[Any], None]
+    tool_call_id: str | None
+    store: Any
+    tools: list[Tool] = field(default_factory=list)
+    execution_info: Any = None
+    server_info: Any = None
+    """Set by LangGraph Server only: always ``None`` in rillet."""
+
+    def __class_getitem__(cls, params: Any) -> Any:
+        # ``ToolRuntime[Ctx]`` as in LangGraph, whose state type has a default.
+        if not isinstance(params, tuple):
+            params = (params, Any)
+        return super().__class_getitem__(params)  # type: ignore[misc]
+
+
+def tool_runtime(call: dict[str, Any], state: Any, store: Any, config: dict[str, Any] | None,
+                 tools: list[Tool]) -> ToolRuntime[Any, Any]:
+    """The ``ToolRuntime`` of one tool call, from the running node's ``Runtime``."""
+    from rillet.runtime._context import current_task
+
+    task = current_task.get()
+    runtime = task.runtime if task is not None else None
+    return ToolRuntime(
+        state=state, context=runtime.context if runtime else None, config=config or {},
+        stream_writer=runtime.stream_writer if runtime else _no_op_writer,
+        tool_call_id=call.get("id"), store=store, tools=tools,
+        execution_info=runtime.execution_info if runtime else None,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Injections:
     """What ``ToolNode`` injects into one tool's calls.
@@ -48,12 +97,14 @@ class Injections:
     :ivar store: the argument that takes the store, if any.
     :ivar hidden: every ``InjectedToolArg`` argument (dropped from the model's call).
     :ivar optional: state arguments with a default, skipped when their key is absent.
+    :ivar runtime: the argument that takes the call's ``ToolRuntime``, if any.
     """
 
     state: dict[str, str | None] = field(default_factory=dict)
     store: str | None = None
     hidden: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()
+    runtime: str | None = None
 
     @classmethod
     def of(cls, tool: Tool) -> Injections:
@@ -64,17 +115,19 @@ class Injections:
             if is_injection(marker, InjectedState)
         }
         stores = [n for n, m in markers.items() if is_injection(m, InjectedStore)]
+        runtimes = [n for n, m in markers.items() if is_injection(m, ToolRuntime)]
         params = inspect.signature(tool.fn).parameters
         optional = {n for n in state if params[n].default is not inspect.Parameter.empty}
         return cls(state, stores[-1] if stores else None, frozenset(markers),
-                   frozenset(optional))
+                   frozenset(optional), runtimes[-1] if runtimes else None)
 
     def __bool__(self) -> bool:
         return bool(self.hidden)
 
     def names(self) -> set[str]:
-        """The arguments whose errors the model cannot fix (state and store)."""
-        return {*self.state, *([self.store] if self.store else [])}
+        """The arguments whose errors the model cannot fix (state, store, runtime)."""
+        return {*self.state, *([self.store] if self.store else []),
+                *([self.runtime] if self.runtime else [])}
 
     def apply(self, args: dict[str, Any], state: Any, store: Any, messages_key: str,
               tool_name: str) -> dict[str, Any]:

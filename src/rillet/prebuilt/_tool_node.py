@@ -31,7 +31,7 @@ from typing import Any, Literal
 from rillet._constants import END
 from rillet.errors import ConfigError, GraphInterrupt, StreamClosedError, UsageError
 from rillet.messages import AIMessage, BaseMessage, ToolMessage, convert_to_messages
-from rillet.prebuilt._injected import Injections
+from rillet.prebuilt._injected import Injections, tool_runtime
 from rillet.prebuilt._tool_errors import (
     INVALID_TOOL_NAME_ERROR_TEMPLATE,
     ErrorHandler,
@@ -136,16 +136,21 @@ class ToolNode:
         )
 
     def _store(self, calls: list[dict[str, Any]]) -> Any:
-        if not any(self._injections[c["name"]].store for c in calls if c["name"] in self.tools):
+        injections = [self._injections[c["name"]] for c in calls if c["name"] in self.tools]
+        if not any(i.store or i.runtime for i in injections):
             return None
         return _graph_store()
 
-    def _prepare(self, call: dict[str, Any], state: Any, store: Any) -> dict[str, Any]:
+    def _prepare(self, call: dict[str, Any], state: Any, store: Any,
+                 config: dict[str, Any] | None) -> dict[str, Any]:
         """The call as the tool gets it: injected arguments filled in."""
         injections = self._injections[call["name"]]
         if not injections:
             return {**call, "type": "tool_call"}
         args = injections.apply(call["args"], state, store, self.messages_key, call["name"])
+        if injections.runtime is not None:
+            args[injections.runtime] = tool_runtime(call, state, store, config,
+                                                    list(self.tools.values()))
         return {**call, "args": args, "type": "tool_call"}
 
     def _run(self, index: int, call: dict[str, Any], kind: InputKind, state: Any,
@@ -153,7 +158,7 @@ class ToolNode:
         tool = self.tools.get(call["name"])
         if tool is None:
             return self._invalid_tool(call)
-        prepared = self._prepare(call, state, store)
+        prepared = self._prepare(call, state, store, config)
         with interrupt_scope(_scope_key(call, index)):
             try:
                 try:
@@ -173,7 +178,7 @@ class ToolNode:
         tool = self.tools.get(call["name"])
         if tool is None:
             return self._invalid_tool(call)
-        prepared = self._prepare(call, state, store)
+        prepared = self._prepare(call, state, store, config)
         # gather() runs each call in a task of its own, in a copy of this context, so
         # the scope set here is the call's alone.
         with interrupt_scope(_scope_key(call, index)):

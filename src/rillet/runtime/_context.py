@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from rillet.graph._node import NodeSpec
+    from rillet.runtime._runtime import Runtime
     from rillet.runtime._workers import LoopThread
 
 T = TypeVar("T")
@@ -156,6 +157,7 @@ class RunContext:
 
     __slots__ = (
         "config",
+        "context",
         "loop",
         "ns",
         "parent_ids",
@@ -191,6 +193,9 @@ class RunContext:
         self.persist: Any = None
         #: The loop running this graph run (set by the loop).
         self.loop: Any = None
+        #: The run's ``context=`` (as the graph's ``context_schema``), which graphs
+        #: run inside its nodes inherit unless given their own.
+        self.context: Any = None
         put = settings.put
         # astream_events sees every level; the other modes see subgraphs on request.
         self.want_events = put is not None and "events" in settings.modes
@@ -238,7 +243,9 @@ class Task:
         "_config",
         "_id",
         "_metadata",
+        "_runtime",
         "abandoned",
+        "attempt",
         "cache_key",
         "calls",
         "done",
@@ -259,6 +266,11 @@ class Task:
         "writer",
         "writes",
     )
+
+    # Set only when used (most tasks never need them), so declared, not assigned:
+    _runtime: Runtime[Any] | None
+    attempt: int
+    """Which attempt of the node's retry policy runs (1-indexed), once retried."""
 
     def __init__(
         self,
@@ -367,6 +379,20 @@ class Task:
             cfg.setdefault("callbacks", None)
             self._config = cfg
         return cfg
+
+    @property
+    def runtime(self) -> Runtime[Any]:
+        """The task's :class:`~rillet.runtime.Runtime`, made on first request (a node
+        that never asks for it costs nothing)."""
+        try:
+            runtime = self._runtime
+        except AttributeError:
+            runtime = None
+        if runtime is None:
+            from rillet.runtime._runtime import make_runtime
+
+            runtime = self._runtime = make_runtime(self)
+        return runtime
 
     def message_metadata(
         self, extra: dict[str, Any] | None = None, tags: list[str] | tuple[str, ...] = ()

@@ -31,6 +31,7 @@ from rillet.runtime._cache import match_cached, store_call, stored
 from rillet.runtime._context import RunContext, Task
 from rillet.runtime._effects import Call, Effect, Failure, RunTasks, Sleep
 from rillet.runtime._observe import RunObserver, observers_for
+from rillet.runtime._runtime import run_runtime
 from rillet.types import Command, Send
 
 if TYPE_CHECKING:
@@ -75,7 +76,6 @@ class Loop:
         "_pending_nodes",
         "_pending_sends",
         "error",
-        "first_step",
         "graph",
         "limit",
         "nested",
@@ -83,6 +83,7 @@ class Loop:
         "persist",
         "run",
         "step",
+        "step_limit",
         "values",
     )
 
@@ -104,8 +105,9 @@ class Loop:
         #: Saves the run as it goes (a graph with a checkpointer), or ``None``.
         self.persist = persist
         self.step = 0
-        #: The step the run started after (a resumed run counts its limit from there).
-        self.first_step = 0
+        #: A step past this one raises GraphRecursionError: ``recursion_limit`` steps
+        #: after the input, or (as LangGraph counts) two more after a resumed checkpoint.
+        self.step_limit = limit
         self.values: dict[str, Any] = graph.initial_values()
         #: Join barriers, keyed by the join's name: the sources seen so far.
         self._barriers: dict[str, set[str]] = {}
@@ -141,8 +143,10 @@ class Loop:
             if how != "input" and persist.durability != "exit":
                 yield from persist.save(self, "input", input=input, step=self.step - 1)
         self.start(input)
+        start_values = self.with_managed(self.values, self.step) if self.graph.managed \
+            else self.values
         for branch in self.graph.start_branches:
-            outcome = yield self._branch_call(branch, self.graph.read_state(self.values), None)
+            outcome = yield self._branch_call(branch, self.graph.read_state(start_values), None)
             if outcome.__class__ is Failure:
                 error = outcome.error
                 if not isinstance(error, StreamClosedError):
@@ -168,7 +172,7 @@ class Loop:
             updates = {k: v for k, v in updates.items() if k in keys}
         self._apply({k: ([v], [START]) for k, v in updates.items()})
         self._begin_observers(input)
-        self.first_step = self.step
+        self.step_limit = self.step + self.limit
         for target in self.graph.start_edges:
             if target != END:
                 self._pending_nodes.setdefault(target, []).append(f"branch:to:{target}")
@@ -203,12 +207,14 @@ class Loop:
         run, step, nodes = self.run, self.step + 1, self.graph.nodes
         writer = run.make_writer()
         values = self.values
+        if self.graph.managed:
+            values = self.with_managed(values, step)
         tasks: list[Task] = []
         # LangGraph's order: pull tasks by node name, then Send tasks in send order.
         for name in sorted(pending):
             node = nodes[name]
             if node.subgraph is not None:
-                task_input: Any = self.graph.read_all(values)
+                task_input: Any = self.graph.read_all(self.values)
             else:
                 try:
                     task_input = node.read(values)
@@ -247,7 +253,7 @@ class Loop:
             self._pending_nodes = {}
         self._pending_sends = []
         self.step += 1
-        if self.step - self.first_step > self.limit:
+        if self.step > self.step_limit:
             raise GraphRecursionError(
                 f"Recursion limit of {self.limit} reached without hitting a stop condition. "
                 f"You can increase the limit by setting the `recursion_limit` config key, "
@@ -321,11 +327,16 @@ class Loop:
                 self.fail(task, error)
                 return STOPPED
             yield Sleep(policy.interval(attempt))
+            task.attempt, task._runtime = attempt + 1, None  # a new Runtime per attempt
 
     def _branch_call(self, branch: BranchSpec, view: Any, task: Task | None) -> Call:
-        kwargs = None
+        kwargs: dict[str, Any] | None = None
         if branch.wants_config:
             kwargs = {"config": task.config if task is not None else {}}
+        if branch.wants_runtime:
+            # A node's edges share its task's Runtime; START's get the run's.
+            runtime = task.runtime if task is not None else run_runtime(self.run)
+            kwargs = {**(kwargs or {}), "runtime": runtime}
         return Call(branch.path, (view,), kwargs, is_async=branch.is_async)
 
     # ---------------------------------------------------------- task results
@@ -359,6 +370,9 @@ class Loop:
             self._set_goto(task, all_goto)
             return
         writes = self._writes_of(task, update)
+        managed = self.graph.managed
+        if managed and update.__class__ is dict and not managed.keys().isdisjoint(update):
+            update = {k: v for k, v in update.items() if k not in managed}  # not written
         task.result = update
         task.writes = writes
         self._set_goto(task, goto)
@@ -416,6 +430,8 @@ class Loop:
             return [(k, v) for k, v in items if k in channels]
         for key, _ in items:
             if key not in channels:
+                if key in self.graph.managed:  # as LangGraph: a write to one is ignored
+                    return [(k, v) for k, v in items if k not in self.graph.managed]
                 raise InvalidUpdateError(
                     f"Node {task.name!r} returned key {key!r}, which is not in the state "
                     f"{self.graph.schema.name} (keys: {', '.join(channels)})."
@@ -448,7 +464,14 @@ class Loop:
         channels = self.graph.channels
         for key, (vals, writers) in grouped.items():
             values[key] = channels[key].update(values.get(key, MISSING), vals, writers)
+        if self.graph.managed:
+            values = self.with_managed(values, task.step)
         return task.node.read(values)
+
+    def with_managed(self, values: dict[str, Any], step: int) -> dict[str, Any]:
+        """``values`` plus the managed keys (``rillet.managed``) as read in ``step``."""
+        limit = self.step_limit
+        return {**values, **{k: m.get(step, limit) for k, m in self.graph.managed.items()}}
 
     # ---------------------------------------------------------------- commit
 
@@ -634,7 +657,7 @@ class Loop:
     def _check_keys(self, updates: Mapping[str, Any], what: str) -> None:
         channels = self.graph.channels
         for key in updates:
-            if key not in channels:
+            if key not in channels and key not in self.graph.managed:
                 raise InvalidUpdateError(
                     f"{what.capitalize()} has key {key!r}, which is not in the state "
                     f"{self.graph.schema.name} (keys: {', '.join(channels)})."
@@ -698,7 +721,7 @@ def node_call(task: Task) -> Call:
     kwargs: dict[str, Any] | None = None
     if node.afn is not None:
         return Call(node.fn, (task.input,), {"config": task.config}, afn=node.afn)
-    if node.wants_config or node.wants_writer or node.wants_store:
+    if node.injects:
         kwargs = {}
         if node.wants_config:
             kwargs["config"] = task.config
@@ -706,6 +729,8 @@ def node_call(task: Task) -> Call:
             kwargs["writer"] = task.writer
         if node.wants_store:
             kwargs["store"] = task.run.settings.store
+        if node.wants_runtime:
+            kwargs["runtime"] = task.runtime
     return Call(node.fn, (task.input,), kwargs, is_async=node.is_async)
 
 

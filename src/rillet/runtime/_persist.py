@@ -322,7 +322,7 @@ class Persister:
         self.depths = dict(saved.depths)
         loop.restore(RunSnapshot(saved.step, saved.values, saved.pending, saved.sends,
                                  saved.barriers))
-        loop.first_step = saved.step
+        loop.step_limit = saved.step + loop.limit + 2
         self.saved_values = dict(loop.values)
         loop.run.seed = uuid.UUID(record.checkpoint_id)
         self.task_writes = saved.task_writes

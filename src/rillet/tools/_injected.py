@@ -36,6 +36,11 @@ class InjectedToolCallId(InjectedToolArg):
     with a tool call (``{"name", "args", "id", "type": "tool_call"}``)."""
 
 
+class DirectlyInjectedToolArg(InjectedToolArg):
+    """A type whose parameters are injected by annotation alone, with no
+    ``Annotated`` (``runtime: ToolRuntime``), as LangChain's directly injected args."""
+
+
 def is_injection(item: Any, kind: type[InjectedToolArg] = InjectedToolArg) -> bool:
     """Whether an ``Annotated`` extra is ``kind`` (the class, a subclass, or an
     instance of one)."""
@@ -61,6 +66,9 @@ def injected_markers(fn: Callable[..., Any]) -> dict[str, Any]:
 
 def _marker(annotation: Any) -> Any:
     origin = get_origin(annotation)
+    direct = origin if origin is not None else annotation
+    if isinstance(direct, type) and issubclass(direct, DirectlyInjectedToolArg):
+        return direct
     if origin is typing.Annotated:
         _, *extras = get_args(annotation)
         for extra in extras:
