@@ -95,7 +95,7 @@ class Command(Generic[N]):
         return f"Command({parts})"
 
 
-def _retry_on_default(exc: Exception) -> bool:
+def default_retry_on(exc: Exception) -> bool:
     """Retry errors that are usually transient: connection, time-out and 5xx errors."""
     retryable = getattr(exc, "retryable", None)
     if isinstance(retryable, bool):
@@ -158,7 +158,7 @@ class RetryPolicy:
     jitter: bool = True
     """Add up to one second of random jitter to each interval."""
     retry_on: type[Exception] | Sequence[type[Exception]] | Callable[[Exception], bool] = field(
-        default=_retry_on_default
+        default=default_retry_on
     )
     """Exception types to retry, or a predicate; the default retries transient errors."""
 

@@ -266,7 +266,7 @@ def update_state(graph: CompiledStateGraph, config: dict[str, Any] | None, value
                 loop.run.make_writer())
     loop.finish(task, values)
     for branch in node.branches:
-        choice = _call_branch(branch, loop.branch_view(task), task)
+        choice = _call_branch(branch, loop.branch_view(task, branch), task)
         loop.add_branch_result(task, branch, choice)
     loop.step += 1
     loop.commit([task])

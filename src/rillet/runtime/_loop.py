@@ -138,7 +138,7 @@ class Loop:
                 yield from persist.save(self, "input", input=input, step=self.step - 1)
         self.start(input)
         for branch in self.graph.start_branches:
-            outcome = yield self._branch_call(branch, self.graph.read_state(self.values), None)
+            outcome = yield self._branch_call(branch, branch.read(self.values), None)
             if outcome.__class__ is Failure:
                 error = outcome.error
                 if not isinstance(error, StreamClosedError):
@@ -285,7 +285,7 @@ class Loop:
             self.fail(task, exc)
             return
         for branch in node.branches:
-            choice = yield self._branch_call(branch, self.branch_view(task), task)
+            choice = yield self._branch_call(branch, self.branch_view(task, branch), task)
             if choice.__class__ is Failure:
                 self.fail(task, choice.error)
                 return
@@ -421,8 +421,9 @@ class Loop:
                     f"(nodes: {', '.join(nodes)}, or END)"
                 )
 
-    def branch_view(self, task: Task) -> Any:
-        """The state a conditional edge sees: the step's state plus this task's writes."""
+    def branch_view(self, task: Task, branch: BranchSpec) -> Any:
+        """The state a conditional edge sees: the step's state plus this task's writes,
+        read with the edge's schema."""
         values = dict(self.values)
         grouped: dict[str, tuple[list[Any], list[str]]] = {}
         for key, value in task.writes:
@@ -431,7 +432,7 @@ class Loop:
         channels = self.graph.channels
         for key, (vals, writers) in grouped.items():
             values[key] = channels[key].update(values.get(key, MISSING), vals, writers)
-        return task.node.read(values)
+        return branch.read(values)
 
     # ---------------------------------------------------------------- commit
 
