@@ -87,6 +87,20 @@ def _config(thread_id: str, ns: str, checkpoint_id: str | None,
     return {"configurable": configurable}
 
 
+def _event_config(thread_id: str, ns: str, checkpoint_id: str | None,
+                  parents: Mapping[str, str]) -> dict[str, Any] | None:
+    """A config in a ``checkpoints`` item, keyed as LangGraph's loop writes it
+    (``checkpoint_ns`` first; inside a subgraph, ``checkpoint_map`` from the saved
+    metadata's ``parents`` before ``checkpoint_id``)."""
+    if checkpoint_id is None:
+        return None
+    configurable: dict[str, Any] = {"checkpoint_ns": ns, "thread_id": thread_id}
+    if parents:
+        configurable["checkpoint_map"] = {**parents, ns: checkpoint_id}
+    configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
 def read(graph: CompiledStateGraph, config: dict[str, Any] | None
          ) -> tuple[Persister, Loop, Saved | None]:
     cfg = dict(config or {})
@@ -310,9 +324,10 @@ def checkpoint_event(loop: Loop, record: Any, state: dict[str, Any]) -> Any:
         names = [t.name for t in planned]
         tasks = [{"id": t.id, "name": t.name, "interrupts": (), "state": None}
                  for t in planned]
+    parents = record.metadata.get("parents") or {}
     payload = {
-        "config": _config(thread, ns, record.checkpoint_id),
-        "parent_config": _config(thread, ns, record.parent_id),
+        "config": _event_config(thread, ns, record.checkpoint_id, parents),
+        "parent_config": _event_config(thread, ns, record.parent_id, parents),
         "values": loop.state_values(),
         "metadata": dict(record.metadata),
         "next": names,
