@@ -51,6 +51,14 @@ PENDING = {
 }
 
 
+#: Pages (or parts of pages) where rillet lacks something no one is building yet: the
+#: reason says what. Strict, so a fix shows up as a failure asking to move the page.
+GAPS = {
+    "subgraph_memory": "a subgraph compiled with checkpointer=True keeps no memory of "
+    "its own across the parent's runs on a thread",
+}
+
+
 def _intended() -> dict[str, str]:
     path = HERE / "rillet-differs.txt"
     if not path.exists():
@@ -116,4 +124,15 @@ def test_doc_page_prints_what_langgraph_printed(name: str) -> None:
     ],
 )
 def test_doc_page_for_feature_in_progress(name: str) -> None:
+    assert run_on_rillet(name) == expected_lines(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"gap: {gap}"))
+        for name, gap in GAPS.items()
+    ],
+)
+def test_doc_page_rillet_lacks(name: str) -> None:
     assert run_on_rillet(name) == expected_lines(name)

@@ -458,6 +458,33 @@ class CompiledStateGraph:
 
         return build_graph(self, xray)
 
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, CompiledStateGraph]]:
+        """``(node name, compiled graph)`` for each node that is a graph, as LangGraph
+        lists them; ``namespace`` keeps the one at that ``|``-separated path of node
+        names, ``recurse=True`` goes down into each (names joined with ``|``)."""
+        for name, spec in self.nodes.items():
+            sub = spec.subgraph
+            if sub is None or (namespace is not None and not namespace.startswith(name)):
+                continue
+            if name == namespace:
+                yield name, sub
+                return
+            if namespace is None:
+                yield name, sub
+            if recurse:
+                rest = namespace[len(name) + 1 :] if namespace is not None else None
+                for inner, graph in sub.get_subgraphs(namespace=rest, recurse=True):
+                    yield f"{name}|{inner}", graph
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, CompiledStateGraph]]:
+        """Async ``get_subgraphs``."""
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
+
 
 
 class RunOptions:
