@@ -14,8 +14,17 @@ PUBLIC = {
     },
     "rillet.types": {
         "StreamWriter", "StreamMode", "Send", "Command", "RetryPolicy", "Durability",
-        "Interrupt", "PregelTask", "StateSnapshot", "interrupt",
+        "Interrupt", "Overwrite", "PregelTask", "StateSnapshot", "interrupt",
     },
+    # LangGraph's import paths for the same objects:
+    "rillet.graph.message": {
+        "add_messages", "MessagesState", "AnyMessage", "RemoveMessage", "REMOVE_ALL_MESSAGES",
+    },
+    "rillet.prebuilt.chat_agent_executor": {
+        "AgentState", "AgentStatePydantic", "AgentStateWithStructuredResponse",
+        "AgentStateWithStructuredResponsePydantic", "RemainingSteps", "create_react_agent",
+    },
+    "rillet.prebuilt.tool_node": {"ToolNode", "tools_condition", "InjectedState", "InjectedStore"},
     "rillet.config": {"get_stream_writer", "get_config", "get_store"},
     "rillet.func": {"entrypoint", "task", "Entrypoint", "TaskFunction", "TaskFuture"},
     "rillet.errors": {

@@ -13,6 +13,7 @@ __all__ = [
     "Command",
     "Durability",
     "Interrupt",
+    "Overwrite",
     "PregelTask",
     "RetryPolicy",
     "Send",
@@ -36,6 +37,21 @@ Durability: TypeAlias = Literal["sync", "async", "exit"]
 is interrupted or fails (``"exit"``)."""
 
 N = TypeVar("N", bound=str)
+
+
+@dataclass(slots=True)
+class Overwrite:
+    """Write ``value`` to a key with a reducer as it is, bypassing the reducer:
+    ``return {"messages": Overwrite(["only this"])}``.
+
+    The dict forms ``{"__overwrite__": value}`` and ``{"value": value, "type":
+    "__overwrite__"}`` (an ``Overwrite`` after JSON) do the same. A key takes one
+    ``Overwrite`` per step; other writes of the step after it are dropped, as in
+    LangGraph.
+    """
+
+    value: Any
+    type: Literal["__overwrite__"] = "__overwrite__"
 
 
 class Send:
