@@ -38,7 +38,7 @@ REWRITES = [
 ]
 
 #: Pages whose examples run today.
-PASSING = ["graph_api", "low_level", "streaming", "subgraphs", "tool_calling"]
+PASSING = ["graph_api", "low_level", "overwrite", "streaming", "subgraphs", "tool_calling"]
 
 #: Pages (or parts of pages) that need a feature being built in issue 9.
 PENDING = {
@@ -56,6 +56,8 @@ PENDING = {
 GAPS = {
     "subgraph_memory": "a subgraph compiled with checkpointer=True keeps no memory of "
     "its own across the parent's runs on a thread",
+    "low_level_gaps": "graph.nodes does not list __start__; the default recursion limit is "
+    "25 (LangGraph 1.2.22: 10007, or LANGGRAPH_DEFAULT_RECURSION_LIMIT)",
 }
 
 
