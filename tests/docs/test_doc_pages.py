@@ -7,9 +7,10 @@ adapted only to run offline and deterministically: a model call is LangChain's
 printed under LangGraph 1.2.22 (langchain-core 1.8.3); ``record.py`` writes it. Ids and
 times are scrubbed by the file itself.
 
-The import rewrite (:data:`REWRITES`, applied in order to the import lines) is the one a user makes, plus one test-only entry: LangChain's fake chat
-model module maps to ``_fake_models.py`` here, a ``GenericFakeChatModel`` on rillet's
-``ChatModel`` that answers and streams as LangChain's does.
+The import rewrite (:data:`REWRITES`, applied in order to the import lines) is the one
+a user makes, plus one test-only entry: LangChain's fake chat model module maps to
+``_fake_models.py`` here, a ``GenericFakeChatModel`` on rillet's ``ChatModel`` that
+answers and streams as LangChain's does.
 
 Lines where rillet differs on purpose are in ``rillet-differs.txt``: rillet's line,
 keyed by the line's first word, each after a ``#`` line giving the reason.

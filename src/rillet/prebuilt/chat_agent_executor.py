@@ -4,7 +4,7 @@ state classes from (``from langgraph.prebuilt.chat_agent_executor import AgentSt
 The same objects as ``rillet.prebuilt``.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rillet.prebuilt._agent_state import (
     AgentState,
@@ -12,6 +12,12 @@ from rillet.prebuilt._agent_state import (
     RemainingSteps,
 )
 from rillet.prebuilt._react import create_react_agent
+
+if TYPE_CHECKING:
+    from rillet.prebuilt._agent_state_pydantic import (
+        AgentStatePydantic,
+        AgentStateWithStructuredResponsePydantic,
+    )
 
 __all__ = [
     "AgentState",
