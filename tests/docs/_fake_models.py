@@ -4,8 +4,13 @@
 It answers each call with the next of ``messages`` (an iterator of strings and
 ``AIMessage`` s) and streams the text the way LangChain's does: split on each whitespace
 character, the whitespace kept as its own chunk, the last chunk marked
-``chunk_position="last"``. Like LangChain's, it streams no tool-call chunks (a node that
-calls it in ``messages`` mode gets the text only) and has no ``bind_tools`` of its own.
+``chunk_position="last"``. Like LangChain's it has no ``bind_tools`` of its own (a
+scenario subclasses it to return itself).
+
+One difference: rillet's models always stream, so an answer's tool calls go out as
+tool-call chunks. LangChain's model returns them whole from a plain ``invoke`` but drops
+them when it streams, which it does when the graph streams in ``messages`` mode; the
+scenarios use tool-calling answers only outside ``messages`` mode.
 """
 
 from __future__ import annotations
