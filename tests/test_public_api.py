@@ -14,7 +14,8 @@ PUBLIC = {
     },
     "rillet.types": {
         "StreamWriter", "StreamMode", "Send", "Command", "RetryPolicy", "Durability",
-        "Interrupt", "PregelTask", "StateSnapshot", "interrupt", "CachePolicy", "GraphOutput",
+        "Interrupt", "PregelTask", "StateSnapshot", "interrupt", "CachePolicy", "Overwrite",
+        "GraphOutput",
         "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
         "CustomStreamPart", "CheckpointStreamPart", "TasksStreamPart", "DebugStreamPart",
         "TaskPayload", "TaskResultPayload", "CheckpointTask", "CheckpointPayload",
@@ -24,6 +25,15 @@ PUBLIC = {
     "rillet.cache.base": {"BaseCache", "FullKey", "Namespace"},
     "rillet.cache.memory": {"InMemoryCache"},
     "rillet.cache.sqlite": {"SqliteCache"},
+    # LangGraph's import paths for the same objects:
+    "rillet.graph.message": {
+        "add_messages", "MessagesState", "AnyMessage", "RemoveMessage", "REMOVE_ALL_MESSAGES",
+    },
+    "rillet.prebuilt.chat_agent_executor": {
+        "AgentState", "AgentStatePydantic", "AgentStateWithStructuredResponse",
+        "AgentStateWithStructuredResponsePydantic", "RemainingSteps", "create_react_agent",
+    },
+    "rillet.prebuilt.tool_node": {"ToolNode", "tools_condition", "InjectedState", "InjectedStore"},
     "rillet.config": {"get_stream_writer", "get_config", "get_store"},
     "rillet.runtime": {"Runtime", "get_runtime", "ExecutionInfo"},
     "rillet.managed": {"RemainingSteps", "IsLastStep"},

@@ -68,7 +68,7 @@ def inj2(
 
 
 def test_injected_arguments_are_hidden_from_the_model_only() -> None:
-    assert inj.args == {"q": {"type": "string", "description": "the query"}}
+    assert inj.args == {"q": {"description": "the query", "title": "Q", "type": "string"}}
     assert inj.tool_call_schema == {
         "type": "object",
         "properties": {"q": {"type": "string", "description": "the query"}},

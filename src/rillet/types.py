@@ -37,6 +37,7 @@ __all__ = [
     "GraphOutput",
     "Interrupt",
     "MessagesStreamPart",
+    "Overwrite",
     "PregelTask",
     "RetryPolicy",
     "Send",
@@ -67,6 +68,21 @@ is interrupted or fails (``"exit"``)."""
 
 N = TypeVar("N", bound=str)
 OutputT = TypeVar("OutputT")
+
+
+@dataclass(slots=True)
+class Overwrite:
+    """Write ``value`` to a key with a reducer as it is, bypassing the reducer:
+    ``return {"messages": Overwrite(["only this"])}``.
+
+    The dict forms ``{"__overwrite__": value}`` and ``{"value": value, "type":
+    "__overwrite__"}`` (an ``Overwrite`` after JSON) do the same. A key takes one
+    ``Overwrite`` per step; other writes of the step after it are dropped, as in
+    LangGraph.
+    """
+
+    value: Any
+    type: Literal["__overwrite__"] = "__overwrite__"
 
 
 class Send:
@@ -126,7 +142,7 @@ class Command(Generic[N]):
         return f"Command({parts})"
 
 
-def _retry_on_default(exc: Exception) -> bool:
+def default_retry_on(exc: Exception) -> bool:
     """Retry errors that are usually transient: connection, time-out and 5xx errors."""
     retryable = getattr(exc, "retryable", None)
     if isinstance(retryable, bool):
@@ -189,7 +205,7 @@ class RetryPolicy:
     jitter: bool = True
     """Add up to one second of random jitter to each interval."""
     retry_on: type[Exception] | Sequence[type[Exception]] | Callable[[Exception], bool] = field(
-        default=_retry_on_default
+        default=default_retry_on
     )
     """Exception types to retry, or a predicate; the default retries transient errors."""
 

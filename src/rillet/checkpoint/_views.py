@@ -88,6 +88,20 @@ def _config(thread_id: str, ns: str, checkpoint_id: str | None,
     return {"configurable": configurable}
 
 
+def _event_config(thread_id: str, ns: str, checkpoint_id: str | None,
+                  parents: Mapping[str, str]) -> dict[str, Any] | None:
+    """A config in a ``checkpoints`` item, keyed as LangGraph's loop writes it
+    (``checkpoint_ns`` first; inside a subgraph, ``checkpoint_map`` from the saved
+    metadata's ``parents`` before ``checkpoint_id``)."""
+    if checkpoint_id is None:
+        return None
+    configurable: dict[str, Any] = {"checkpoint_ns": ns, "thread_id": thread_id}
+    if parents:
+        configurable["checkpoint_map"] = {**parents, ns: checkpoint_id}
+    configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
 def read(graph: CompiledStateGraph, config: dict[str, Any] | None
          ) -> tuple[Persister, Loop, Saved | None]:
     cfg = dict(config or {})
@@ -267,7 +281,7 @@ def update_state(graph: CompiledStateGraph, config: dict[str, Any] | None, value
                 loop.run.make_writer())
     loop.finish(task, values)
     for branch in node.branches:
-        choice = _call_branch(branch, loop.branch_view(task), task)
+        choice = _call_branch(branch, loop.branch_view(task, branch), task)
         loop.add_branch_result(task, branch, choice)
     loop.step += 1
     loop.commit([task])
@@ -295,18 +309,6 @@ async def _await(awaitable: Any) -> Any:
 def delete_thread(saver: Any, thread_id: str) -> None:
     saver.delete_thread(thread_id)
     forget_thread(saver, thread_id)
-
-
-def _event_config(thread_id: str, ns: str, checkpoint_id: str | None,
-                  parents: Mapping[str, str]) -> dict[str, Any] | None:
-    """:func:`_config` in the key order of LangGraph's checkpoint events."""
-    if checkpoint_id is None:
-        return None
-    configurable: dict[str, Any] = {"checkpoint_ns": ns, "thread_id": thread_id}
-    if ns:
-        configurable["checkpoint_map"] = {**parents, ns: checkpoint_id}
-    configurable["checkpoint_id"] = checkpoint_id
-    return {"configurable": configurable}
 
 
 def _event_tasks(loop: Loop, planned: list[Task], asked: Mapping[str, Any]

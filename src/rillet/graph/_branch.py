@@ -20,6 +20,12 @@ class BranchSpec:
     is_async: bool
     wants_config: bool
     wants_runtime: bool = False
+    #: The schema the path function reads (its first parameter's annotation, when
+    #: that is a class with annotated keys), as LangGraph infers it; ``None``: it
+    #: reads what its source node reads (the state, for START).
+    input_schema: Any = None
+    #: How the path function reads the values; set by the compiled graph.
+    read: Any = None
 
     def targets(self) -> tuple[str, ...] | None:
         """Every node this branch may go to, when known before running."""

@@ -299,8 +299,16 @@ class StateGraph:
             if targets:
                 pmap = {t: t for t in targets}
         is_async, wants_config, _ = inspect_callable(path, "path")
-        branches[name] = BranchSpec(source, path, name, pmap, is_async, wants_config,
-                                    takes_parameter(path, "runtime"))
+        cls = annotated_input(path)
+        schema = None
+        if cls is self.schema.cls:
+            schema = self.schema
+        elif cls is not None:
+            schema = self.keys.add(cls, f"add_conditional_edges({source!r}, {name})")
+        branches[name] = BranchSpec(
+            source, path, name, pmap, is_async, wants_config,
+            wants_runtime=takes_parameter(path, "runtime"), input_schema=schema
+        )
         return self
 
     def set_entry_point(self, key: str) -> Self:

@@ -92,19 +92,33 @@ class CompiledStateGraph:
             edges.setdefault(start, []).append(end)
         for name_, spec in nodes.items():
             spec.edges = tuple(edges.get(name_, ()))
-            spec.branches = tuple(builder.branches.get(name_, {}).values())
             spec.joins = tuple(i for i, (srcs, _) in enumerate(self.joins) if name_ in srcs)
             own = spec.input_schema
             spec.read = own.reader(False) if own is not None else self.read_state
             spec.injects = (spec.wants_config or spec.wants_writer or spec.wants_store
                             or spec.wants_runtime)
+            spec.branches = tuple(
+                self._with_reader(b, spec.read) for b in builder.branches.get(name_, {}).values()
+            )
         self.nodes: dict[str, NodeSpec] = nodes
         #: Whether a node waits for the rest (``defer=True``): planning checks it.
         self.deferred = any(spec.defer for spec in nodes.values())
         self.start_edges: tuple[str, ...] = tuple(edges.get(START, ()))
         self.start_branches: tuple[BranchSpec, ...] = tuple(
-            builder.branches.get(START, {}).values()
+            self._with_reader(b, self.read_state) for b in builder.branches.get(START, {}).values()
         )
+
+    def _with_reader(self, branch: BranchSpec, source_read: Any) -> BranchSpec:
+        """A copy of ``branch`` that reads the values with its own schema (a path
+        function annotated with one), else as its source does."""
+        own = branch.input_schema
+        if own is None:
+            read = source_read
+        elif own is self.schema:
+            read = self.read_state
+        else:
+            read = own.reader(False)
+        return dataclasses.replace(branch, read=read)
 
     def initial_values(self) -> dict[str, Any]:
         """Values present before the input: reducer keys with an empty value."""
@@ -542,6 +556,33 @@ class CompiledStateGraph:
 
         return build_graph(self, xray)
 
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, CompiledStateGraph]]:
+        """``(node name, compiled graph)`` for each node that is a graph, as LangGraph
+        lists them; ``namespace`` keeps the one at that ``|``-separated path of node
+        names, ``recurse=True`` goes down into each (names joined with ``|``)."""
+        for name, spec in self.nodes.items():
+            sub = spec.subgraph
+            if sub is None or (namespace is not None and not namespace.startswith(name)):
+                continue
+            if name == namespace:
+                yield name, sub
+                return
+            if namespace is None:
+                yield name, sub
+            if recurse:
+                rest = namespace[len(name) + 1 :] if namespace is not None else None
+                for inner, graph in sub.get_subgraphs(namespace=rest, recurse=True):
+                    yield f"{name}|{inner}", graph
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, CompiledStateGraph]]:
+        """Async ``get_subgraphs``."""
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
+
 
 
 class RunOptions:
@@ -628,3 +669,4 @@ def _no_kwargs(method: str, kwargs: dict[str, Any]) -> None:
     if kwargs:
         names = ", ".join(sorted(kwargs))
         raise UsageError(f"{method}() got unexpected keyword argument(s): {names}")
+

@@ -104,6 +104,14 @@ class BaseMessage:
         self.name = name
         self.id = id
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """Lets a pydantic state hold messages (``messages: list[AnyMessage]``): a
+        value of a message field must be an instance of its class."""
+        from pydantic_core import core_schema
+
+        return core_schema.is_instance_schema(cls)
+
     @property
     def text(self) -> str:
         """The text of the message: ``content`` itself, or its text blocks joined."""

@@ -146,7 +146,7 @@ class Loop:
         start_values = self.with_managed(self.values, self.step) if self.graph.managed \
             else self.values
         for branch in self.graph.start_branches:
-            outcome = yield self._branch_call(branch, self.graph.read_state(start_values), None)
+            outcome = yield self._branch_call(branch, branch.read(start_values), None)
             if outcome.__class__ is Failure:
                 error = outcome.error
                 if not isinstance(error, StreamClosedError):
@@ -283,7 +283,7 @@ class Loop:
             self.fail(task, exc)
             return
         for branch in node.branches:
-            choice = yield self._branch_call(branch, self.branch_view(task), task)
+            choice = yield self._branch_call(branch, self.branch_view(task, branch), task)
             if choice.__class__ is Failure:
                 self.fail(task, choice.error)
                 return
@@ -454,8 +454,9 @@ class Loop:
                     f"(nodes: {', '.join(nodes)}, or END)"
                 )
 
-    def branch_view(self, task: Task) -> Any:
-        """The state a conditional edge sees: the step's state plus this task's writes."""
+    def branch_view(self, task: Task, branch: BranchSpec) -> Any:
+        """The state a conditional edge sees: the step's state plus this task's writes,
+        read with the edge's schema."""
         values = dict(self.values)
         grouped: dict[str, tuple[list[Any], list[str]]] = {}
         for key, value in task.writes:
@@ -466,7 +467,7 @@ class Loop:
             values[key] = channels[key].update(values.get(key, MISSING), vals, writers)
         if self.graph.managed:
             values = self.with_managed(values, task.step)
-        return task.node.read(values)
+        return branch.read(values)
 
     def with_managed(self, values: dict[str, Any], step: int) -> dict[str, Any]:
         """``values`` plus the managed keys (``rillet.managed``) as read in ``step``."""

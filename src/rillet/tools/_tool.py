@@ -8,7 +8,7 @@ import types
 import typing
 import uuid
 from collections.abc import Callable
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 from rillet._serde import dumps, to_jsonable
 from rillet.errors import ToolArgumentError, UsageError
@@ -87,7 +87,14 @@ class Tool:
         name: str | None = None,
         description: str | None = None,
         return_direct: bool = False,
+        response_format: Literal["content", "content_and_artifact"] = "content",
     ) -> None:
+        if response_format not in ("content", "content_and_artifact"):
+            raise UsageError(
+                f"Tool(response_format=...): 'content' or 'content_and_artifact', "
+                f"got {response_format!r}"
+            )
+        self.response_format = response_format
         if not callable(fn):
             raise UsageError(f"Tool(fn): fn must be a function, got {fn!r}")
         fn_name, doc, schema = function_schema(fn, include_injected=True)
@@ -139,9 +146,13 @@ class Tool:
 
     @property
     def args(self) -> dict[str, Any]:
-        """The JSON schema of each argument the model fills in."""
+        """The JSON schema of each argument the model fills in, as LangChain shows it
+        (pydantic's way: each with a ``title``, keys in alphabetical order)."""
         props: dict[str, Any] = self.tool_call_schema.get("properties", {})
-        return props
+        return {
+            name: dict(sorted({"title": name.title().replace("_", " "), **prop}.items()))
+            for name, prop in props.items()
+        }
 
     def to_openai_tool(self) -> dict[str, Any]:
         """The tool in OpenAI's ``tools=[...]`` format."""
@@ -274,9 +285,22 @@ class Tool:
                              (*task.run.parent_ids, task.id), list(task.event_tags),
                              task.metadata, {"output": result, "input": args})
                 )
-        if call_id is None or isinstance(result, ToolMessage | Command):
+        if isinstance(result, ToolMessage | Command):
             return result
-        return ToolMessage(content=tool_content(result), tool_call_id=call_id, name=self.name)
+        artifact = None
+        if self.response_format == "content_and_artifact":
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise ValueError(
+                    f"Since response_format='content_and_artifact' a two-tuple of the "
+                    f"message content and raw tool output is expected. Instead generated "
+                    f"response of type: {type(result)}."
+                )
+            result, artifact = result
+        if call_id is None:
+            return result
+        return ToolMessage(
+            content=tool_content(result), tool_call_id=call_id, name=self.name, artifact=artifact
+        )
 
     def _error(self, run_id: str | None, exc: Exception) -> None:
         if run_id is None:
@@ -350,7 +374,13 @@ def tool(fn: Callable[..., Any], /) -> Tool: ...
 
 @overload
 def tool(
-    name: str | None = None, /, *, description: str | None = None, return_direct: bool = False
+    name: str | None = None,
+    /,
+    *,
+    description: str | None = None,
+    return_direct: bool = False,
+    response_format: Literal["content", "content_and_artifact"] = "content",
+    parse_docstring: bool = False,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -360,6 +390,8 @@ def tool(
     *,
     description: str | None = None,
     return_direct: bool = False,
+    response_format: Literal["content", "content_and_artifact"] = "content",
+    parse_docstring: bool = False,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Turn a sync or async function into a :class:`Tool`.
 
@@ -371,11 +403,19 @@ def tool(
     them) and an ``Annotated[str, InjectedToolCallId]`` one (the id of the tool call);
     ``**kwargs`` takes any extra argument the model sends, and without it extra
     arguments are dropped.
+
+    ``response_format="content_and_artifact"``: the function returns ``(content,
+    artifact)``; the ``ToolMessage`` carries both, a plain ``invoke`` returns the
+    content. ``parse_docstring`` is accepted for LangChain compatibility: rillet always
+    reads the ``Args:`` section (LangChain only with ``parse_docstring=True``).
     """
+    del parse_docstring  # always on in rillet
     if callable(fn_or_name):
-        return Tool(fn_or_name, description=description, return_direct=return_direct)
+        return Tool(fn_or_name, description=description, return_direct=return_direct,
+                    response_format=response_format)
 
     def decorate(fn: Callable[..., Any]) -> Tool:
-        return Tool(fn, name=fn_or_name, description=description, return_direct=return_direct)
+        return Tool(fn, name=fn_or_name, description=description, return_direct=return_direct,
+                    response_format=response_format)
 
     return decorate
