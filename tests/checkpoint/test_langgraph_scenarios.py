@@ -22,14 +22,25 @@ INTENDED = {
 
 
 def run_on_rillet(name: str) -> list[str]:
-    source = (HERE / f"{name}.py").read_text().replace("langgraph", "rillet")
+    source = (
+        (HERE / f"{name}.py")
+        .read_text()
+        .replace("langchain_core.messages", "rillet.messages")
+        .replace("langgraph", "rillet")
+    )
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(source, f"{name}.py", "exec", dont_inherit=True), {"__name__": name})
     return out.getvalue().splitlines()
 
 
-@pytest.mark.parametrize("name", ["basics", "hitl", "subgraphs", "func"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "basics", "hitl", "subgraphs", "func",
+        "doc_persistence", "doc_interrupts", "doc_time_travel", "doc_functional_api",
+        "doc_memory_store", "doc_durable_execution",
+    ],)
 def test_scenario_prints_what_langgraph_printed(name: str) -> None:
     expected = []
     for line in (HERE / f"{name}.langgraph.txt").read_text().splitlines():
