@@ -1,6 +1,10 @@
 """LangGraph programs about persistence, run with their imports changed to rillet,
 print what LangGraph 1.2.22 printed (recorded in ``scenarios/*.langgraph.txt``; ids and
 times scrubbed). Where rillet differs on purpose, the line is listed with rillet's text.
+
+``doc_*`` scenarios are the examples of LangGraph's documentation pages (each file names
+its page). ``gap_*`` files are documentation examples rillet does not run the same yet;
+they are kept, with LangGraph's output, but not run here.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ def run_on_rillet(name: str) -> list[str]:
         "basics", "hitl", "subgraphs", "func",
         "doc_persistence", "doc_interrupts", "doc_time_travel", "doc_functional_api",
         "doc_memory_store", "doc_durable_execution",
-    ],)
+    ],
+)
 def test_scenario_prints_what_langgraph_printed(name: str) -> None:
     expected = []
     for line in (HERE / f"{name}.langgraph.txt").read_text().splitlines():
