@@ -28,6 +28,7 @@ PUBLIC = {
     # LangGraph's import paths for the same objects:
     "rillet.graph.message": {
         "add_messages", "MessagesState", "AnyMessage", "RemoveMessage", "REMOVE_ALL_MESSAGES",
+        "Messages",
     },
     "rillet.prebuilt.chat_agent_executor": {
         "AgentState", "AgentStatePydantic", "AgentStateWithStructuredResponse",

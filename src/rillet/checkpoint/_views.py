@@ -150,7 +150,7 @@ def snapshot(graph: Any, persist: Persister, loop: Loop, saved: Saved, *,
         next_names.append(START)
     else:
         done_writes: list[tuple[str, Any]] = []
-        for task in loop.plan():
+        for task in _snapshot_order(loop):
             entry = saved.task_writes.get(task.id)
             # A task that finished since it paused asks nothing any more.
             interrupts = tuple(entry.interrupts) \
@@ -163,6 +163,8 @@ def snapshot(graph: Any, persist: Persister, loop: Loop, saved: Saved, *,
             if entry is not None and entry.goto is not None:
                 result = dict(entry.writes)
                 done_writes.extend((k, v) for k, v in entry.writes)
+                if not apply_pending:  # a past step (history) lists every task it ran
+                    next_names.append(task.name)
             else:
                 next_names.append(task.name)
                 if results is not None:
@@ -182,6 +184,19 @@ def snapshot(graph: Any, persist: Persister, loop: Loop, saved: Saved, *,
     assert own is not None
     return StateSnapshot(loop.state_values(), tuple(next_names), own, dict(record.metadata),
                          record.created_at, parent, tuple(tasks), tuple(pending))
+
+
+def _snapshot_order(loop: Loop) -> list[Task]:
+    """The next step's tasks in the order LangGraph lists them in a snapshot: Send tasks
+    first (in send order), then node tasks in the order the nodes were added (a run
+    itself plans node tasks by name; a snapshot's ``next`` and ``tasks`` do not)."""
+    added = {name: i for i, name in enumerate(loop.graph.nodes)}
+
+    def key(task: Task) -> tuple[bool, int]:
+        pull = task.path[0] == PULL
+        return pull, added.get(task.name, 0) if pull else 0
+
+    return sorted(loop.plan(), key=key)
 
 
 def _start_task_id(loop: Loop) -> str:

@@ -154,8 +154,11 @@ class Loop:
                 self.error = error
                 return {}
             self._route(START, branch.resolve(outcome))
-        if persist is not None and persist.durability != "exit":
-            yield from persist.save(self, "loop")
+        if persist is not None:
+            if persist.durability != "exit":
+                yield from persist.save(self, "loop")
+            else:
+                persist.skip_save(self)
         return (yield from self.resume_steps())
 
     def start(self, input: Any) -> None:
@@ -593,6 +596,8 @@ class Loop:
             if persist is not None:
                 if persist.durability != "exit":
                     yield from persist.save(self, "loop", tasks)
+                else:
+                    persist.skip_save(self)
                 if persist.should_stop_after(tasks):
                     if persist.durability == "exit":
                         yield from persist.save(self, "loop", tasks)

@@ -147,6 +147,7 @@ class Persister:
         "interrupt_after",
         "interrupt_before",
         "nested",
+        "next_id",
         "ns",
         "parent_ids",
         "resuming",
@@ -197,6 +198,11 @@ class Persister:
         #: Results of functional-API task calls an earlier attempt of the step saved,
         #: by call id (``rillet.func``): they are not run again.
         self.call_results: dict[str, Any] | None = None
+        #: With ``durability="exit"``: the id the next save takes, drawn when a step's
+        #: save was skipped. The steps after it plan their task ids from it, so the
+        #: checkpoint saved at exit (or at an error or interrupt) finds its tasks'
+        #: pending writes and interrupt ids again, as LangGraph's does.
+        self.next_id: str | None = None
 
     # ------------------------------------------------------------------ I/O
 
@@ -426,7 +432,10 @@ class Persister:
         """Save the run's state as a new checkpoint."""
         snap = loop.snapshot()
         values = snap.values
-        new_id, seed = new_checkpoint_seed()
+        if self.next_id is not None:
+            new_id, seed, self.next_id = self.next_id, loop.run.seed, None
+        else:
+            new_id, seed = new_checkpoint_seed()
         blobs = self._value_blobs(values, new_id)
         state: dict[str, Any] = {
             "step": snap.step if step is None else step,
@@ -452,6 +461,11 @@ class Persister:
         if loop.observers:
             for observer in loop.observers:
                 observer.checkpoint_saved(loop, record, state)
+
+    def skip_save(self, loop: Loop) -> None:
+        """``durability="exit"``: a step ends without a save. Draw the id the checkpoint
+        would have had, and seed the next step's task ids with it."""
+        self.next_id, loop.run.seed = new_checkpoint_seed()
 
     def _value_blobs(self, values: Mapping[str, Any], new_id: str) -> dict[BlobKey, Blob]:
         """The blobs of the values that changed since the last save, versioned
