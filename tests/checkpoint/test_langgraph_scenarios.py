@@ -39,7 +39,7 @@ def run_on_rillet(name: str) -> list[str]:
 
 
 SCENARIOS = [
-    "basics", "hitl", "subgraphs", "sub_static", "stream_checkpoints", "func",
+    "basics", "hitl", "subgraphs", "sub_static", "sub_own", "stream_checkpoints", "func",
     "doc_persistence", "doc_interrupts", "doc_time_travel", "doc_functional_api",
     "doc_memory_store", "doc_durable_execution",
 ]

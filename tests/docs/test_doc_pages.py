@@ -40,6 +40,7 @@ REWRITES = [
 
 #: Pages whose examples run today.
 PASSING = [
+    "subgraph_memory",
     "graph_api", "low_level", "overwrite", "streaming", "subgraphs", "tool_calling",
     "runtime_context", "managed", "caching", "v2", "root_reducer", "destinations",
 ]
@@ -48,8 +49,6 @@ PASSING = [
 #: Pages (or parts of pages) where rillet lacks something no one is building yet: the
 #: reason says what. Strict, so a fix shows up as a failure asking to move the page.
 GAPS = {
-    "subgraph_memory": "a subgraph compiled with checkpointer=True keeps no memory of "
-    "its own across the parent's runs on a thread",
     "low_level_gaps": "graph.nodes does not list __start__; the default recursion limit is "
     "25 (LangGraph 1.2.22: 10007, or LANGGRAPH_DEFAULT_RECURSION_LIMIT)",
 }

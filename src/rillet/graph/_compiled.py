@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rillet._constants import START
+from rillet._constants import NS_SEP, START
 from rillet.channels import MISSING
 from rillet.errors import CheckpointError, ConfigError, UsageError
 from rillet.graph._branch import BranchSpec
@@ -449,14 +449,19 @@ class CompiledStateGraph:
         persist = None
         above = parent.run.persist
         own = self.checkpointer
-        if above is not None and own is not False and own is not True:
+        if above is not None and own is not False:
             from rillet.runtime._persist import Persister
 
             parents = dict(above.parent_ids)
             if above.checkpoint_id is not None:
                 parents[above.ns] = above.checkpoint_id
+            ns = parent.checkpoint_ns
+            if own is True:
+                # compile(checkpointer=True): a history of its own on the thread, under
+                # the node's name, that each run of the node continues.
+                ns = NS_SEP.join((*parent.run.ns, parent.node.name))
             persist = Persister(
-                own if own is not None else above.saver, cfg, parent.checkpoint_ns,
+                above.saver if own is None or own is True else own, cfg, ns,
                 durability=above.durability, interrupt_before=self.interrupt_before,
                 interrupt_after=self.interrupt_after, nested=True,
                 resuming=parent.resuming, parent_ids=parents,
