@@ -41,7 +41,8 @@ def run_on_rillet(name: str) -> list[str]:
 SCENARIOS = [
     "basics", "hitl", "subgraphs", "sub_static", "sub_own", "stream_checkpoints", "func",
     "doc_persistence", "doc_interrupts", "doc_time_travel", "doc_functional_api",
-    "doc_memory_store", "doc_durable_execution",
+    "doc_memory_store", "doc_durable_execution", "doc_persistence_runtime",
+    "doc_interrupts_subgraph_state", "sub_in_node",
 ]
 
 

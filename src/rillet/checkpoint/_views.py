@@ -7,6 +7,8 @@ checkpoint decodes the same way whether a run continues from it or a user looks 
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 from collections.abc import Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -59,13 +61,35 @@ def _target(graph: CompiledStateGraph, config: Mapping[str, Any]) -> tuple[Any, 
         for level in ns.split(NS_SEP):
             name = level.split(NS_END, 1)[0]
             node = target.nodes.get(name)
-            if node is None or node.subgraph is None:
+            inner = graph_of(node) if node is not None else None
+            if inner is None:
                 raise CheckpointError(
                     f"checkpoint_ns {ns!r} names {name!r}, which is not a subgraph node of "
                     f"graph {target.name!r}"
                 )
-            target = node.subgraph
+            target = inner
     return target, ns
+
+
+def graph_of(node: Any) -> Any:
+    """The graph that runs inside ``node``: its subgraph, or else the one compiled graph
+    its function refers to (by a global or closure name), as LangGraph finds those."""
+    if node.subgraph is not None:
+        return node.subgraph
+    from rillet.graph._compiled import CompiledStateGraph
+
+    fn = inspect.unwrap(node.fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    names = {}
+    for name, cell in zip(code.co_freevars, fn.__closure__ or (), strict=False):
+        with contextlib.suppress(ValueError):  # a cell not filled in yet
+            names[name] = cell.cell_contents
+    scope = getattr(fn, "__globals__", {})
+    names.update((n, scope[n]) for n in code.co_names if n in scope)
+    found = {id(v): v for v in names.values() if isinstance(v, CompiledStateGraph)}
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _loop_for(graph: Any, config: dict[str, Any], ns: str, persist: Persister) -> Loop:
@@ -170,7 +194,7 @@ def snapshot(graph: Any, persist: Persister, loop: Loop, saved: Saved, *,
                 if results is not None:
                     result = results.get(task.id)
             state: Any = None
-            if task.node.subgraph is not None:
+            if graph_of(task.node) is not None:
                 child_cfg = {"configurable": {"thread_id": thread,
                                               "checkpoint_ns": task.checkpoint_ns}}
                 state = get_state(graph, child_cfg, subgraphs=True) if subgraphs else child_cfg
@@ -333,7 +357,7 @@ def _event_tasks(loop: Loop, planned: list[Task], asked: Mapping[str, Any]
     tasks = []
     for t in planned:
         state = None
-        if t.node.subgraph is not None:
+        if graph_of(t.node) is not None:
             state = {"configurable": {"thread_id": thread, "checkpoint_ns": t.checkpoint_ns}}
         interrupts = tuple(interrupt_data(i) for i in asked.get(t.id, ()))
         tasks.append({"id": t.id, "name": t.name, "interrupts": interrupts, "state": state})
