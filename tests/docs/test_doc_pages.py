@@ -40,18 +40,10 @@ REWRITES = [
 
 #: Pages whose examples run today.
 PASSING = [
-    "subgraph_memory",
+    "subgraph_memory", "low_level_gaps",
     "graph_api", "low_level", "overwrite", "streaming", "subgraphs", "tool_calling",
     "runtime_context", "managed", "caching", "v2", "root_reducer", "destinations",
 ]
-
-
-#: Pages (or parts of pages) where rillet lacks something no one is building yet: the
-#: reason says what. Strict, so a fix shows up as a failure asking to move the page.
-GAPS = {
-    "low_level_gaps": "graph.nodes does not list __start__; the default recursion limit is "
-    "25 (LangGraph 1.2.22: 10007, or LANGGRAPH_DEFAULT_RECURSION_LIMIT)",
-}
 
 
 def _intended() -> dict[str, str]:
@@ -106,15 +98,4 @@ def expected_lines(name: str) -> list[str]:
 
 @pytest.mark.parametrize("name", PASSING)
 def test_doc_page_prints_what_langgraph_printed(name: str) -> None:
-    assert run_on_rillet(name) == expected_lines(name)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"gap: {gap}"))
-        for name, gap in GAPS.items()
-    ],
-)
-def test_doc_page_rillet_lacks(name: str) -> None:
     assert run_on_rillet(name) == expected_lines(name)
