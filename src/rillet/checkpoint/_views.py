@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rillet._constants import END, NS_END, NS_SEP, PULL, START
 from rillet.channels import MISSING
 from rillet.errors import CheckpointError, InvalidUpdateError, UsageError
-from rillet.runtime._context import RootRun, RunContext, Task
+from rillet.runtime._context import RootRun, RunContext, Task, uuid5_text
 from rillet.runtime._effects import Call, Failure
 from rillet.runtime._persist import Persister, Saved, forget_thread
 from rillet.stream._format import interrupt_data
@@ -224,9 +224,8 @@ def _snapshot_order(loop: Loop) -> list[Task]:
 
 
 def _start_task_id(loop: Loop) -> str:
-    import uuid
 
-    return str(uuid.uuid5(loop.run.seed, f"{NS_SEP.join(loop.run.ns)}|start"))
+    return uuid5_text(loop.run.seed, f"{NS_SEP.join(loop.run.ns)}|start")
 
 
 def _input_writes(loop: Loop, value: Any) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rillet.checkpoint.base import (
@@ -26,9 +25,12 @@ if TYPE_CHECKING:
 __all__ = ["InMemorySaver", "MemorySaver"]
 
 _Space = tuple[str, str]  # (thread_id, checkpoint_ns)
-_Stored = tuple[CheckpointRecord, dict[str, Any], dict[str, str]]
-"""A record as saved, with copies of its dicts (the caller may change its own later):
-copying the dicts is cheaper than copying the record on every step."""
+_Stored = tuple[str, str, str, "str | None", str, dict[str, Any], bytes, dict[str, str]]
+"""A record as saved: its fields as a tuple of strings, bytes and plain dicts (copies:
+the caller may change its own later). Nothing here is an object the cyclic garbage
+collector must keep visiting, so a saver holding many checkpoints does not make every
+collection of the process slower; blobs are kept as ``(data, base)`` for the same
+reason."""
 
 
 class InMemorySaver(BaseCheckpointSaver):
@@ -44,16 +46,19 @@ class InMemorySaver(BaseCheckpointSaver):
         #: many records to take the max of); dropped where records go away.
         self._latest: dict[_Space, str] = {}
         self._writes: dict[tuple[str, str, str], dict[tuple[str, int], PendingWrite]] = {}
-        self._blobs: dict[_Space, dict[BlobKey, Blob]] = {}
+        self._blobs: dict[_Space, dict[BlobKey, tuple[bytes, str | None]]] = {}
 
     def save(self, record: CheckpointRecord, blobs: Mapping[BlobKey, Blob]) -> None:
         check_bytes(record, blobs)
-        saved = (record, clean_metadata(record.metadata), dict(record.versions))
+        r = record
+        saved = (r.thread_id, r.checkpoint_ns, r.checkpoint_id, r.parent_id, r.created_at,
+                 clean_metadata(r.metadata), r.state, dict(r.versions))
         space = (record.thread_id, record.checkpoint_ns)
         with self._lock:
             stored = self._blobs.setdefault(space, {})
             for key, blob in blobs.items():
-                stored.setdefault(key, blob)
+                if key not in stored:
+                    stored[key] = (blob.data, blob.base)
             self._records.setdefault(space, {})[record.checkpoint_id] = saved
             latest = self._latest.get(space)
             if latest is not None and record.checkpoint_id > latest:
@@ -103,8 +108,8 @@ class InMemorySaver(BaseCheckpointSaver):
                     blob = stored.get((key[0], version))
                     if blob is None:
                         break
-                    chain.append(blob.data)
-                    version = blob.base
+                    data, version = blob
+                    chain.append(data)
                 if version is None:  # reached a full value
                     out[key] = chain[::-1]
         return out
@@ -118,10 +123,9 @@ class InMemorySaver(BaseCheckpointSaver):
                 saved for (tid, ns), records in self._records.items()
                 if tid == thread_id and (checkpoint_ns is None or ns == checkpoint_ns)
                 for saved in records.values()
-                if (before is None or saved[0].checkpoint_id < before)
-                and matches(saved[1], filter)
+                if (before is None or saved[2] < before) and matches(saved[5], filter)
             ]
-        found.sort(key=lambda s: (s[0].checkpoint_id, s[0].checkpoint_ns), reverse=True)
+        found.sort(key=lambda s: (s[2], s[1]), reverse=True)
         return map(_record, found if limit is None else found[:limit])
 
     def delete_thread(self, thread_id: str) -> None:
@@ -153,15 +157,15 @@ class InMemorySaver(BaseCheckpointSaver):
     def _drop_unneeded_blobs(self, space: _Space, kept: Any) -> None:
         stored = self._blobs.get(space, {})
         needed: set[BlobKey] = set()
-        todo = [key for saved in kept for key in saved[2].items()]
+        todo = [key for saved in kept for key in saved[7].items()]
         while todo:
             key = todo.pop()
             if key in needed:
                 continue
             needed.add(key)
             blob = stored.get(key)
-            if blob is not None and blob.base is not None:
-                todo.append((key[0], blob.base))
+            if blob is not None and blob[1] is not None:
+                todo.append((key[0], blob[1]))
         for key in [k for k in stored if k not in needed]:
             del stored[key]
 
@@ -171,8 +175,8 @@ class InMemorySaver(BaseCheckpointSaver):
                 if tid == source_thread_id:
                     target = self._records.setdefault((target_thread_id, ns), {})
                     self._latest.pop((target_thread_id, ns), None)
-                    for cid, (r, metadata, versions) in records.items():
-                        target[cid] = (replace(r, thread_id=target_thread_id), metadata, versions)
+                    for cid, saved in records.items():
+                        target[cid] = (target_thread_id, *saved[1:])
             for (tid, ns, cid), writes in list(self._writes.items()):
                 if tid == source_thread_id:
                     self._writes.setdefault((target_thread_id, ns, cid), {}).update(writes)
@@ -182,11 +186,9 @@ class InMemorySaver(BaseCheckpointSaver):
 
 
 def _record(saved: _Stored) -> CheckpointRecord:
-    r, metadata, versions = saved
-    return CheckpointRecord(
-        r.thread_id, r.checkpoint_ns, r.checkpoint_id, r.parent_id, r.created_at,
-        clean_metadata(metadata), r.state, dict(versions),
-    )
+    thread_id, ns, cid, parent_id, created_at, metadata, state, versions = saved
+    return CheckpointRecord(thread_id, ns, cid, parent_id, created_at,
+                            clean_metadata(metadata), state, dict(versions))
 
 
 MemorySaver = InMemorySaver

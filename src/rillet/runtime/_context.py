@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
+from hashlib import sha1 as _sha1
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rillet._constants import NS_END, NS_SEP
@@ -30,6 +31,16 @@ T = TypeVar("T")
 def _drop(_: Any) -> None:
     """The writer of a run that does not stream ``custom``: costs one call."""
 
+
+
+def uuid5_text(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` without building the ``UUID``: a task id is
+    made for every task of every step."""
+    digest = bytearray(_sha1(namespace.bytes + name.encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 class RootRun:
     """What one root run shares with all its subgraph runs: what the consumer asked
@@ -329,7 +340,7 @@ class Task:
             # Deterministic: the same run, step, place and triggers give the same id
             # (a resumed run finds its tasks again).
             key = f"{NS_SEP.join(self.run.ns)}|{self.step}|{self.path!r}|{self.triggers!r}"
-            task_id = self._id = str(uuid.uuid5(self.run.seed, key))
+            task_id = self._id = uuid5_text(self.run.seed, key)
         return task_id
 
     @property

@@ -598,11 +598,18 @@ def _is_interrupt_id(key: Any) -> bool:
 
 def _builtin_encoding(serde: Any) -> bool:
     """Whether ``serde`` writes as :class:`Serializer` does (it may add types)."""
-    from rillet.checkpoint.serde import Serializer
-
     cls = serde.__class__
-    return (isinstance(serde, Serializer) and cls.dumps is Serializer.dumps
-            and cls.encode is Serializer.encode)
+    known = _ENCODINGS.get(cls)
+    if known is None:
+        from rillet.checkpoint.serde import Serializer
+
+        known = _ENCODINGS[cls] = (issubclass(cls, Serializer) and cls.dumps is Serializer.dumps
+                                   and cls.encode is Serializer.encode)
+    return known
+
+
+#: Serializer class -> whether it writes as ``Serializer`` does (checked once per class).
+_ENCODINGS: dict[type, bool] = {}
 
 
 def _copy(value: Any) -> Any:
