@@ -7,13 +7,23 @@ import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rillet._constants import NS_SEP, START
+from rillet._constants import START
 from rillet.channels import MISSING
-from rillet.errors import CheckpointError, ConfigError, UsageError
 from rillet.graph._branch import BranchSpec
-from rillet.graph._config import check_config, check_flag, check_names, recursion_limit
+from rillet.graph._config import check_config, check_flag
 from rillet.graph._node import NodeSpec
-from rillet.runtime._context import RootRun, RunContext, Task, current_task
+from rillet.graph._run_setup import (
+    RunOptions,
+    check_input,
+    events_table,
+    nested_loop,
+    no_kwargs,
+    on_loop_of,
+    root_loop,
+    run_id,
+)
+from rillet.graph._saved_state import SavedStateAPI
+from rillet.runtime._context import RootRun, current_task
 from rillet.runtime._loop import Loop
 from rillet.runtime._runtime import coerce_context
 from rillet.runtime._sync import run_sync
@@ -21,11 +31,10 @@ from rillet.stream._bus import SyncBus
 from rillet.stream._format import (
     Formatter,
     check_version,
-    event_formatter,
     make_formatter,
     normalize_modes,
 )
-from rillet.types import Command, GraphOutput, StateSnapshot
+from rillet.types import GraphOutput
 
 if TYPE_CHECKING:
     from rillet.draw import DrawableGraph
@@ -34,7 +43,7 @@ if TYPE_CHECKING:
     from rillet.types import Durability, StreamMode
 
 
-class CompiledStateGraph:
+class CompiledStateGraph(SavedStateAPI):
     """A compiled graph: run it with ``invoke``/``ainvoke``, watch it with
     ``stream``/``astream``. Immutable; one instance serves any number of concurrent
     runs, and can itself be a node of another graph."""
@@ -199,7 +208,7 @@ class CompiledStateGraph:
 
         :raises ConfigError: for a ``version`` other than ``"v1"`` or ``"v2"``.
         """
-        _no_kwargs("invoke", kwargs)
+        no_kwargs("invoke", kwargs)
         v2 = check_version(version)
         options = RunOptions(self, durability, interrupt_before, interrupt_after)
         if stream_mode != "values":
@@ -208,9 +217,9 @@ class CompiledStateGraph:
                                     **options.kwargs()))
         parent = current_task.get()
         if parent is not None:
-            loop = self._nested_loop(parent, config, context)
+            loop = nested_loop(self, parent, config, context)
             bus = parent.run.settings.bus
-            blocking = _on_loop_of(parent.run.settings)
+            blocking = on_loop_of(parent.run.settings)
             if blocking and bus is not None:
                 bus.blocked += 1  # its consumer cannot drain it while we block its loop
             try:
@@ -219,8 +228,8 @@ class CompiledStateGraph:
                 if blocking and bus is not None:
                     bus.blocked -= 1
         cfg = check_config(config)
-        root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
-        loop = self._root_loop(root, cfg, input, options, context)
+        root = RootRun(frozenset(), False, None, run_id=run_id(cfg))
+        loop = root_loop(self, root, cfg, input, options, context)
         try:
             return self._returned(run_sync(loop, loop.run_steps(input)), v2)
         finally:
@@ -241,7 +250,7 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> Any:
         """Async ``invoke``."""
-        _no_kwargs("ainvoke", kwargs)
+        no_kwargs("ainvoke", kwargs)
         from rillet.runtime._async import run_async
 
         v2 = check_version(version)
@@ -252,11 +261,11 @@ class CompiledStateGraph:
                 **options.kwargs())]
         parent = current_task.get()
         if parent is not None:
-            loop = self._nested_loop(parent, config, context)
+            loop = nested_loop(self, parent, config, context)
             return self._returned(await run_async(loop, loop.run_steps(input)), v2)
         cfg = check_config(config)
-        root = RootRun(frozenset(), False, None, run_id=_run_id(cfg))
-        loop = self._root_loop(root, cfg, input, options, context)
+        root = RootRun(frozenset(), False, None, run_id=run_id(cfg))
+        loop = root_loop(self, root, cfg, input, options, context)
         try:
             return self._returned(await run_async(loop, loop.run_steps(input)), v2)
         finally:
@@ -287,7 +296,7 @@ class CompiledStateGraph:
         :raises ConfigError: for an unknown stream mode or version or a bad config, at
             the call.
         """
-        _no_kwargs("stream", kwargs)
+        no_kwargs("stream", kwargs)
         modes, multi = normalize_modes(stream_mode)
         nested = check_flag("subgraphs", subgraphs)
         table = make_formatter(modes, multi, nested, check_version(version))
@@ -309,7 +318,7 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async ``stream``: the same items, from an async generator."""
-        _no_kwargs("astream", kwargs)
+        no_kwargs("astream", kwargs)
         modes, multi = normalize_modes(stream_mode)
         nested = check_flag("subgraphs", subgraphs)
         table = make_formatter(modes, multi, nested, check_version(version))
@@ -335,7 +344,7 @@ class CompiledStateGraph:
         for the graph and each node, ``on_chat_model_start/stream/end`` for each model
         call, ``on_custom_event`` for ``dispatch_custom_event``, at any depth.
         """
-        table = _events_table(version, locals())
+        table = events_table(version, locals())
         return self._astream(input, config, frozenset({"events"}), True, table, None, context)
 
     def stream_events(
@@ -353,7 +362,7 @@ class CompiledStateGraph:
         context: Any = None,
     ) -> Iterator[dict[str, Any]]:
         """Sync :meth:`astream_events`."""
-        table = _events_table(version, locals())
+        table = events_table(version, locals())
         return self._stream(input, config, frozenset({"events"}), True, table, None, context)
 
     def _stream(
@@ -370,8 +379,8 @@ class CompiledStateGraph:
 
         cfg = check_config(config)
         bus = SyncBus()
-        root = RootRun(modes, subgraphs, bus.put, bus, run_id=_run_id(cfg))
-        loop = self._root_loop(root, cfg, input, options or RunOptions(self), context)
+        root = RootRun(modes, subgraphs, bus.put, bus, run_id=run_id(cfg))
+        loop = root_loop(self, root, cfg, input, options or RunOptions(self), context)
         return stream_sync(loop, loop.run_steps(input), bus, table)
 
     def _astream(
@@ -389,161 +398,21 @@ class CompiledStateGraph:
 
         cfg = check_config(config)
         opts = options or RunOptions(self)
-        self._check_input(input, opts)
+        check_input(input, opts)
         context = coerce_context(self.context_schema, context)
 
         async def run() -> AsyncGenerator[Any, None]:
             import asyncio
 
             bus = AsyncBus(asyncio.get_running_loop())
-            root = RootRun(modes, subgraphs, bus.put, bus, run_id=_run_id(cfg))
-            loop = self._root_loop(root, cfg, input, opts, context, coerced=True)
+            root = RootRun(modes, subgraphs, bus.put, bus, run_id=run_id(cfg))
+            loop = root_loop(self, root, cfg, input, opts, context, coerced=True)
             items = stream_async(loop, loop.run_steps(input), bus, table)
             async with contextlib.aclosing(items):
                 async for item in items:
                     yield item
 
         return run()
-
-    def _check_input(self, input: Any, options: RunOptions) -> None:
-        if options.saver is None and isinstance(input, Command) and input.resume is not None:
-            raise CheckpointError(
-                "Cannot use Command(resume=...) without a checkpointer: a resume continues "
-                "saved state. Compile the graph with checkpointer=InMemorySaver() (from "
-                "rillet.checkpoint.memory) and run it with config={'configurable': "
-                "{'thread_id': ...}}."
-            )
-
-    def _root_loop(
-        self, root: RootRun, cfg: dict[str, Any], input: Any, options: RunOptions,
-        context: Any = None, *, coerced: bool = False,
-    ) -> Loop:
-        self._check_input(input, options)
-        if not coerced:
-            context = coerce_context(self.context_schema, context)
-        root.store = self.store
-        persist = None
-        if options.saver is not None:
-            from rillet.runtime._persist import Persister
-
-            persist = Persister(
-                options.saver, cfg, "", durability=options.durability,
-                interrupt_before=options.before, interrupt_after=options.after,
-            )
-        run = RunContext(root, cfg, ())
-        run.persist = persist
-        run.context = context
-        return self.loop_class(self, run, recursion_limit(cfg), persist=persist)
-
-    def _nested_loop(
-        self, parent: Task, config: dict[str, Any] | None, context: Any = None
-    ) -> Loop:
-        cfg = dict(parent.run.config)
-        if config:
-            cfg.update(check_config(config))
-        run = RunContext(parent.run.settings, cfg, parent.child_ns(), parent.child_parent_ids())
-        # As LangGraph: a graph run inside a node sees its caller's context, unless
-        # the call gives its own.
-        run.context = parent.run.context if context is None \
-            else coerce_context(self.context_schema, context)
-        persist = None
-        above = parent.run.persist
-        own = self.checkpointer
-        if above is not None and own is not False:
-            from rillet.runtime._persist import Persister
-
-            parents = dict(above.parent_ids)
-            if above.checkpoint_id is not None:
-                parents[above.ns] = above.checkpoint_id
-            ns = parent.checkpoint_ns
-            if own is True:
-                # compile(checkpointer=True): a history of its own on the thread, under
-                # the node's name, that each run of the node continues.
-                ns = NS_SEP.join((*parent.run.ns, parent.node.name))
-            persist = Persister(
-                above.saver if own is None or own is True else own, cfg, ns,
-                durability=above.durability, interrupt_before=self.interrupt_before,
-                interrupt_after=self.interrupt_after, nested=True,
-                resuming=parent.resuming, parent_ids=parents,
-            )
-        run.persist = persist
-        return self.loop_class(self, run, recursion_limit(cfg), nested=True, persist=persist)
-
-    # ------------------------------------------------------------ saved state
-
-    def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
-        """The thread's state at its latest checkpoint (or at
-        ``configurable.checkpoint_id``): values, the nodes that run next, pending
-        interrupts. An unknown thread gives an empty snapshot.
-
-        :raises CheckpointError: if the graph has no checkpointer, or the checkpoint
-            id is unknown.
-        """
-        from rillet.checkpoint._views import get_state
-
-        return get_state(self, _state_config(config), subgraphs)
-
-    async def aget_state(
-        self, config: dict[str, Any], *, subgraphs: bool = False
-    ) -> StateSnapshot:
-        """Async ``get_state``."""
-        import asyncio
-
-        return await asyncio.to_thread(self.get_state, config, subgraphs=subgraphs)
-
-    def get_state_history(
-        self,
-        config: dict[str, Any],
-        *,
-        filter: dict[str, Any] | None = None,
-        before: dict[str, Any] | None = None,
-        limit: int | None = None,
-    ) -> Iterator[StateSnapshot]:
-        """The thread's checkpoints, newest first; ``filter`` matches metadata,
-        ``before`` a checkpoint's config, ``limit`` how many."""
-        from rillet.checkpoint._views import get_state_history
-
-        return get_state_history(self, _state_config(config), filter=filter, before=before,
-                                 limit=limit)
-
-    async def aget_state_history(
-        self,
-        config: dict[str, Any],
-        *,
-        filter: dict[str, Any] | None = None,
-        before: dict[str, Any] | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[StateSnapshot]:
-        """Async ``get_state_history``."""
-        import asyncio
-
-        items = await asyncio.to_thread(
-            lambda: list(self.get_state_history(config, filter=filter, before=before,
-                                                limit=limit))
-        )
-        for item in items:
-            yield item
-
-    def update_state(
-        self, config: dict[str, Any], values: Any, as_node: str | None = None
-    ) -> dict[str, Any]:
-        """Change the thread's state as if node ``as_node`` had returned ``values``
-        (its edges then decide what runs next); returns the new checkpoint's config.
-
-        :raises InvalidUpdateError: if ``as_node`` is unknown, or is left out when the
-            last step was run by several nodes.
-        """
-        from rillet.checkpoint._views import update_state
-
-        return update_state(self, _state_config(config), values, as_node)
-
-    async def aupdate_state(
-        self, config: dict[str, Any], values: Any, as_node: str | None = None
-    ) -> dict[str, Any]:
-        """Async ``update_state``."""
-        import asyncio
-
-        return await asyncio.to_thread(self.update_state, config, values, as_node)
 
     # --------------------------------------------------------------- drawing
 
@@ -587,91 +456,4 @@ class CompiledStateGraph:
         """Async ``get_subgraphs``."""
         for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
             yield item
-
-
-
-class RunOptions:
-    """A root run's persistence options: the graph's, overridden by the call's."""
-
-    __slots__ = ("after", "before", "durability", "saver")
-
-    def __init__(
-        self,
-        graph: CompiledStateGraph,
-        durability: Any = None,
-        interrupt_before: Any = None,
-        interrupt_after: Any = None,
-    ) -> None:
-        saver = graph.checkpointer
-        self.saver = None if saver is None or saver is True or saver is False else saver
-        if durability is not None and durability not in ("sync", "async", "exit"):
-            raise ConfigError(
-                f"durability must be 'sync', 'async' or 'exit', got {durability!r}"
-            )
-        self.durability = durability or "async"
-        self.before = _names("interrupt_before", interrupt_before, graph) \
-            if interrupt_before is not None else graph.interrupt_before
-        self.after = _names("interrupt_after", interrupt_after, graph) \
-            if interrupt_after is not None else graph.interrupt_after
-
-    def kwargs(self) -> dict[str, Any]:
-        return {"durability": self.durability, "interrupt_before": sorted(self.before),
-                "interrupt_after": sorted(self.after)}
-
-
-def _names(option: str, value: Any, graph: CompiledStateGraph) -> frozenset[str]:
-    names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list | tuple | set | frozenset):
-        raise UsageError(f"{option} takes node names or '*', got {value!r}")
-    for name in names:
-        if name != "*" and name not in graph.nodes:
-            raise ConfigError(
-                f"{option}: no node named {name!r} (nodes: {', '.join(graph.nodes)})"
-            )
-    return frozenset(names)
-
-
-def _state_config(config: Any) -> dict[str, Any]:
-    if not isinstance(config, dict):
-        raise UsageError(
-            f"config must be a dict like {{'configurable': {{'thread_id': ...}}}}, got "
-            f"{type(config).__name__}"
-        )
-    return config
-
-
-def _run_id(config: dict[str, Any]) -> str | None:
-    run_id = config.get("run_id")
-    return str(run_id) if run_id is not None else None
-
-
-def _on_loop_of(root: RootRun) -> bool:
-    """Whether this thread runs ``root``'s event loop (sync code called from async)."""
-    if root.async_loop is None:
-        return False
-    import asyncio
-
-    try:
-        return asyncio.get_running_loop() is root.async_loop
-    except RuntimeError:
-        return False
-
-
-_EVENT_FILTERS = (
-    "include_names", "include_types", "include_tags",
-    "exclude_names", "exclude_types", "exclude_tags",
-)
-
-
-def _events_table(version: str, arguments: dict[str, Any]) -> Formatter:
-    """The ``astream_events`` formatter for a call's ``version`` and filter arguments."""
-    if version != "v2":
-        raise ConfigError(f"astream_events supports version='v2' only, got {version!r}")
-    return event_formatter(**{name: check_names(name, arguments[name]) for name in _EVENT_FILTERS})
-
-
-def _no_kwargs(method: str, kwargs: dict[str, Any]) -> None:
-    if kwargs:
-        names = ", ".join(sorted(kwargs))
-        raise UsageError(f"{method}() got unexpected keyword argument(s): {names}")
 
