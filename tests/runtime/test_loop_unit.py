@@ -19,7 +19,8 @@ from rillet._constants import PULL, PUSH
 from rillet.graph import END, START, StateGraph
 from rillet.runtime._context import RootRun, RunContext, Task
 from rillet.runtime._effects import Call, Effect, Failure, RunTasks, Sleep
-from rillet.runtime._loop import Loop, RunSnapshot
+from rillet.runtime._loop import Loop
+from rillet.runtime._steps import RunSnapshot
 from rillet.types import RetryPolicy, Send
 from tests.conftest import scrub
 

@@ -236,7 +236,7 @@ class ToolNode:
 def _always_raised() -> tuple[type[BaseException], ...]:
     """What no ``handle_tool_errors`` catches: the consumer leaving, and a
     ``Command(graph=Command.PARENT)`` on its way up from a subgraph the tool ran."""
-    from rillet.runtime._loop import ParentCommand
+    from rillet.runtime._writes import ParentCommand
 
     return (StreamClosedError, ParentCommand)
 

@@ -319,7 +319,7 @@ class Persister:
         return "continue"
 
     def _restore(self, loop: Loop, saved: Saved) -> None:
-        from rillet.runtime._loop import RunSnapshot
+        from rillet.runtime._steps import RunSnapshot
 
         record = saved.record
         self.saved = saved
