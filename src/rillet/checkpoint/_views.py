@@ -17,7 +17,8 @@ from rillet.channels import MISSING
 from rillet.errors import CheckpointError, InvalidUpdateError, UsageError
 from rillet.runtime._context import RootRun, RunContext, Task, uuid5_text
 from rillet.runtime._effects import Call, Failure
-from rillet.runtime._persist import Persister, Saved, forget_thread
+from rillet.runtime._persist import Persister
+from rillet.runtime._saved import Saved, forget_thread
 from rillet.stream._format import interrupt_data
 from rillet.types import PregelTask, StateSnapshot
 

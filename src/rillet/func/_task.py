@@ -30,7 +30,7 @@ from rillet.runtime._cache import WRITES_NS, cache_key, check_policy, identifier
 from rillet.runtime._context import Task, current_task
 from rillet.runtime._effects import Call, Failure, Sleep
 from rillet.runtime._loop import STOPPED
-from rillet.runtime._persist import RETURN, ROUTE
+from rillet.runtime._saved import RETURN, ROUTE
 from rillet.stream._events import TaskStartEvent
 
 if TYPE_CHECKING:
