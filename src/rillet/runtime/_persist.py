@@ -176,24 +176,9 @@ class Persister:
             )
         continuing = input is None or command is not None or self.resuming
         if saved is None:
-            if self.nested:
-                return "fresh"
-            if command is not None and command.resume is not None:
-                raise CheckpointError(
-                    f"Command(resume=...) for thread {self.thread_id!r}, which has no saved "
-                    f"state: nothing is paused there. Start the thread with an input first."
-                )
-            if input is None:
-                raise EmptyInputError(
-                    "Received no input for __start__: thread "
-                    f"{self.thread_id!r} has no saved state to continue, so pass an input."
-                )
-            if command is not None:
-                raise CheckpointError(
-                    f"A Command as the input of thread {self.thread_id!r}, which has no "
-                    f"saved state: start the thread with a dict input first."
-                )
-            self.checkpoint_id = None
+            if not self.nested:
+                self._check_fresh(input, command)
+                self.checkpoint_id = None
             return "fresh"
         self._restore(loop, saved)
         if wanted is not None:
@@ -215,6 +200,24 @@ class Persister:
         if saved.input is not MISSING:
             return "input"
         return "continue"
+
+    def _check_fresh(self, input: Any, command: Command[Any] | None) -> None:
+        """Refuse an input that needs saved state on a thread that has none."""
+        if command is not None and command.resume is not None:
+            raise CheckpointError(
+                f"Command(resume=...) for thread {self.thread_id!r}, which has no saved "
+                f"state: nothing is paused there. Start the thread with an input first."
+            )
+        if input is None:
+            raise EmptyInputError(
+                "Received no input for __start__: thread "
+                f"{self.thread_id!r} has no saved state to continue, so pass an input."
+            )
+        if command is not None:
+            raise CheckpointError(
+                f"A Command as the input of thread {self.thread_id!r}, which has no "
+                f"saved state: start the thread with a dict input first."
+            )
 
     def _restore(self, loop: Loop, saved: Saved) -> None:
         from rillet.runtime._steps import RunSnapshot
