@@ -23,6 +23,7 @@ from rillet.graph._run_setup import (
     run_id,
 )
 from rillet.graph._saved_state import SavedStateAPI
+from rillet.graph._structure import StructureAPI
 from rillet.runtime._context import RootRun, current_task
 from rillet.runtime._loop import Loop
 from rillet.runtime._runtime import coerce_context
@@ -37,13 +38,12 @@ from rillet.stream._format import (
 from rillet.types import GraphOutput
 
 if TYPE_CHECKING:
-    from rillet.draw import DrawableGraph
     from rillet.graph._builder import StateGraph
     from rillet.graph._schema import StateSchema
     from rillet.types import Durability, StreamMode
 
 
-class CompiledStateGraph(SavedStateAPI):
+class CompiledStateGraph(SavedStateAPI, StructureAPI):
     """A compiled graph: run it with ``invoke``/``ainvoke``, watch it with
     ``stream``/``astream``. Immutable; one instance serves any number of concurrent
     runs, and can itself be a node of another graph."""
@@ -413,47 +413,3 @@ class CompiledStateGraph(SavedStateAPI):
                     yield item
 
         return run()
-
-    # --------------------------------------------------------------- drawing
-
-    def get_graph(
-        self, config: dict[str, Any] | None = None, *, xray: bool | int = False
-    ) -> DrawableGraph:
-        """A drawable view of the graph: ``.draw_mermaid()``, ``.draw_ascii()``,
-        ``.draw_png()`` (rendered locally with Graphviz), as LangGraph draws it.
-
-        ``xray=True`` draws every subgraph's nodes inside its node; ``xray=N`` expands
-        N levels of nesting. ``config`` is accepted for LangGraph compatibility and not
-        used.
-        """
-        from rillet.draw import build_graph
-
-        return build_graph(self, xray)
-
-    def get_subgraphs(
-        self, *, namespace: str | None = None, recurse: bool = False
-    ) -> Iterator[tuple[str, CompiledStateGraph]]:
-        """``(node name, compiled graph)`` for each node that is a graph, as LangGraph
-        lists them; ``namespace`` keeps the one at that ``|``-separated path of node
-        names, ``recurse=True`` goes down into each (names joined with ``|``)."""
-        for name, spec in self.nodes.items():
-            sub = spec.subgraph
-            if sub is None or (namespace is not None and not namespace.startswith(name)):
-                continue
-            if name == namespace:
-                yield name, sub
-                return
-            if namespace is None:
-                yield name, sub
-            if recurse:
-                rest = namespace[len(name) + 1 :] if namespace is not None else None
-                for inner, graph in sub.get_subgraphs(namespace=rest, recurse=True):
-                    yield f"{name}|{inner}", graph
-
-    async def aget_subgraphs(
-        self, *, namespace: str | None = None, recurse: bool = False
-    ) -> AsyncIterator[tuple[str, CompiledStateGraph]]:
-        """Async ``get_subgraphs``."""
-        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
-            yield item
-
