@@ -262,6 +262,13 @@ class Loop(Steps, Writes):
 
     def resume_steps(self) -> Generator[Effect, Any, Any]:
         """Like :meth:`run_steps`, from a restored snapshot instead of an input."""
+        try:
+            return (yield from self._steps())
+        finally:
+            if self.persist is not None:
+                self.persist.remember()  # however the run ended
+
+    def _steps(self) -> Generator[Effect, Any, Any]:
         limit = self.run.config.get("max_concurrency")
         persist = self.persist
         tasks = self.next_tasks()

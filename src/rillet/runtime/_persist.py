@@ -331,10 +331,16 @@ class Persister:
         self.checkpoint_id = new_id
         self.saved_values = values
         loop.run.seed = seed
-        keep_hot(self.saver, (self.thread_id, self.ns), values, new_id, parent_id, blobs)
         if loop.observers:
             for observer in loop.observers:
                 observer.checkpoint_saved(loop, record, state)
+
+    def remember(self) -> None:
+        """The run ended: keep its last checkpoint's values decoded for the next run
+        on the thread (once per run, not per save: values are treated as immutable)."""
+        if self.checkpoint_id is not None:
+            keep_hot(self.saver, (self.thread_id, self.ns), self.saved_values,
+                     self.checkpoint_id)
 
     def skip_save(self, loop: Loop) -> None:
         """``durability="exit"``: a step ends without a save. Draw the id the checkpoint

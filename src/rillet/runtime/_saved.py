@@ -274,17 +274,14 @@ def hot_values(saver: Any, space: tuple[str, str], checkpoint_id: str) -> dict[s
     return None
 
 
-def keep_hot(saver: Any, space: tuple[str, str], values: Mapping[str, Any], new_id: str,
-             parent_id: str | None, blobs: Mapping[BlobKey, Blob]) -> None:
-    """Keep copies of the values just saved (``space``: thread and namespace), so
-    that the next run on this thread starts without reading them back."""
+def keep_hot(saver: Any, space: tuple[str, str], values: Mapping[str, Any],
+             checkpoint_id: str) -> None:
+    """Keep copies of the values of checkpoint ``checkpoint_id`` (``space``: thread
+    and namespace), so that the next run on this thread starts without reading them
+    back."""
     hot = _hot(saver)
-    last = hot.get(space)
-    # A value this save did not store keeps its version: the parent's entry holds
-    # a copy of it already.
-    kept = last[1] if last is not None and last[0] == parent_id else {}
-    copies = {k: kept[k] if k in kept and (k, new_id) not in blobs else _copy(v)
-              for k, v in values.items()}
+    copies = {k: _copy(v) for k, v in values.items()}
+    new_id = checkpoint_id
     with _hot_lock:
         hot.pop(space, None)
         hot[space] = (new_id, copies)
