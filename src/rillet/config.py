@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rillet.errors import OutsideRunError
-from rillet.runtime._context import current_task
+from rillet.runtime._context import running_task
 from rillet.types import StreamWriter
 
 __all__ = ["get_config", "get_store", "get_stream_writer"]
@@ -17,12 +16,7 @@ def get_stream_writer() -> StreamWriter:
 
     :raises UsageError: outside a running graph (also a ``RuntimeError``).
     """
-    task = current_task.get()
-    if task is None:
-        raise OutsideRunError(
-            "get_stream_writer() was called outside a running graph: call it inside a "
-            "node, or a tool or function called from one."
-        )
+    task = running_task("get_stream_writer()")
     return task.writer
 
 
@@ -32,12 +26,7 @@ def get_config() -> dict[str, Any]:
 
     :raises UsageError: outside a running graph (also a ``RuntimeError``).
     """
-    task = current_task.get()
-    if task is None:
-        raise OutsideRunError(
-            "get_config() was called outside a running graph: call it inside a node, or "
-            "a tool or function called from one."
-        )
+    task = running_task("get_config()")
     return task.config
 
 
@@ -47,10 +36,5 @@ def get_store() -> Any:
 
     :raises UsageError: outside a running graph (also a ``RuntimeError``).
     """
-    task = current_task.get()
-    if task is None:
-        raise OutsideRunError(
-            "get_store() was called outside a running graph: call it inside a node, or a "
-            "tool or function called from one."
-        )
+    task = running_task("get_store()")
     return task.run.settings.store

@@ -445,3 +445,20 @@ _PROPAGATED = (
 )
 
 current_task: ContextVar[Task | None] = ContextVar("rillet_current_task", default=None)
+
+
+def running_task(caller: str, inside: str = "a node, or a tool or function called from one"
+                 ) -> Task:
+    """The task running now, for ``caller`` (``"get_config()"``...).
+
+    :raises OutsideRunError: outside a running graph, saying to call it ``inside``.
+    """
+    task = current_task.get()
+    if task is None:
+        from rillet.errors import OutsideRunError
+
+        raise OutsideRunError(
+            f"{caller} was called outside a running graph: call it inside {inside}."
+        )
+    return task
+

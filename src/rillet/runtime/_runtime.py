@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from rillet.errors import OutsideRunError, UsageError
+from rillet.errors import UsageError
 
 if TYPE_CHECKING:
     from rillet.runtime._context import RunContext, Task
@@ -82,14 +82,10 @@ def get_runtime(context_schema: type[ContextT] | None = None) -> Runtime[Context
 
     :raises OutsideRunError: outside a running graph (also a ``RuntimeError``).
     """
-    from rillet.runtime._context import current_task
+    from rillet.runtime._context import running_task
 
-    task = current_task.get()
-    if task is None:
-        raise OutsideRunError(
-            "get_runtime() was called outside a running graph: call it inside a node, an "
-            "entrypoint or a task, or a function called from one."
-        )
+    task = running_task("get_runtime()", "a node, an entrypoint or a task, or a function "
+                        "called from one")
     return task.runtime
 
 
