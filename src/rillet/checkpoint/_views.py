@@ -266,7 +266,7 @@ def get_state_history(graph: CompiledStateGraph, config: dict[str, Any] | None, 
         yield snapshot(graph, p, loop, saved, apply_pending=False, results=results)
         if record.parent_id is not None:
             ran_by_parent[record.parent_id] = {
-                entry[0]: entry[3] for entry in saved.ran
+                entry[0]: entry[-1] for entry in saved.ran  # (id, name, [path,] writes)
             } if saved.ran else _start_results(saved, loop)
 
 

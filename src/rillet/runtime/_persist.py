@@ -318,7 +318,7 @@ class Persister:
             "depths": dict(self.depths),
         }
         if tasks:
-            state["ran"] = [[t.id, t.name, list(t.path), dict(t.writes)] for t in tasks]
+            state["ran"] = [[t.id, t.name, dict(t.writes)] for t in tasks]
         if input is not MISSING:
             state["input"] = input
         parent_id = self.checkpoint_id

@@ -226,8 +226,7 @@ def dump_state(serde: Serializer, state: dict[str, Any]) -> bytes:
     if depths:
         doc["depths"] = enc(depths) if _TAG in depths else depths
     if "ran" in state:
-        doc["ran"] = [[tid, name, enc(path), enc(writes)]
-                      for tid, name, path, writes in state["ran"]]
+        doc["ran"] = [[tid, name, enc(writes)] for tid, name, writes in state["ran"]]
     if "input" in state:
         doc["input"] = enc(state["input"])
     return serde.dumps_encoded(doc)
