@@ -37,7 +37,7 @@ from rillet.messages import (
     tool_call,
     tool_call_chunk,
 )
-from rillet.types import Command, Interrupt, Send
+from rillet.types import Command, Interrupt, Overwrite, Send
 
 
 def same(a: Any, b: Any) -> bool:
@@ -304,6 +304,10 @@ def test_rillet_types_round_trip() -> None:
     assert same(back.goto, command.goto)
     assert roundtrip(Command(), serde).goto == ()
     assert roundtrip(interrupt, serde) == interrupt
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # known without being registered
+        back = roundtrip(Overwrite([Point(1)]), serde)
+    assert type(back) is Overwrite and same(back.value, [Point(1)])
 
 
 # ------------------------------------------------------------------ messages

@@ -23,7 +23,7 @@ a one-key object ``{"!": [tag, ...]}``:
   message, dataclass, NamedTuple, pydantic model or other registered class.
 
 ``name`` is ``"module:qualname"``, or the bare class name for rillet's own classes
-(messages, ``Send``, ``Command``, ``Interrupt``), so that moving a private module
+(messages, ``Send``, ``Command``, ``Interrupt``, ``Overwrite``), so that moving a private module
 never breaks old checkpoints. Values are encoded one by one, without shared
 references, so a list encoded in pieces decodes to the same items as the whole.
 
@@ -156,7 +156,8 @@ class Serializer:
         }
         self._parse = json.JSONDecoder(object_hook=self._hook).decode
         interrupt = getattr(_types, "Interrupt", None)
-        for cls in (*_MESSAGES, _types.Send, _types.Command, interrupt):
+        overwrite = getattr(_types, "Overwrite", None)
+        for cls in (*_MESSAGES, _types.Send, _types.Command, interrupt, overwrite):
             if isinstance(cls, type):
                 self._aliases[cls] = cls.__name__
                 self._classes[cls.__name__] = cls
