@@ -130,3 +130,32 @@ def test_a_failing_run_streams_an_error(url: str) -> None:
     thread = client.threads.get(thread_id)
     assert thread["status"] == "error"
     assert thread["error"] == {"error": "ValueError", "message": "no good: 2"}
+
+
+def test_debug_checkpoints_and_run_metadata(url: str) -> None:
+    client = get_sync_client(url=url, api_key=None)
+    thread_id = client.threads.create()["thread_id"]
+    got = list(client.runs.stream(thread_id, "chain3", input={"x": 0}, stream_mode="debug"))
+    run_id = got[0].data["run_id"]
+    checkpoints = [p.data for p in got if p.event == "debug" and p.data["type"] == "checkpoint"]
+    assert len(checkpoints) == 5
+    first, second = checkpoints[0]["payload"], checkpoints[1]["payload"]
+    # as LangGraph's server adds them (Studio reads them)
+    assert first["parent_checkpoint"] is None
+    assert first["checkpoint"] == {
+        "checkpoint_id": first["config"]["configurable"]["checkpoint_id"],
+        "thread_id": thread_id, "checkpoint_ns": ""}
+    assert second["parent_checkpoint"] == first["checkpoint"]
+    metadata = client.threads.get_state(thread_id)["metadata"]
+    assert {k: metadata[k] for k in ("graph_id", "run_id", "run_attempt", "created_by",
+                                     "langgraph_version", "langgraph_host")} == {
+        "graph_id": "chain3", "run_id": run_id, "run_attempt": 1, "created_by": "system",
+        "langgraph_version": "1.2.22", "langgraph_host": "self-hosted"}
+
+
+def test_messages_metadata_names_the_run(url: str) -> None:
+    client = get_sync_client(url=url, api_key=None)
+    got = list(client.runs.stream(None, "tokens", input={"n": 1}, stream_mode="messages-tuple"))
+    _, metadata = next(p.data for p in got if p.event == "messages")
+    assert (metadata["graph_id"], metadata["run_id"], metadata["assistant_id"]) == (
+        "tokens", got[0].data["run_id"], "d8d0182e-2cbc-5729-9506-df498005c394")

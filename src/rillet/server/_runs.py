@@ -24,7 +24,7 @@ from typing import Any
 
 from rillet.graph import CompiledStateGraph
 from rillet.server import _json
-from rillet.server._state import thread_fields_after_run
+from rillet.server._state import thread_fields_after_run, with_checkpoints
 from rillet.server._time import now
 from rillet.server.storage import Event, Storage
 from rillet.types import Command, StreamMode
@@ -63,6 +63,7 @@ class RunSpec:
     interrupt_before: Any = None
     interrupt_after: Any = None
     temporary: bool = False  # a stateless run: its thread is deleted when it ends
+    durability: Any = None
 
 
 @dataclass
@@ -195,7 +196,7 @@ class RunManager:
             async for item in spec.graph.astream(
                 payload, spec.config, stream_mode=modes, subgraphs=spec.subgraphs,
                 context=spec.context, interrupt_before=spec.interrupt_before,
-                interrupt_after=spec.interrupt_after,
+                interrupt_after=spec.interrupt_after, durability=spec.durability,
             ):
                 if spec.subgraphs:
                     ns, mode, data = item
@@ -203,6 +204,8 @@ class RunManager:
                 else:
                     mode, data = item
                     name = EVENT_NAMES[mode]
+                if mode == "debug":
+                    data = with_checkpoints(data)
                 await self._emit(spec, live, name, data)
         except asyncio.CancelledError:
             raise
@@ -240,7 +243,7 @@ class RunManager:
                 await self.saver.adelete_thread(spec.thread_id)
         else:
             await self.storage.update_thread(spec.thread_id, **fields, error=error,
-                                             updated_at=now())
+                                             config={"configurable": {}}, updated_at=now())
         await self.storage.update_run(spec.run_id, status=status, updated_at=now(),
                                       _output=output)
         await self._emit(spec, live, "end", None)

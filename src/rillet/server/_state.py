@@ -8,7 +8,7 @@ from rillet.graph import CompiledStateGraph
 from rillet.server._json import plain
 from rillet.types import Interrupt, StateSnapshot
 
-__all__ = ["snapshot_to_state", "thread_config", "thread_fields_after_run"]
+__all__ = ["snapshot_to_state", "thread_config", "thread_fields_after_run", "with_checkpoints"]
 
 
 def thread_config(thread_id: str, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -34,6 +34,19 @@ def _checkpoint(config: dict[str, Any] | None) -> dict[str, Any] | None:
     if conf.get("checkpoint_map"):
         out["checkpoint_map"] = conf["checkpoint_map"]
     return out
+
+
+def with_checkpoints(item: Any) -> Any:
+    """A ``debug`` item of type ``checkpoint`` with ``checkpoint`` and
+    ``parent_checkpoint`` added to its payload, as LangGraph's server adds them (Studio
+    reads them); other items unchanged."""
+    if not isinstance(item, dict) or item.get("type") != "checkpoint":
+        return item
+    payload = item.get("payload")
+    if not isinstance(payload, dict):
+        return item
+    return {**item, "payload": {**payload, "checkpoint": _checkpoint(payload.get("config")),
+                                "parent_checkpoint": _checkpoint(payload.get("parent_config"))}}
 
 
 def snapshot_to_state(snapshot: StateSnapshot) -> dict[str, Any]:

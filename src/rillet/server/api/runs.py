@@ -36,6 +36,7 @@ from rillet.server.storage.base import Record
 
 __all__ = ["ROUTES"]
 
+LANGGRAPH_VERSION = "1.2.22"  # the LangGraph API rillet follows
 _NOT_YET = {"messages": "use 'messages-tuple'", "events": "", "messages-partial": ""}
 _RUN_STATUSES = ("pending", "running", "error", "success", "timeout", "interrupted")
 
@@ -74,6 +75,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     modes = _stream_modes(body)
     subgraphs = read_type(body, "stream_subgraphs", bool, False)
     read_str(body, "on_disconnect", "continue", ("continue", "cancel"))
+    read_str(body, "durability", None, ("sync", "async", "exit"))
     if strategy == "rollback":
         raise ApiError(422, "multitask_strategy 'rollback' is not supported yet")
     if assistant is None:
@@ -97,7 +99,15 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     checkpoint = dict(read_type(body, "checkpoint", dict, {}))
     if read_str(body, "checkpoint_id"):
         checkpoint["checkpoint_id"] = body["checkpoint_id"]
-    run_config = {**config, "run_id": run_id, "configurable": {
+    # What LangGraph's server puts in a run's config metadata (checkpoints, messages and
+    # debug items show it), minus its platform's plan and API version.
+    run_metadata = {
+        **assistant["metadata"], "graph_id": graph_id, "assistant_id": assistant["assistant_id"],
+        "run_attempt": 1, "langgraph_version": LANGGRAPH_VERSION, "langgraph_host": "self-hosted",
+        "langgraph_api_url": str(request.base_url).rstrip("/"),
+        **(config.get("metadata") or {}), "run_id": run_id,
+    }
+    run_config = {**config, "run_id": run_id, "metadata": run_metadata, "configurable": {
         **(config.get("configurable") or {}), **thread_config(thread_id, checkpoint)["configurable"]
     }}
     stamp = now()
@@ -111,8 +121,11 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
                    "interrupt_before": body.get("interrupt_before"),
                    "interrupt_after": body.get("interrupt_after"), "webhook": None,
                    "feedback_keys": None, "temporary": temporary, "subgraphs": subgraphs,
-                   "resumable": True, "on_disconnect": body.get("on_disconnect") or "continue"},
+                   "resumable": True, "checkpoint_during": True,
+                   "durability": body.get("durability") or "async"},
         "multitask_strategy": strategy, "created_at": stamp, "updated_at": stamp,
+        "langsmith_session_name": None,
+        "_on_disconnect": body.get("on_disconnect") or "continue",
     }
     await server.storage.put_run(run)
     thread = await server.storage.get_thread(thread_id)
@@ -126,6 +139,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
         context=body.get("context"), stream_modes=modes, subgraphs=subgraphs,
         interrupt_before=body.get("interrupt_before"),
         interrupt_after=body.get("interrupt_after"), temporary=temporary,
+        durability=body.get("durability"),
     ))
     return server, run
 
@@ -195,7 +209,7 @@ async def create(request: Request) -> Response:
 
 async def stream(request: Request) -> Response:
     server, run = await _create_run(request, _thread_id_or_none(request))
-    return _stream_response(server, run, -1, run["kwargs"]["on_disconnect"] == "cancel")
+    return _stream_response(server, run, -1, run["_on_disconnect"] == "cancel")
 
 
 async def wait(request: Request) -> Response:
