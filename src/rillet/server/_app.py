@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hmac
 import os
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -97,8 +98,8 @@ class _ApiKey:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] != "/ok" and scope["method"] != "OPTIONS":
-            given = dict(scope["headers"]).get(b"x-api-key")
-            if given != self.key:
+            given = dict(scope["headers"]).get(b"x-api-key") or b""
+            if not hmac.compare_digest(given, self.key):
                 response = JSONResponse({"detail": "Missing or invalid API key (x-api-key)"},
                                         status_code=401)
                 await response(scope, receive, send)

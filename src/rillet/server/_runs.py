@@ -161,11 +161,11 @@ class RunManager:
                 await self.storage.update_thread(spec.thread_id, status="busy", updated_at=now())
                 await self._emit(spec, live, "metadata", {"run_id": spec.run_id, "attempt": 1})
                 status, error = await self._stream(spec, live)
-                await self._finish(spec, live, status, error)
+                status = await self._finish(spec, live, status, error)
         except asyncio.CancelledError:
             status = "interrupted"
             error = {"error": "UserInterrupt", "message": "the run was cancelled"}
-            await asyncio.shield(self._finish(spec, live, status, error))
+            status = await asyncio.shield(self._finish(spec, live, status, error))
         finally:
             live.done = True
             live.wake()
@@ -218,9 +218,10 @@ class RunManager:
 
     async def _finish(
         self, spec: RunSpec, live: _Live, status: str, error: dict[str, str] | None
-    ) -> None:
+    ) -> str:
         """Record the outcome: the thread's state and status, the run's status and its
-        output (what ``/wait`` and ``/join`` answer), then the log's ``end`` event."""
+        output (what ``/wait`` and ``/join`` answer), then the log's ``end`` event;
+        the run's final status."""
         try:
             fields = await thread_fields_after_run(spec.graph, spec.thread_id, status)
         except Exception as exc:  # a checkpoint this graph cannot read (another graph's)
@@ -247,3 +248,4 @@ class RunManager:
         await self.storage.update_run(spec.run_id, status=status, updated_at=now(),
                                       _output=output)
         await self._emit(spec, live, "end", None)
+        return status
