@@ -58,6 +58,7 @@ PUBLIC = {
         "ChatModel", "FakeChatModel", "LocalChatModel", "OpenAIChatModel", "init_chat_model",
         "wrap_openai",
     },
+    "rillet.server": {"ServerConfig", "create_app", "load_config"},
 }
 
 CONTRACT_MESSAGES = {

@@ -1,8 +1,9 @@
-"""The ``rillet`` command: ``rillet demo | run | draw``.
+"""The ``rillet`` command: ``rillet demo | run | draw | serve``.
 
 - ``rillet demo [--model M] [--question TEXT]``: a ReAct agent calling a tool, live.
 - ``rillet run PATH.py:ATTR --input JSON``: stream any graph, as text or JSON lines.
 - ``rillet draw PATH.py:ATTR [--ascii] [--png OUT]``: draw a graph.
+- ``rillet serve [--config langgraph.json] [--port 8123]``: LangGraph's Agent Server API.
 
 Errors in the command line exit with 2, errors raised by the user's graph with 1,
 Ctrl-C with 130; each is reported as ``rillet: error: ...`` on stderr.
@@ -14,7 +15,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from rillet.cli import _demo, _draw, _run
+from rillet.cli import _demo, _draw, _run, _serve
 from rillet.cli._errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _demo.add_parser(commands)
     _run.add_parser(commands)
     _draw.add_parser(commands)
+    _serve.add_parser(commands)
     return parser
 
 

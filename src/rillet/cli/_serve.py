@@ -1,0 +1,80 @@
+"""``rillet serve``: LangGraph's Agent Server API for the graphs of a ``langgraph.json``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+from typing import Any
+
+from rillet.cli._errors import UsageError
+
+DEFAULT_PORT = 8123
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="serve graphs over HTTP with LangGraph's Agent Server API",
+        description="Serve the graphs of a langgraph.json over HTTP, speaking LangGraph's "
+        "Agent Server API (the langgraph-sdk clients work unchanged). Threads, runs and "
+        "their event logs are kept in SQLite files in the data dir. Needs "
+        "pip install 'rillet[server]'.",
+    )
+    parser.add_argument("--config", default="langgraph.json", metavar="PATH",
+                        help="the langgraph.json to serve (default: ./langgraph.json)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on "
+                        "(default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port to listen on, 0 for any free one (default: {DEFAULT_PORT})")
+    parser.add_argument("--data-dir", default=".rillet", metavar="DIR",
+                        help="where threads, runs and checkpoints are kept (default: ./.rillet)")
+    parser.add_argument("--api-key", default=os.environ.get("RILLET_API_KEY"), metavar="KEY",
+                        help="require this key in the x-api-key header of every request but "
+                        "/ok (default: $RILLET_API_KEY)")
+    parser.add_argument("--log-level", default="warning",
+                        choices=["critical", "error", "warning", "info", "debug"],
+                        help="uvicorn's log level; 'info' also logs one line per run")
+    parser.set_defaults(handler=serve_command)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Load the config, bind the socket, print where it listens and serve until Ctrl-C."""
+    try:
+        import uvicorn
+
+        from rillet.server import create_app
+    except ImportError as exc:
+        raise UsageError(str(exc)) from exc
+    from rillet.errors import ConfigError
+
+    try:
+        app = create_app(args.config, data_dir=args.data_dir, api_key=args.api_key)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        sock = socket.create_server((args.host, args.port), reuse_port=False)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+    host, port = sock.getsockname()[:2]
+    graphs = ", ".join(app.state.server.graphs)
+    if args.log_level in ("info", "debug"):
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="rillet: %(message)s")
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                sys.stdout.write(f"rillet: serving {graphs} at http://{host}:{port} "
+                                 f"(data in {args.data_dir})\n")
+                sys.stdout.flush()
+
+    server = _Server(uvicorn.Config(app, log_level=args.log_level, lifespan="on"))
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn has shut down cleanly
+        asyncio.run(server.serve(sockets=[sock]))
+    return 0

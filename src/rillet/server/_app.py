@@ -1,0 +1,173 @@
+"""``create_app``: the Starlette app, and the :class:`Server` its routes share."""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import os
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from rillet.checkpoint.sqlite import SqliteSaver, connect
+from rillet.graph import CompiledStateGraph
+from rillet.server._config import ServerConfig, load_config
+from rillet.server._errors import ApiError
+from rillet.server._runs import RunManager
+from rillet.server._time import now
+from rillet.server.storage import SqliteStorage, Storage
+
+__all__ = ["Server", "create_app", "system_assistant_id"]
+
+#: The namespace LangGraph's server derives system assistant ids in.
+ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+
+def system_assistant_id(graph_id: str) -> str:
+    """The id of a graph's default assistant, as LangGraph's server derives it."""
+    return str(uuid.uuid5(ASSISTANT_NAMESPACE, graph_id))
+
+
+@dataclass
+class Server:
+    """What the routes share: the served graphs (each with the server's checkpointer),
+    the storage and the run manager."""
+
+    config: ServerConfig
+    graphs: dict[str, CompiledStateGraph]
+    storage: Storage
+    runs: RunManager
+    saver: SqliteSaver
+
+    def graph(self, graph_id: str) -> CompiledStateGraph:
+        try:
+            return self.graphs[graph_id]
+        except KeyError:
+            raise ApiError(404, f"Graph '{graph_id}' not found") from None
+
+    def assistant_id(self, value: str) -> str:
+        """An assistant id given as an id or as a graph's name.
+
+        :raises ApiError: 422 if it is neither a UUID nor a served graph's name.
+        """
+        if value in self.graphs:
+            return system_assistant_id(value)
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise ApiError(
+                422,
+                f"Invalid assistant: '{value}'. Must be either:\n- A valid assistant UUID, or\n"
+                f"- One of the registered graphs: {', '.join(self.graphs)}",
+            ) from None
+
+    async def register_assistants(self) -> None:
+        for graph_id, entry in self.config.graphs.items():
+            assistant_id = system_assistant_id(graph_id)
+            old = await self.storage.get_assistant(assistant_id)
+            stamp = old["created_at"] if old else now()
+            await self.storage.put_assistant({
+                "assistant_id": assistant_id, "graph_id": graph_id, "config": {},
+                "context": {}, "metadata": {"created_by": "system"}, "name": graph_id,
+                "created_at": stamp, "updated_at": stamp, "version": 1,
+                "description": entry.description,
+            })
+
+
+def server_of(request: Request) -> Server:
+    server: Server = request.app.state.server
+    return server
+
+
+class _ApiKey:
+    """Every route but ``/ok`` needs ``x-api-key: KEY``."""
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self.app, self.key = app, key.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] != "/ok" and scope["method"] != "OPTIONS":
+            given = dict(scope["headers"]).get(b"x-api-key") or b""
+            if not hmac.compare_digest(given, self.key):
+                response = JSONResponse({"detail": "Missing or invalid API key (x-api-key)"},
+                                        status_code=401)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+
+def create_app(
+    config: str | os.PathLike[str] | ServerConfig | Mapping[str, Any],
+    data_dir: str | os.PathLike[str] = ".rillet",
+    api_key: str | None = None,
+    *,
+    storage: Storage | None = None,
+) -> Starlette:
+    """The server as an ASGI app.
+
+    ``config`` is the path of a ``langgraph.json``, a :class:`ServerConfig`, or a
+    mapping ``{graph_id: graph}``. The data dir holds ``server.sqlite`` (assistants,
+    threads, runs, event logs; unless ``storage`` is given) and ``checkpoints.sqlite``.
+    With ``api_key`` every route but ``/ok`` needs the ``x-api-key`` header.
+    """
+    from rillet.server.api import routes
+
+    if isinstance(config, ServerConfig):
+        loaded = config
+    elif isinstance(config, Mapping):
+        loaded = ServerConfig.from_graphs(config)
+    else:
+        loaded = load_config(config)
+    folder = Path(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    store = storage if storage is not None else SqliteStorage(folder / "server.sqlite")
+    saver = SqliteSaver(connect(str(folder / "checkpoints.sqlite")))
+    graphs = {}
+    for graph_id, entry in loaded.graphs.items():
+        graph = copy.copy(entry.graph)  # the served copy saves to the server's checkpointer
+        graph.checkpointer = saver
+        graphs[graph_id] = graph
+    server = Server(loaded, graphs, store, RunManager(store, saver), saver)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await store.setup()
+        await server.register_assistants()
+        try:
+            yield
+        finally:
+            await server.runs.aclose()
+            await store.close()
+            saver.conn.close()
+
+    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
+                             allow_headers=["*"],
+                             expose_headers=["content-location", "x-pagination-total",
+                                             "x-pagination-next"])]
+    if api_key:
+        middleware.append(Middleware(_ApiKey, key=api_key))
+    app = Starlette(routes=routes(), middleware=middleware, lifespan=lifespan,
+                    exception_handlers={ApiError: _api_error, HTTPException: _http_error})
+    app.state.server = server
+    return app

@@ -1,0 +1,14 @@
+"""The routes, one module per resource."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from rillet.server.api import assistants, meta, runs, threads
+
+__all__ = ["routes"]
+
+
+def routes() -> list[BaseRoute]:
+    """Every route of the server, the more specific paths first."""
+    return [*meta.ROUTES, *assistants.ROUTES, *runs.ROUTES, *threads.ROUTES]

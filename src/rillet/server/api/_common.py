@@ -1,0 +1,45 @@
+"""Helpers the route modules share: JSON responses, pagination, lookups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from rillet.server import _json
+from rillet.server._app import Server, server_of
+from rillet.server._errors import ApiError
+from rillet.server.storage.base import Record
+
+__all__ = ["json_response", "page_headers", "public", "server_of", "thread_or_404"]
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(_json.dumps(data), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+def page_headers(offset: int, count: int, total: int) -> dict[str, str]:
+    """``X-Pagination-Total`` and, when there is more, ``X-Pagination-Next``."""
+    headers = {"X-Pagination-Total": str(total)}
+    if offset + count < total:
+        headers["X-Pagination-Next"] = str(offset + count)
+    return headers
+
+
+def public(record: Record) -> Record:
+    """A stored record without its private fields (names starting with ``_``)."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+async def thread_or_404(server: Server, thread_id: str) -> Record:
+    thread = await server.storage.get_thread(thread_id)
+    if thread is None:
+        raise ApiError(404, f"Thread with ID {thread_id} not found")
+    return thread
+
+
+def path(request: Request, name: str) -> str:
+    value: str = request.path_params[name]
+    return value

@@ -1,0 +1,285 @@
+"""Runs: create (background), stream, wait; on a thread or stateless; get, list,
+join, join the stream, cancel.
+
+Every response about a run carries ``Content-Location: /threads/{tid}/runs/{rid}``;
+streams add ``Location`` (where the client reconnects with ``Last-Event-ID``), waits
+``Location: .../join``. Streams follow the run's event log (see ``_runs``), so a
+stream, a join and a reconnect read the same events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from rillet.server import _json
+from rillet.server._app import Server
+from rillet.server._errors import ApiError, read_body, read_int, read_str, read_type
+from rillet.server._runs import STREAM_MODES, RunSpec
+from rillet.server._sse import HEARTBEAT_SECONDS, EventStream
+from rillet.server._state import thread_config
+from rillet.server._time import now, uuid7
+from rillet.server.api._common import (
+    json_response,
+    path,
+    public,
+    server_of,
+    thread_or_404,
+)
+from rillet.server.api.threads import new_thread
+from rillet.server.storage.base import Record
+
+__all__ = ["ROUTES"]
+
+LANGGRAPH_VERSION = "1.2.22"  # the LangGraph API rillet follows
+_NOT_YET = {"messages": "use 'messages-tuple'", "events": "", "messages-partial": ""}
+_RUN_STATUSES = ("pending", "running", "error", "success", "timeout", "interrupted")
+
+
+def _stream_modes(body: dict[str, Any]) -> list[str]:
+    raw = body.get("stream_mode") or ["values"]
+    modes = [raw] if isinstance(raw, str) else raw
+    if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
+        raise ApiError(422, f"'stream_mode' must be a mode or a list of modes, got {raw!r}")
+    for mode in modes:
+        if mode in _NOT_YET:
+            hint = f" ({_NOT_YET[mode]})" if _NOT_YET[mode] else ""
+            raise ApiError(422, f"stream mode {mode!r} is not supported yet{hint}")
+        if mode not in STREAM_MODES:
+            raise ApiError(422, f"unknown stream mode {mode!r}; expected one of "
+                           f"{', '.join(STREAM_MODES)}")
+    return list(dict.fromkeys(modes))
+
+
+async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, Record]:
+    """Validate the body, make the run's record (and the thread: a stateless run's, or
+    one ``if_not_exists="create"`` asks for) and start the run."""
+    server = server_of(request)
+    body = await read_body(request)
+    if not isinstance(body.get("assistant_id"), str):
+        raise ApiError(422, "'assistant_id' is required: an assistant id or a graph name")
+    assistant = await server.storage.get_assistant(server.assistant_id(body["assistant_id"]))
+    if_not_exists = read_str(body, "if_not_exists", "reject", ("reject", "create"))
+    strategy = read_str(body, "multitask_strategy", "enqueue",
+                        ("reject", "enqueue", "interrupt", "rollback"))
+    command = read_type(body, "command", dict)
+    if command is not None and body.get("input") is not None:
+        raise ApiError(422, "give either 'input' or 'command', not both")
+    config = dict(read_type(body, "config", dict, {}))
+    metadata = read_type(body, "metadata", dict, {})
+    modes = _stream_modes(body)
+    subgraphs = read_type(body, "stream_subgraphs", bool, False)
+    read_str(body, "on_disconnect", "continue", ("continue", "cancel"))
+    read_str(body, "durability", None, ("sync", "async", "exit"))
+    if strategy == "rollback":
+        raise ApiError(422, "multitask_strategy 'rollback' is not supported yet")
+    if assistant is None:
+        raise ApiError(404, "Thread or assistant not found.")
+    temporary = thread_id is None
+    if thread_id is None:
+        thread_id = uuid7()
+        await server.storage.create_thread(new_thread(thread_id))
+    elif await server.storage.get_thread(thread_id) is None:
+        if if_not_exists != "create":
+            raise ApiError(404, "Thread or assistant not found.")
+        await server.storage.create_thread(new_thread(thread_id))
+    if server.runs.thread_busy(thread_id):
+        if strategy == "reject":
+            raise ApiError(409, "Thread is already running a task. Wait for it to finish or "
+                           "choose a different multitask strategy.")
+        if strategy == "interrupt":
+            await server.runs.cancel_thread(thread_id)
+    graph_id = assistant["graph_id"]
+    run_id = uuid7()
+    checkpoint = dict(read_type(body, "checkpoint", dict, {}))
+    if read_str(body, "checkpoint_id"):
+        checkpoint["checkpoint_id"] = body["checkpoint_id"]
+    # What LangGraph's server puts in a run's config metadata (checkpoints, messages and
+    # debug items show it), minus its platform's plan and API version.
+    run_metadata = {
+        **assistant["metadata"], "graph_id": graph_id, "assistant_id": assistant["assistant_id"],
+        "run_attempt": 1, "langgraph_version": LANGGRAPH_VERSION, "langgraph_host": "self-hosted",
+        "langgraph_api_url": str(request.base_url).rstrip("/"),
+        **(config.get("metadata") or {}), "run_id": run_id,
+    }
+    run_config = {**config, "run_id": run_id, "metadata": run_metadata, "configurable": {
+        **(config.get("configurable") or {}), **thread_config(thread_id, checkpoint)["configurable"]
+    }}
+    stamp = now()
+    run: Record = {
+        "run_id": run_id, "thread_id": thread_id, "assistant_id": assistant["assistant_id"],
+        "metadata": {**assistant["metadata"], **metadata, "graph_id": graph_id,
+                     "assistant_id": assistant["assistant_id"]},
+        "status": "pending",
+        "kwargs": {"input": body.get("input"), "command": command, "config": run_config,
+                   "context": body.get("context") or {}, "stream_mode": modes,
+                   "interrupt_before": body.get("interrupt_before"),
+                   "interrupt_after": body.get("interrupt_after"), "webhook": None,
+                   "feedback_keys": None, "temporary": temporary, "subgraphs": subgraphs,
+                   "resumable": True, "checkpoint_during": True,
+                   "durability": body.get("durability") or "async"},
+        "multitask_strategy": strategy, "created_at": stamp, "updated_at": stamp,
+        "langsmith_session_name": None,
+        "_on_disconnect": body.get("on_disconnect") or "continue",
+    }
+    await server.storage.put_run(run)
+    thread = await server.storage.get_thread(thread_id)
+    await server.storage.update_thread(
+        thread_id, updated_at=stamp, metadata={**(thread or {}).get("metadata", {}),
+                                               "graph_id": graph_id,
+                                               "assistant_id": assistant["assistant_id"]})
+    server.runs.start(RunSpec(
+        run_id=run_id, thread_id=thread_id, graph_id=graph_id, graph=server.graph(graph_id),
+        input=body.get("input"), command=command, config=run_config,
+        context=body.get("context"), stream_modes=modes, subgraphs=subgraphs,
+        interrupt_before=body.get("interrupt_before"),
+        interrupt_after=body.get("interrupt_after"), temporary=temporary,
+        durability=body.get("durability"),
+    ))
+    return server, run
+
+
+def _locations(run: Record, suffix: str) -> dict[str, str]:
+    if run["kwargs"].get("temporary"):
+        base = f"/runs/{run['run_id']}"
+    else:
+        base = f"/threads/{run['thread_id']}/runs/{run['run_id']}"
+    return {"Location": base + suffix, "Content-Location": base}
+
+
+def _last_event_id(request: Request) -> int:
+    raw = request.headers.get("last-event-id")
+    if raw is None or raw.strip() == "":
+        return -1
+    try:
+        return max(int(raw), -1)
+    except ValueError:
+        raise ApiError(422, f"Last-Event-ID must be an event id given by this server (an "
+                       f"integer, or -1 for the start), got {raw!r}") from None
+
+
+def _stream_response(server: Server, run: Record, after: int, cancel_on_disconnect: bool,
+                     ) -> Response:
+    async def on_disconnect() -> None:
+        if cancel_on_disconnect:
+            await server.runs.cancel(run["run_id"])
+
+    return EventStream(server.runs.follow(run["run_id"], after),
+                       headers=_locations(run, "/stream"), on_disconnect=on_disconnect)
+
+
+async def _output(server: Server, run_id: str) -> AsyncIterator[bytes]:
+    """Whitespace every few seconds while the run goes on, then its output as JSON."""
+    waiter = asyncio.ensure_future(server.runs.wait(run_id))
+    try:
+        while True:
+            done, _ = await asyncio.wait({waiter}, timeout=HEARTBEAT_SECONDS)
+            if done:
+                break
+            yield b"\n"
+    finally:
+        waiter.cancel()
+    run = await server.storage.get_run(run_id)
+    if run is not None and "_output" in run:
+        yield _json.dumps(run["_output"])
+        return
+    thread = await server.storage.get_thread(run["thread_id"]) if run else None
+    yield _json.dumps((thread or {}).get("values"))
+
+
+def _wait_response(server: Server, run: Record) -> Response:
+    return StreamingResponse(_output(server, run["run_id"]), media_type="application/json",
+                             headers=_locations(run, "/join"))
+
+
+def _thread_id_or_none(request: Request) -> str | None:
+    return request.path_params.get("thread_id")
+
+
+async def create(request: Request) -> Response:
+    _, run = await _create_run(request, _thread_id_or_none(request))
+    headers = {"Content-Location": _locations(run, "")["Content-Location"]}
+    return json_response(public(run), headers=headers)
+
+
+async def stream(request: Request) -> Response:
+    server, run = await _create_run(request, _thread_id_or_none(request))
+    return _stream_response(server, run, -1, run["_on_disconnect"] == "cancel")
+
+
+async def wait(request: Request) -> Response:
+    server, run = await _create_run(request, _thread_id_or_none(request))
+    return _wait_response(server, run)
+
+
+async def _run_or_404(request: Request) -> tuple[Server, Record]:
+    server = server_of(request)
+    run = await server.storage.get_run(path(request, "run_id"))
+    thread_id = _thread_id_or_none(request)
+    if run is None or (thread_id is not None and run["thread_id"] != thread_id) \
+            or (thread_id is None and not run["kwargs"].get("temporary")):
+        raise ApiError(404, f"Run {path(request, 'run_id')} not found")
+    return server, run
+
+
+async def get(request: Request) -> Response:
+    _, run = await _run_or_404(request)
+    return json_response(public(run))
+
+
+async def list_runs(request: Request) -> Response:
+    server = server_of(request)
+    thread = await thread_or_404(server, path(request, "thread_id"))
+    query = dict(request.query_params)
+    runs = await server.storage.list_runs(
+        thread["thread_id"], status=read_str(query, "status", None, _RUN_STATUSES),
+        limit=read_int(query, "limit", 10, 1, 1000), offset=read_int(query, "offset", 0, 0,
+                                                                     10**9),
+    )
+    return json_response([public(r) for r in runs])
+
+
+async def join(request: Request) -> Response:
+    server, run = await _run_or_404(request)
+    return _wait_response(server, run)
+
+
+async def join_stream(request: Request) -> Response:
+    server, run = await _run_or_404(request)
+    cancel = request.query_params.get("cancel_on_disconnect", "false").lower() == "true"
+    return _stream_response(server, run, _last_event_id(request), cancel)
+
+
+async def cancel(request: Request) -> Response:
+    server, run = await _run_or_404(request)
+    query = dict(request.query_params)
+    read_str(query, "action", "interrupt", ("interrupt", "rollback"))
+    if query.get("action") == "rollback":
+        raise ApiError(422, "cancel action 'rollback' is not supported yet")
+    if run["status"] not in ("pending", "running"):
+        raise ApiError(409, f"Run {run['run_id']} is already {run['status']}")
+    await server.runs.cancel(run["run_id"])
+    if query.get("wait", "false").lower() in ("1", "true"):
+        return _wait_response(server, run)  # the run's output once it has stopped
+    return Response(status_code=202)
+
+
+ROUTES = [
+    Route("/runs", create, methods=["POST"]),
+    Route("/runs/stream", stream, methods=["POST"]),
+    Route("/runs/wait", wait, methods=["POST"]),
+    Route("/runs/{run_id}/stream", join_stream, methods=["GET"]),
+    Route("/threads/{thread_id}/runs", create, methods=["POST"]),
+    Route("/threads/{thread_id}/runs", list_runs, methods=["GET"]),
+    Route("/threads/{thread_id}/runs/stream", stream, methods=["POST"]),
+    Route("/threads/{thread_id}/runs/wait", wait, methods=["POST"]),
+    Route("/threads/{thread_id}/runs/{run_id}", get, methods=["GET"]),
+    Route("/threads/{thread_id}/runs/{run_id}/join", join, methods=["GET"]),
+    Route("/threads/{thread_id}/runs/{run_id}/stream", join_stream, methods=["GET"]),
+    Route("/threads/{thread_id}/runs/{run_id}/cancel", cancel, methods=["POST"]),
+]

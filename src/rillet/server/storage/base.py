@@ -1,0 +1,104 @@
+"""The storage interface: records as the API shows them, plus append-only event logs.
+
+Records are plain dicts in the API's shapes (``Assistant``, ``Thread``, ``Run`` of
+LangGraph's server), with timestamps as ISO 8601 strings, so a backend stores and
+returns them without knowing the API. Fields whose names start with ``_`` are the
+server's own (a run's ``_output``) and are never shown to clients. Every method is
+async so a networked backend (Postgres, Redis) fits the same seam; the SQLite one
+answers inline.
+
+An event log belongs to a run: ``append_event`` gives each event the next sequence
+number of its run (0, 1, 2, ...), which is its SSE ``id``; ``read_events`` returns
+those after a sequence number, in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+__all__ = ["Event", "Record", "Storage"]
+
+Record = dict[str, Any]
+
+
+class Event(NamedTuple):
+    """One stored SSE event: its sequence number in the run, its name, its JSON data."""
+
+    seq: int
+    event: str
+    data: bytes
+
+
+class Storage:
+    """Base class of the server's storage backends (see the module doc).
+
+    ``search_*`` return ``(page, total)``: the records after ``offset`` (at most
+    ``limit``) and how many matched in all. ``metadata`` filters keep records whose
+    metadata holds every given key with an equal value.
+    """
+
+    async def setup(self) -> None:
+        """Create tables or connections; called once before the server answers."""
+
+    async def close(self) -> None:
+        """Release what ``setup`` took."""
+
+    # ------------------------------------------------------------ assistants
+    async def put_assistant(self, assistant: Record) -> None:
+        raise NotImplementedError
+
+    async def get_assistant(self, assistant_id: str) -> Record | None:
+        raise NotImplementedError
+
+    async def search_assistants(
+        self, *, graph_id: str | None, metadata: dict[str, Any] | None, limit: int, offset: int
+    ) -> tuple[list[Record], int]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ threads
+    async def create_thread(self, thread: Record) -> bool:
+        """Insert ``thread``; ``False`` (and nothing changed) if its id exists."""
+        raise NotImplementedError
+
+    async def get_thread(self, thread_id: str) -> Record | None:
+        raise NotImplementedError
+
+    async def update_thread(self, thread_id: str, **fields: Any) -> Record | None:
+        """Set ``fields`` on the thread; the updated record, or ``None`` if unknown."""
+        raise NotImplementedError
+
+    async def delete_thread(self, thread_id: str, *, runs: bool = True) -> bool:
+        """Delete the thread and (unless ``runs=False``) its runs and their event
+        logs; ``False`` if it is unknown."""
+        raise NotImplementedError
+
+    async def search_threads(
+        self, *, metadata: dict[str, Any] | None, status: str | None,
+        ids: list[str] | None, limit: int, offset: int, sort_by: str, sort_order: str,
+    ) -> tuple[list[Record], int]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ runs
+    async def put_run(self, run: Record) -> None:
+        raise NotImplementedError
+
+    async def get_run(self, run_id: str) -> Record | None:
+        raise NotImplementedError
+
+    async def update_run(self, run_id: str, **fields: Any) -> Record | None:
+        raise NotImplementedError
+
+    async def list_runs(
+        self, thread_id: str, *, status: str | None, limit: int, offset: int
+    ) -> list[Record]:
+        """The thread's runs, newest first."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ event logs
+    async def append_event(self, run_id: str, event: str, data: bytes) -> int:
+        """Store one event at the end of the run's log; its sequence number."""
+        raise NotImplementedError
+
+    async def read_events(self, run_id: str, after: int = -1, limit: int = 1000) -> list[Event]:
+        """Events of the run with a sequence number above ``after``, in order."""
+        raise NotImplementedError

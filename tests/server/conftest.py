@@ -1,0 +1,94 @@
+"""A real ``rillet serve`` (uvicorn, in a subprocess) on a free loopback port.
+
+The server is started with ``--port 0`` and tells where it listens on its first line
+of output; tests reach it with the official ``langgraph_sdk`` clients.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+pytest.importorskip("langgraph_sdk")
+
+HERE = Path(__file__).parent
+SRC = HERE.parents[1] / "src"
+GRAPHS = ("chain3", "custom", "tokens", "hitl", "boom", "slow", "nested")
+_LISTENING = re.compile(r"at (http://\S+)")
+
+
+class RunningServer:
+    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+        self.process, self.url = process, url
+        self.output: list[str] = []
+
+
+def start_server(folder: Path, *extra: str, timeout: float = 30.0) -> RunningServer:
+    """Start ``rillet serve`` on a free port for the test graphs; wait until it listens."""
+    config = {"dependencies": ["."],
+              "graphs": {name: f"./graphs.py:{name}" for name in GRAPHS}}
+    (folder / "langgraph.json").write_text(json.dumps(config))
+    (folder / "graphs.py").write_text((HERE / "graphs.py").read_text())
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    for key in ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"):
+        env.pop(key, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rillet.cli", "serve", "--config", "langgraph.json",
+         "--port", "0", "--data-dir", str(folder / "data"), *extra],
+        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    found: list[str] = []
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            match = _LISTENING.search(line)
+            if match and not found:
+                found.append(match.group(1))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline_thread = threading.Event()
+    for _ in range(int(timeout * 10)):
+        if found or process.poll() is not None:
+            break
+        deadline_thread.wait(0.1)
+    if not found:
+        process.kill()
+        raise RuntimeError("rillet serve did not start:\n" + "".join(lines))
+    server = RunningServer(process, found[0])
+    server.output = lines
+    return server
+
+
+def stop_server(server: RunningServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("serve"))
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="session")
+def url(server: RunningServer) -> str:
+    return server.url

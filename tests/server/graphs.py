@@ -1,0 +1,116 @@
+"""Graphs the server tests serve (``langgraph.json`` in ``conftest.py``).
+
+chain3, custom, tokens and hitl are the server benchmark's graphs
+(``../shared/bench/server/graphs_rillet.py``); ``boom`` fails in its second node,
+``slow`` sleeps (to cancel it), ``nested`` runs a subgraph as a node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TypedDict
+
+from rillet.config import get_stream_writer
+from rillet.graph import END, START, StateGraph
+from rillet.models import FakeChatModel
+from rillet.types import interrupt
+
+
+class ChainState(TypedDict):
+    x: int
+
+
+def add_one(state: ChainState) -> dict[str, int]:
+    return {"x": state["x"] + 1}
+
+
+chain3 = (
+    StateGraph(ChainState)
+    .add_node("a", add_one).add_node("b", add_one).add_node("c", add_one)
+    .add_edge(START, "a").add_edge("a", "b").add_edge("b", "c").add_edge("c", END)
+    .compile()
+)
+
+
+class CountState(TypedDict, total=False):
+    n: int
+    count: int
+
+
+def emit_items(state: CountState) -> dict[str, int]:
+    n = state.get("n") or 10
+    writer = get_stream_writer()
+    for i in range(n):
+        writer({"i": i})
+    return {"count": n}
+
+
+custom = StateGraph(CountState).add_node("emit", emit_items).add_edge(START, "emit")
+
+
+def call_model(state: CountState) -> dict[str, int]:
+    words = ["alpha", "beta", "gamma", "delta"][: state.get("n") or 3]
+    reply = FakeChatModel([" ".join(words)]).invoke("Say n words.")
+    return {"count": len(reply.content)}
+
+
+def tokens() -> StateGraph:
+    """A factory: the server calls it to get the graph."""
+    return StateGraph(CountState).add_node("call_model", call_model).add_edge(START, "call_model")
+
+
+class AskState(TypedDict, total=False):
+    question: str
+    answer: str
+    done: bool
+
+
+def ask(state: AskState) -> dict[str, str]:
+    return {"answer": str(interrupt({"question": state.get("question", "proceed?")}))}
+
+
+def after(state: AskState) -> dict[str, bool]:
+    return {"done": True}
+
+
+hitl = (
+    StateGraph(AskState)
+    .add_node("ask", ask).add_node("after", after)
+    .add_edge(START, "ask").add_edge("ask", "after").add_edge("after", END)
+    .compile()
+)
+
+
+def explode(state: ChainState) -> dict[str, int]:
+    raise ValueError(f"no good: {state['x']}")
+
+
+boom = (
+    StateGraph(ChainState)
+    .add_node("a", add_one).add_node("b", explode)
+    .add_edge(START, "a").add_edge("a", "b")
+    .compile()
+)
+
+
+class NapState(TypedDict, total=False):
+    x: int
+    seconds: float
+
+
+async def nap(state: NapState) -> dict[str, int]:
+    await asyncio.sleep(state.get("seconds", 30))
+    return {"x": state["x"] + 1}
+
+
+slow = StateGraph(NapState).add_node("nap", nap).add_edge(START, "nap").compile()
+
+
+inner = (
+    StateGraph(ChainState).add_node("step", add_one).add_edge(START, "step").compile()
+)
+nested = (
+    StateGraph(ChainState).add_node("sub", inner).add_node("last", add_one)
+    .add_edge(START, "sub").add_edge("sub", "last")
+    .compile()
+)

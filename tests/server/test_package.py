@@ -1,0 +1,74 @@
+"""The server extra, the config loader and the ``rillet serve`` command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rillet.errors import ConfigError
+from rillet.server import ServerConfig, load_config
+
+SRC = Path(__file__).parents[2] / "src"
+
+
+def test_import_without_the_extra_names_it() -> None:
+    code = "import sys; sys.modules['starlette'] = None; import rillet.server"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONPATH": str(SRC)})
+    assert out.returncode == 1
+    assert "ImportError: rillet.server needs the server extra (starlette is missing): " \
+        "pip install 'rillet[server]'" in out.stderr
+
+
+def test_serve_help_lists_its_options() -> None:
+    out = subprocess.run([sys.executable, "-m", "rillet.cli", "serve", "--help"],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(SRC)},
+                         check=True)
+    for option in ("--config", "--host", "--port", "--data-dir", "--api-key"):
+        assert option in out.stdout
+
+
+def test_load_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "helper.py").write_text("WORD = 'hi'\n")
+    (tmp_path / "agent.py").write_text(
+        "import os\nfrom typing import TypedDict\nfrom helper import WORD\n"
+        "from rillet.graph import StateGraph, START\n"
+        "class S(TypedDict):\n    x: str\n"
+        "def node(s):\n    return {'x': WORD + os.environ['GREETING_SUFFIX']}\n"
+        "builder = StateGraph(S).add_node('n', node).add_edge(START, 'n')\n"
+        "def make():\n    return builder.compile()\n"
+    )
+    monkeypatch.delenv("GREETING_SUFFIX", raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    (tmp_path / "langgraph.json").write_text(json.dumps({
+        "dependencies": ["./pkg"], "env": {"GREETING_SUFFIX": "!"},
+        "graphs": {"built": "./agent.py:builder",
+                   "made": {"path": "./agent.py:make", "description": "from a factory"}},
+    }))
+    config = load_config(tmp_path / "langgraph.json")
+    assert isinstance(config, ServerConfig)
+    assert sorted(config.graphs) == ["built", "made"]
+    assert config.graphs["made"].description == "from a factory"
+    assert config.graphs["built"].graph.invoke({"x": ""}) == {"x": "hi!"}
+
+
+@pytest.mark.parametrize(("graphs", "message"), [
+    ({}, "expected an object with a non-empty 'graphs' object"),
+    ({"g": "./nowhere.py:graph"}, "graphs.g: "),
+    ({"g": "no-colon"}, "graphs.g: bad spec 'no-colon'"),
+])
+def test_bad_configs(tmp_path: Path, graphs: dict[str, str], message: str) -> None:
+    (tmp_path / "langgraph.json").write_text(json.dumps({"graphs": graphs}))
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "langgraph.json")
+    assert message in str(info.value)
+
+
+def test_missing_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no config file at"):
+        load_config(tmp_path / "langgraph.json")
