@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sqlite3
 import subprocess
 import sys
@@ -49,19 +48,13 @@ Make = Callable[..., BaseStore]
 
 
 def _postgres_dsn(request: pytest.FixtureRequest) -> str:
-    try:
-        return str(request.getfixturevalue("postgres_dsn"))
-    except pytest.FixtureLookupError:
-        dsn = os.environ.get("RILLET_TEST_POSTGRES_DSN")
-        if not dsn:
-            pytest.skip("no PostgreSQL server (postgres_dsn fixture or RILLET_TEST_POSTGRES_DSN)")
-        return dsn
+    return str(request.getfixturevalue("postgres_dsn"))  # a server the fixture starts
 
 
 @contextlib.contextmanager
 def _fresh_schema(request: pytest.FixtureRequest) -> Iterator[str]:
     """A DSN whose connections use a new, empty schema, dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
+    import psycopg
     from psycopg.conninfo import make_conninfo
 
     dsn = _postgres_dsn(request)

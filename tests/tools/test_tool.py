@@ -175,8 +175,8 @@ def test_optional_arguments_take_null() -> None:
 
 
 def test_optional_schema_matches_langchain() -> None:
-    function_calling = pytest.importorskip("langchain_core.utils.function_calling")
-    lc_tools = pytest.importorskip("langchain_core.tools")
+    import langchain_core.tools as lc_tools
+    import langchain_core.utils.function_calling as function_calling
 
     def search(query: str, limit: Optional[int] = None, tags: list[str] | None = None) -> str:  # noqa: UP045 - the spelling under test
         """Search the catalogue."""
