@@ -24,7 +24,7 @@ import uvicorn  # noqa: F401
 
 HERE = Path(__file__).parent
 SRC = HERE.parents[1] / "src"
-GRAPHS = ("chain3", "custom", "tokens", "hitl", "boom", "slow", "nested")
+GRAPHS = ("chain3", "custom", "tokens", "hitl", "boom", "slow", "nested", "mixed")
 _LISTENING = re.compile(r"at (http://\S+)")
 
 

@@ -2,7 +2,8 @@
 
 chain3, custom, tokens and hitl are the server benchmark's graphs
 (``../shared/bench/server/graphs_rillet.py``); ``boom`` fails in its second node,
-``slow`` sleeps (to cancel it), ``nested`` runs a subgraph as a node.
+``slow`` sleeps (to cancel it), ``nested`` runs a subgraph as a node, ``mixed`` runs a
+subgraph whose node writes custom data and calls a model (every stream mode at once).
 """
 
 from __future__ import annotations
@@ -111,6 +112,22 @@ inner = (
 )
 nested = (
     StateGraph(ChainState).add_node("sub", inner).add_node("last", add_one)
+    .add_edge(START, "sub").add_edge("sub", "last")
+    .compile()
+)
+
+
+def write_and_call(state: ChainState) -> dict[str, int]:
+    get_stream_writer()({"at": state["x"]})
+    reply = FakeChatModel(["two words"]).invoke("Say two words.")
+    return {"x": state["x"] + len(reply.content.split())}
+
+
+mixed_inner = (
+    StateGraph(ChainState).add_node("work", write_and_call).add_edge(START, "work").compile()
+)
+mixed = (
+    StateGraph(ChainState).add_node("sub", mixed_inner).add_node("last", add_one)
     .add_edge(START, "sub").add_edge("sub", "last")
     .compile()
 )
