@@ -23,7 +23,7 @@ pytest.importorskip("langgraph_sdk")
 
 HERE = Path(__file__).parent
 SRC = HERE.parents[1] / "src"
-GRAPHS = ("chain3", "custom", "tokens", "hitl", "boom", "slow", "nested")
+GRAPHS = ("chain3", "custom", "tokens", "hitl", "boom", "slow", "nested", "gated")
 _LISTENING = re.compile(r"at (http://\S+)")
 
 
