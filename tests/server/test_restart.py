@@ -11,6 +11,8 @@ once the server listens again on the same port.
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,8 @@ from typing import Any
 import pytest
 from langgraph_sdk import get_sync_client
 
-from tests.server.conftest import RunningServer, start_server, stop_server
+from rillet.server._app import _own
+from tests.server.conftest import SRC, RunningServer, start_server, stop_server
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -167,3 +170,16 @@ def test_ctrl_c_drains_and_the_next_start_resumes(tmp_path: Path, sig: signal.Si
         _check_log(server.url, thread_id, run_id, tmp_path, seen)
     finally:
         stop_server(server)
+
+
+def test_one_owner_per_data_dir(tmp_path: Path) -> None:
+    first = _own(tmp_path / "server.lock")
+    assert first is not None
+    code = ("import sys; from pathlib import Path; from rillet.server._app import _own; "
+            "sys.exit(0 if _own(Path(sys.argv[1])) is None else 1)")
+    # another process (the lock is per process) cannot own it while this one does
+    assert subprocess.run([sys.executable, "-c", code, str(tmp_path / "server.lock")],
+                          env={"PYTHONPATH": str(SRC)}, timeout=30).returncode == 0
+    first.close()
+    assert subprocess.run([sys.executable, "-c", code, str(tmp_path / "server.lock")],
+                          env={"PYTHONPATH": str(SRC)}, timeout=30).returncode == 1

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -102,6 +102,23 @@ class _QuietStops(logging.Filter):
 _QUIET = _QuietStops()
 
 
+def _own(path: Path) -> IO[bytes] | None:
+    """Lock ``path`` for this process (the lock goes with the process, also on kill -9);
+    ``None`` if another process holds it. Only the owner of a data dir resumes the runs
+    left in it, so two servers on one data dir never run a run twice."""
+    handle = open(path, "ab")  # noqa: SIM115  # held until shutdown
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): one server per data dir is up to the user
+        return handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
 def server_of(request: Request) -> Server:
     server: Server = request.app.state.server
     return server
@@ -187,7 +204,12 @@ def create_app(
         await store.setup()
         await server.register_assistants()
         await manager.sweep_logs()
-        await manager.recover(graphs)
+        owner = _own(folder / "server.lock")
+        if owner is not None:
+            await manager.recover(graphs)
+        else:  # another live server on this data dir is running them
+            logging.getLogger("rillet.server").warning(
+                "another server uses %s: the runs it left are not resumed here", folder)
         sweeper = asyncio.get_running_loop().create_task(manager.sweep_forever())
         try:
             yield
@@ -198,6 +220,8 @@ def create_app(
             await manager.drain()
             await store.close()
             saver.conn.close()
+            if owner is not None:
+                owner.close()
 
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
                              allow_headers=["*"],
