@@ -107,6 +107,7 @@ def _check_log(url: str, thread_id: str, run_id: str, folder: Path,
     assert _summary(rest) == _summary(full[5:])
 
 
+@pytest.mark.filterwarnings("ignore:Request failed, attempting reconnect:UserWarning")
 def test_kill_9_mid_run_resumes_from_the_last_checkpoint(tmp_path: Path) -> None:
     server = start_server(tmp_path)
     try:
@@ -114,9 +115,20 @@ def test_kill_9_mid_run_resumes_from_the_last_checkpoint(tmp_path: Path) -> None
         thread_id = client.threads.create()["thread_id"]
         streamer = Streamer(server.url, thread_id, tmp_path)
         assert streamer.waiting.wait(30), streamer.error
-        # queued behind it, not started when the server dies
-        queued = client.runs.create(thread_id, "gated", input={"dir": str(tmp_path), "x": 100},
-                                    multitask_strategy="enqueue")
+        # a second run, queued behind it (not started when the server dies), waited
+        # for by a client that reconnects (to its /join) through the restart too
+        waited: list[Any] = []
+        waiter = threading.Thread(target=lambda: waited.append(client.runs.wait(
+            thread_id, "gated", input={"dir": str(tmp_path), "x": 100},
+            multitask_strategy="enqueue")), daemon=True)
+        waiter.start()
+        pause = threading.Event()
+        for _ in range(600):  # handshake: the run is stored
+            if len(client.runs.list(thread_id)) == 2:
+                break
+            pause.wait(0.05)
+        queued = client.runs.list(thread_id)[0]
+        assert queued["status"] == "pending"
         port = _port(server)
         server.process.kill()  # kill -9
         server.process.wait(10)
@@ -127,6 +139,8 @@ def test_kill_9_mid_run_resumes_from_the_last_checkpoint(tmp_path: Path) -> None
         seen = streamer.finish()
         run_id = seen[0].data["run_id"]
         assert client.runs.join(thread_id, run_id) == {"dir": str(tmp_path), "x": 15}
+        waiter.join(60)
+        assert waited == [{"dir": str(tmp_path), "x": 1015}]
         assert client.runs.join(thread_id, queued["run_id"]) == {"dir": str(tmp_path),
                                                                   "x": 1015}
         # a ran once (its step was saved), b again (it was in flight), then c; then the
@@ -159,6 +173,10 @@ def test_ctrl_c_drains_and_the_next_start_resumes(tmp_path: Path, sig: signal.Si
         server.process.send_signal(sig)
         server.process.wait(30)  # it stops though a run and its stream were going
         assert _calls(tmp_path) == ["a", "b"]
+        assert server.reader is not None
+        server.reader.join(10)
+        output = "".join(server.output)
+        assert "Traceback" not in output and "rror" not in output, output
 
         server = start_server(tmp_path, "--port", port)
         (tmp_path / "go").touch()
