@@ -156,7 +156,8 @@ def test_kill_9_mid_run_resumes_from_the_last_checkpoint(tmp_path: Path) -> None
         _check_log(server.url, thread_id, run_id, tmp_path, seen)
         queued_log = list(client.runs.join_stream(thread_id, queued["run_id"],
                                                   last_event_id="-1"))
-        assert [p.data["attempt"] for p in queued_log if p.event == "metadata"] == [2]
+        # it had not started: its first attempt, from its input
+        assert [p.data["attempt"] for p in queued_log if p.event == "metadata"] == [1]
     finally:
         stop_server(server)
 

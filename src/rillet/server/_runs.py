@@ -13,8 +13,9 @@ thread's lock; ``"reject"`` is refused with 409 before the run is created).
 
 **Restart.** A run's record keeps what it was asked to do (``kwargs``). When the
 server stops (Ctrl-C: :meth:`drain`) or is killed, runs still ``pending`` or
-``running`` stay so in storage; at the next start :meth:`recover` starts each again as
-its next attempt, in creation order: a run that had saved a checkpoint of its own
+``running`` stay so in storage; at the next start :meth:`recover` starts each again, in
+creation order (a run that had started as its next attempt, a pending one as its
+first): a run that had saved a checkpoint of its own
 continues from the thread's last checkpoint (input ``None``: the nodes that finished
 before it do not run again, the step that was in flight runs again); one that had not
 starts from its input. The attempt appends to the same log, whose ids go on: it first
@@ -205,7 +206,8 @@ class RunManager:
                             graphs: dict[str, CompiledStateGraph]) -> RunSpec:
         kwargs = run["kwargs"]
         graph_id = run["metadata"]["graph_id"]
-        attempt = int(run.get("_attempt", 1)) + 1
+        # an attempt is a start of the run: one that had not started keeps its number
+        attempt = int(run.get("_attempt", 1)) + (run["status"] == "running")
         config = dict(kwargs["config"])
         config["metadata"] = {**(config.get("metadata") or {}), "run_attempt": attempt}
         spec = RunSpec(
