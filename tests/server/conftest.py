@@ -24,7 +24,8 @@ import uvicorn  # noqa: F401
 
 HERE = Path(__file__).parent
 SRC = HERE.parents[1] / "src"
-GRAPHS = ("chain3", "custom", "tokens", "hitl", "boom", "slow", "nested", "mixed")
+GRAPHS = ("chain3", "custom", "tokens", "hitl", "boom", "slow", "nested", "mixed",
+          "gated")
 _LISTENING = re.compile(r"at (http://\S+)")
 
 
@@ -32,6 +33,7 @@ class RunningServer:
     def __init__(self, process: subprocess.Popen[str], url: str) -> None:
         self.process, self.url = process, url
         self.output: list[str] = []
+        self.reader: threading.Thread | None = None  # reads output until the process ends
 
 
 def start_server(folder: Path, *extra: str, timeout: float = 30.0) -> RunningServer:
@@ -71,6 +73,7 @@ def start_server(folder: Path, *extra: str, timeout: float = 30.0) -> RunningSer
         raise RuntimeError("rillet serve did not start:\n" + "".join(lines))
     server = RunningServer(process, found[0])
     server.output = lines
+    server.reader = reader
     return server
 
 

@@ -3,12 +3,14 @@
 chain3, custom, tokens and hitl are the server benchmark's graphs
 (``../shared/bench/server/graphs_rillet.py``); ``boom`` fails in its second node,
 ``slow`` sleeps (to cancel it), ``nested`` runs a subgraph as a node, ``mixed`` runs a
-subgraph whose node writes custom data and calls a model (every stream mode at once).
+subgraph whose node writes custom data and calls a model (every stream mode at once),
+``gated`` waits in its middle node for a file the test creates (restart tests).
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TypedDict
 
 from rillet.config import get_stream_writer
@@ -129,5 +131,41 @@ mixed_inner = (
 mixed = (
     StateGraph(ChainState).add_node("sub", mixed_inner).add_node("last", add_one)
     .add_edge(START, "sub").add_edge("sub", "last")
+    .compile()
+)
+
+
+class GateState(TypedDict, total=False):
+    dir: str  # a folder of the test's: calls (one line per node run), go (the gate)
+    x: int
+
+
+def _called(state: GateState, name: str) -> None:
+    with open(Path(state["dir"]) / "calls", "a") as calls:
+        calls.write(name + "\n")
+
+
+def gate_a(state: GateState) -> dict[str, int]:
+    _called(state, "a")
+    return {"x": state["x"] + 1}
+
+
+async def gate_b(state: GateState) -> dict[str, int]:
+    _called(state, "b")
+    get_stream_writer()({"b": "waiting"})
+    while not (Path(state["dir"]) / "go").exists():  # the test opens the gate
+        await asyncio.sleep(0.02)
+    return {"x": state["x"] * 10}
+
+
+def gate_c(state: GateState) -> dict[str, int]:
+    _called(state, "c")
+    return {"x": state["x"] + 5}
+
+
+gated = (
+    StateGraph(GateState)
+    .add_node("a", gate_a).add_node("b", gate_b).add_node("c", gate_c)
+    .add_edge(START, "a").add_edge("a", "b").add_edge("b", "c").add_edge("c", END)
     .compile()
 )

@@ -28,8 +28,16 @@ def test_serve_help_lists_its_options() -> None:
     out = subprocess.run([sys.executable, "-m", "rillet.cli", "serve", "--help"],
                          capture_output=True, text=True, env={"PYTHONPATH": str(SRC)},
                          check=True)
-    for option in ("--config", "--host", "--port", "--data-dir", "--api-key"):
+    for option in ("--config", "--host", "--port", "--data-dir", "--api-key", "--log-ttl"):
         assert option in out.stdout
+
+
+def test_serve_refuses_a_negative_log_ttl(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "rillet.cli", "serve", "--log-ttl", "-5",
+                          "--config", str(tmp_path / "none.json")],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(SRC)})
+    assert out.returncode != 0
+    assert "--log-ttl must be a number of seconds >= 0, got -5.0" in out.stderr
 
 
 def test_load_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,6 +35,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--api-key", default=os.environ.get("RILLET_API_KEY"), metavar="KEY",
                         help="require this key in the x-api-key header of every request but "
                         "/ok (default: $RILLET_API_KEY)")
+    parser.add_argument("--log-ttl", type=float, default=3600.0, metavar="SECONDS",
+                        help="keep a run's event log (for joins and Last-Event-ID) this "
+                        "long after the run ends; 'inf' for ever (default: 3600)")
     parser.add_argument("--log-level", default="warning",
                         choices=["critical", "error", "warning", "info", "debug"],
                         help="uvicorn's log level; 'info' also logs one line per run")
@@ -52,7 +55,10 @@ def serve_command(args: argparse.Namespace) -> int:
     from rillet.errors import ConfigError
 
     try:
-        app = create_app(args.config, data_dir=args.data_dir, api_key=args.api_key)
+        if not args.log_ttl >= 0:
+            raise UsageError(f"--log-ttl must be a number of seconds >= 0, got {args.log_ttl}")
+        app = create_app(args.config, data_dir=args.data_dir, api_key=args.api_key,
+                         log_ttl=args.log_ttl)
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     try:
@@ -73,6 +79,12 @@ def serve_command(args: argparse.Namespace) -> int:
                 sys.stdout.write(f"rillet: serving {graphs} at http://{host}:{port} "
                                  f"(data in {args.data_dir})\n")
                 sys.stdout.flush()
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # Ctrl-C / SIGTERM: stop the runs first (they stay resumable) so the streams
+            # following them end and uvicorn does not wait on them.
+            await app.state.server.runs.drain()
+            await super().shutdown(sockets)
 
     server = _Server(uvicorn.Config(app, log_level=args.log_level, lifespan="on"))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn has shut down cleanly

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import hmac
+import logging
 import os
+import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,11 +28,14 @@ from rillet.checkpoint.sqlite import SqliteSaver, connect
 from rillet.graph import CompiledStateGraph
 from rillet.server._config import ServerConfig, load_config
 from rillet.server._errors import ApiError
-from rillet.server._runs import RunManager
+from rillet.server._runs import RunManager, ServerStopping
 from rillet.server._time import now
 from rillet.server.storage import SqliteStorage, Storage
 
-__all__ = ["Server", "create_app", "system_assistant_id"]
+__all__ = ["DEFAULT_LOG_TTL", "Server", "create_app", "system_assistant_id"]
+
+#: Seconds a run's event log is kept after the run ends.
+DEFAULT_LOG_TTL = 3600.0
 
 #: The namespace LangGraph's server derives system assistant ids in.
 ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
@@ -85,6 +92,33 @@ class Server:
             })
 
 
+class _QuietStops(logging.Filter):
+    """Responses cut because the server stops (:class:`ServerStopping`) are no errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ServerStopping))
+
+
+_QUIET = _QuietStops()
+
+
+def _own(path: Path) -> IO[bytes] | None:
+    """Lock ``path`` for this process (the lock goes with the process, also on kill -9);
+    ``None`` if another process holds it. Only the owner of a data dir resumes the runs
+    left in it, so two servers on one data dir never run a run twice."""
+    handle = open(path, "ab")  # noqa: SIM115  # held until shutdown
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): one server per data dir is up to the user
+        return handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
 def server_of(request: Request) -> Server:
     server: Server = request.app.state.server
     return server
@@ -123,6 +157,8 @@ def create_app(
     api_key: str | None = None,
     *,
     storage: Storage | None = None,
+    log_ttl: float = DEFAULT_LOG_TTL,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """The server as an ASGI app.
 
@@ -130,8 +166,18 @@ def create_app(
     mapping ``{graph_id: graph}``. The data dir holds ``server.sqlite`` (assistants,
     threads, runs, event logs; unless ``storage`` is given) and ``checkpoints.sqlite``.
     With ``api_key`` every route but ``/ok`` needs the ``x-api-key`` header.
+
+    At start, runs a stopped server left ``pending``/``running`` are resumed (from the
+    thread's last checkpoint when they had saved one); at shutdown running runs are
+    stopped and left for the next start. A run's event log is kept ``log_ttl`` seconds
+    after the run ends (``math.inf``: for ever), swept at start and periodically;
+    ``clock`` gives UNIX seconds (for tests).
     """
     from rillet.server.api import routes
+
+    error_log = logging.getLogger("uvicorn.error")
+    if _QUIET not in error_log.filters:
+        error_log.addFilter(_QUIET)
 
     if isinstance(config, ServerConfig):
         loaded = config
@@ -148,18 +194,34 @@ def create_app(
         graph = copy.copy(entry.graph)  # the served copy saves to the server's checkpointer
         graph.checkpointer = saver
         graphs[graph_id] = graph
-    server = Server(loaded, graphs, store, RunManager(store, saver), saver)
+    if not log_ttl >= 0:
+        raise ValueError(f"log_ttl must be a number of seconds >= 0, got {log_ttl!r}")
+    manager = RunManager(store, saver, log_ttl=log_ttl, clock=clock)
+    server = Server(loaded, graphs, store, manager, saver)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.setup()
         await server.register_assistants()
+        await manager.sweep_logs()
+        owner = _own(folder / "server.lock")
+        if owner is not None:
+            await manager.recover(graphs)
+        else:  # another live server on this data dir is running them
+            logging.getLogger("rillet.server").warning(
+                "another server uses %s: the runs it left are not resumed here", folder)
+        sweeper = asyncio.get_running_loop().create_task(manager.sweep_forever())
         try:
             yield
         finally:
-            await server.runs.aclose()
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await manager.drain()
             await store.close()
             saver.conn.close()
+            if owner is not None:
+                owner.close()
 
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
                              allow_headers=["*"],

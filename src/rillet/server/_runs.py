@@ -10,6 +10,23 @@ its clients.
 
 Runs of one thread run one at a time (``multitask_strategy="enqueue"`` waits for the
 thread's lock; ``"reject"`` is refused with 409 before the run is created).
+
+**Restart.** A run's record keeps what it was asked to do (``kwargs``). When the
+server stops (Ctrl-C: :meth:`drain`) or is killed, runs still ``pending`` or
+``running`` stay so in storage; at the next start :meth:`recover` starts each again, in
+creation order (a run that had started as its next attempt, a pending one as its
+first): a run that had saved a checkpoint of its own
+continues from the thread's last checkpoint (input ``None``: the nodes that finished
+before it do not run again, the step that was in flight runs again); one that had not
+starts from its input. The attempt appends to the same log, whose ids go on: it first
+logs ``metadata {"run_id", "attempt": n}`` (the mark of the restart; LangGraph's server
+sends one per attempt too), then what the continued run streams, beginning (with
+``values``) with the state of the checkpoint it continues from. Nothing logged is ever
+changed or dropped, so every id is sent once; the events a cut-short step logged before
+the mark are followed, after it, by those of the step's re-run.
+
+**Retention.** A run's log is kept ``log_ttl`` seconds after the run ended
+(:meth:`sweep_logs`, at start and every :meth:`sweep_interval` seconds).
 """
 
 from __future__ import annotations
@@ -17,8 +34,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +47,7 @@ from rillet.server._time import now
 from rillet.server.storage import Event, Storage
 from rillet.types import Command, StreamMode
 
-__all__ = ["RunManager", "RunSpec"]
+__all__ = ["RunManager", "RunSpec", "ServerStopping"]
 
 log = logging.getLogger("rillet.server")
 
@@ -46,6 +64,12 @@ STREAM_MODES: dict[str, tuple[StreamMode, str]] = {
 EVENT_NAMES = {rillet: event for rillet, event in STREAM_MODES.values()}
 
 
+class ServerStopping(Exception):
+    """Raised in the response of a client following a run the server stopped for its
+    shutdown: the connection is cut (not ended), so the client reconnects, to the
+    server's next start, with ``Last-Event-ID``."""
+
+
 @dataclass
 class RunSpec:
     """What a run executes, taken from the validated request body."""
@@ -53,7 +77,7 @@ class RunSpec:
     run_id: str
     thread_id: str
     graph_id: str
-    graph: CompiledStateGraph
+    graph: CompiledStateGraph | None  # None: a resumed run's graph is not served any more
     input: Any
     command: dict[str, Any] | None
     config: dict[str, Any]
@@ -64,6 +88,7 @@ class RunSpec:
     interrupt_after: Any = None
     temporary: bool = False  # a stateless run: its thread is deleted when it ends
     durability: Any = None
+    attempt: int = 1
 
 
 @dataclass
@@ -82,19 +107,26 @@ class _Live:
 class RunManager:
     """Starts runs, keeps their logs, lets clients follow them (see the module doc)."""
 
-    def __init__(self, storage: Storage, saver: Any = None) -> None:
+    def __init__(self, storage: Storage, saver: Any = None, *, log_ttl: float = 3600.0,
+                 clock: Callable[[], float] = time.time) -> None:
         self.storage = storage
         self.saver = saver  # to delete a stateless run's checkpoints
+        self.log_ttl = log_ttl
+        self.clock = clock  # UNIX seconds: when runs end, and the retention sweep
         self._live: dict[str, _Live] = {}
         self._by_thread: dict[str, set[str]] = {}
         self._thread_locks: dict[str, asyncio.Lock] = {}
+        self._draining = False
 
     def thread_busy(self, thread_id: str) -> bool:
         """Whether a run of the thread is pending or running here."""
         return bool(self._by_thread.get(thread_id))
 
     def start(self, spec: RunSpec) -> None:
-        """Start ``spec`` in the background (its run record is already stored)."""
+        """Start ``spec`` in the background (its run record is already stored). While
+        the server drains, the run stays ``pending`` for the next start."""
+        if self._draining:
+            return
         live = _Live()
         self._live[spec.run_id] = live
         self._by_thread.setdefault(spec.thread_id, set()).add(spec.run_id)
@@ -125,26 +157,104 @@ class RunManager:
 
     async def follow(self, run_id: str, after: int = -1) -> AsyncIterator[Event]:
         """The run's events after sequence number ``after``, stored ones first, then
-        live ones as they are logged, until the run has ended."""
+        live ones as they are logged, until the run has ended.
+
+        :raises ServerStopping: the server stopped the run before its end (shutdown).
+        """
+        last = None
         while True:
             live = self._live.get(run_id)
             changed = live.changed if live is not None else None
             events = await self.storage.read_events(run_id, after)
             for event in events:
                 yield event
-                after = event.seq
+                after, last = event.seq, event.event
             if events:
                 continue
             if live is None or live.done or changed is None:
+                if self._draining and last != "end":
+                    raise ServerStopping(run_id)
                 return
             await changed.wait()
 
-    async def aclose(self) -> None:
-        """Cancel the runs still going (server shutdown)."""
+    @property
+    def draining(self) -> bool:
+        """Whether the server is shutting down (see :meth:`drain`)."""
+        return self._draining
+
+    async def drain(self) -> None:
+        """Server shutdown: stop the runs at once, leaving them ``pending``/``running``
+        in storage for :meth:`recover` at the next start (the step each was in runs
+        again then); their followers' streams end without ``end``. No run starts after."""
+        self._draining = True
         tasks = [live.task for live in self._live.values() if live.task and not live.done]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    aclose = drain
+
+    async def recover(self, graphs: dict[str, CompiledStateGraph]) -> int:
+        """Start again the runs a stopped server left ``pending``/``running`` (see the
+        module doc); how many."""
+        runs = await self.storage.unfinished_runs()
+        for run in runs:
+            self.start(await self._resumed_spec(run, graphs))
+        return len(runs)
+
+    async def _resumed_spec(self, run: dict[str, Any],
+                            graphs: dict[str, CompiledStateGraph]) -> RunSpec:
+        kwargs = run["kwargs"]
+        graph_id = run["metadata"]["graph_id"]
+        # an attempt is a start of the run: one that had not started keeps its number
+        attempt = int(run.get("_attempt", 1)) + (run["status"] == "running")
+        config = dict(kwargs["config"])
+        config["metadata"] = {**(config.get("metadata") or {}), "run_attempt": attempt}
+        spec = RunSpec(
+            run_id=run["run_id"], thread_id=run["thread_id"], graph_id=graph_id,
+            graph=graphs.get(graph_id),
+            input=kwargs.get("input"), command=kwargs.get("command"), config=config,
+            context=kwargs.get("context"), stream_modes=list(kwargs["stream_mode"]),
+            subgraphs=bool(kwargs.get("subgraphs")),
+            interrupt_before=kwargs.get("interrupt_before"),
+            interrupt_after=kwargs.get("interrupt_after"),
+            temporary=bool(kwargs.get("temporary")), durability=kwargs.get("durability"),
+            attempt=attempt,
+        )
+        if spec.graph is not None and run["status"] == "running":
+            latest = await spec.graph.aget_state(
+                {"configurable": {"thread_id": spec.thread_id}})
+            if (latest.metadata or {}).get("run_id") == spec.run_id:
+                # It saved a checkpoint of its own: continue the thread from the last one.
+                spec.input, spec.command = None, None
+                configurable = dict(config.get("configurable") or {})
+                configurable.pop("checkpoint_id", None)
+                spec.config = {**config, "configurable": configurable}
+        return spec
+
+    # ------------------------------------------------------------ retention
+    async def sweep_logs(self) -> int:
+        """Delete the logs of runs that ended more than ``log_ttl`` seconds ago."""
+        if math.isinf(self.log_ttl):
+            return 0
+        return await self.storage.delete_event_logs(self.clock() - self.log_ttl)
+
+    def sweep_interval(self) -> float:
+        """Seconds between sweeps: a tenth of the TTL, from 1 s to 5 min."""
+        return min(max(self.log_ttl / 10, 1.0), 300.0)
+
+    async def sweep_forever(
+        self, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+    ) -> None:
+        """Sweep every :meth:`sweep_interval` seconds until cancelled."""
+        if math.isinf(self.log_ttl):
+            return
+        while True:
+            await sleep(self.sweep_interval())
+            try:
+                await self.sweep_logs()
+            except Exception as exc:  # a locked database: the next sweep tries again
+                log.warning("event log sweep failed: %r", exc)
 
     # ------------------------------------------------------------ one run
     async def _emit(self, spec: RunSpec, live: _Live, event: str, data: Any) -> None:
@@ -157,15 +267,27 @@ class RunManager:
         status = "error"
         try:
             async with lock:
-                await self.storage.update_run(spec.run_id, status="running", updated_at=now())
+                await self.storage.update_run(spec.run_id, status="running", updated_at=now(),
+                                              _attempt=spec.attempt)
                 await self.storage.update_thread(spec.thread_id, status="busy", updated_at=now())
-                await self._emit(spec, live, "metadata", {"run_id": spec.run_id, "attempt": 1})
-                status, error = await self._stream(spec, live)
+                await self._emit(spec, live, "metadata",
+                                 {"run_id": spec.run_id, "attempt": spec.attempt})
+                error: dict[str, str] | None
+                if spec.graph is None:
+                    status, error = "error", {
+                        "error": "GraphNotFound",
+                        "message": f"graph {spec.graph_id!r} is not served any more"}
+                    await self._emit(spec, live, "error", error)
+                else:
+                    status, error = await self._stream(spec, live)
                 status = await self._finish(spec, live, status, error)
         except asyncio.CancelledError:
-            status = "interrupted"
-            error = {"error": "UserInterrupt", "message": "the run was cancelled"}
-            status = await asyncio.shield(self._finish(spec, live, status, error))
+            if self._draining:  # left pending/running: the next start resumes it
+                status = "left for the next start"
+            else:
+                status = "interrupted"
+                error = {"error": "UserInterrupt", "message": "the run was cancelled"}
+                status = await asyncio.shield(self._finish(spec, live, status, error))
         finally:
             live.done = True
             live.wake()
@@ -182,6 +304,7 @@ class RunManager:
 
     async def _stream(self, spec: RunSpec, live: _Live) -> tuple[str, dict[str, str] | None]:
         """Stream the graph into the log; ``(run status, error or None)``."""
+        assert spec.graph is not None
         modes = [STREAM_MODES[m][0] for m in spec.stream_modes]
         if spec.command is not None:
             payload: Any = Command(
@@ -223,6 +346,8 @@ class RunManager:
         output (what ``/wait`` and ``/join`` answer), then the log's ``end`` event;
         the run's final status."""
         try:
+            if spec.graph is None:
+                raise LookupError(f"graph {spec.graph_id!r} is not served any more")
             fields = await thread_fields_after_run(spec.graph, spec.thread_id, status)
         except Exception as exc:  # a checkpoint this graph cannot read (another graph's)
             log.warning("run %s: cannot read the thread's state: %r", spec.run_id, exc)
@@ -246,6 +371,6 @@ class RunManager:
             await self.storage.update_thread(spec.thread_id, **fields, error=error,
                                              config={"configurable": {}}, updated_at=now())
         await self.storage.update_run(spec.run_id, status=status, updated_at=now(),
-                                      _output=output)
+                                      _output=output, _ended_at=self.clock())
         await self._emit(spec, live, "end", None)
         return status

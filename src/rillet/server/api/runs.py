@@ -20,7 +20,7 @@ from starlette.routing import Route
 from rillet.server import _json
 from rillet.server._app import Server
 from rillet.server._errors import ApiError, read_body, read_int, read_str, read_type
-from rillet.server._runs import STREAM_MODES, RunSpec
+from rillet.server._runs import STREAM_MODES, RunSpec, ServerStopping
 from rillet.server._sse import HEARTBEAT_SECONDS, EventStream
 from rillet.server._state import thread_config
 from rillet.server._time import now, uuid7
@@ -188,6 +188,8 @@ async def _output(server: Server, run_id: str) -> AsyncIterator[bytes]:
     if run is not None and "_output" in run:
         yield _json.dumps(run["_output"])
         return
+    if server.runs.draining:  # cut the response: the client joins the next start
+        raise ServerStopping(run_id)
     thread = await server.storage.get_thread(run["thread_id"]) if run else None
     yield _json.dumps((thread or {}).get("values"))
 
@@ -252,6 +254,11 @@ async def join(request: Request) -> Response:
 async def join_stream(request: Request) -> Response:
     server, run = await _run_or_404(request)
     cancel = request.query_params.get("cancel_on_disconnect", "false").lower() == "true"
+    if run["status"] not in ("pending", "running") \
+            and not await server.storage.read_events(run["run_id"], -1, 1):
+        # every run that ended logged at least metadata and end: the log was swept
+        raise ApiError(404, f"The event log of run {run['run_id']} is gone: logs are kept "
+                       f"{server.runs.log_ttl:g} s after a run ends (--log-ttl)")
     return _stream_response(server, run, _last_event_id(request), cancel)
 
 

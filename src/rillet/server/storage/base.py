@@ -9,7 +9,11 @@ answers inline.
 
 An event log belongs to a run: ``append_event`` gives each event the next sequence
 number of its run (0, 1, 2, ...), which is its SSE ``id``; ``read_events`` returns
-those after a sequence number, in order.
+those after a sequence number, in order. A run's log outlives the run for a retention
+time (``delete_event_logs``, swept by the run manager); the run's record stays.
+
+A run record's ``_ended_at`` (UNIX seconds, set when it ends) is what retention counts
+from; ``_attempt`` counts its starts (a restart resumes it as attempt 2, ...).
 """
 
 from __future__ import annotations
@@ -94,6 +98,10 @@ class Storage:
         """The thread's runs, newest first."""
         raise NotImplementedError
 
+    async def unfinished_runs(self) -> list[Record]:
+        """Runs left ``pending`` or ``running`` (by a server that stopped), oldest first."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------ event logs
     async def append_event(self, run_id: str, event: str, data: bytes) -> int:
         """Store one event at the end of the run's log; its sequence number."""
@@ -101,4 +109,9 @@ class Storage:
 
     async def read_events(self, run_id: str, after: int = -1, limit: int = 1000) -> list[Event]:
         """Events of the run with a sequence number above ``after``, in order."""
+        raise NotImplementedError
+
+    async def delete_event_logs(self, ended_before: float) -> int:
+        """Delete the event logs of runs whose ``_ended_at`` is before ``ended_before``;
+        how many logs were deleted."""
         raise NotImplementedError

@@ -27,10 +27,14 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS threads (thread_id TEXT PRIMARY KEY, status TEXT,
         created_at TEXT, updated_at TEXT, data BLOB NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, thread_id TEXT,
-        status TEXT, created_at TEXT, data BLOB NOT NULL)""",
+        status TEXT, created_at TEXT, data BLOB NOT NULL, ended_at REAL)""",
     "CREATE INDEX IF NOT EXISTS runs_by_thread ON runs (thread_id, created_at)",
     """CREATE TABLE IF NOT EXISTS run_events (run_id TEXT NOT NULL, seq INTEGER NOT NULL,
         event TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID""",
+)
+_AFTER_SCHEMA = (
+    "CREATE INDEX IF NOT EXISTS runs_by_end ON runs (ended_at) WHERE ended_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, created_at)",
 )
 _THREAD_SORT = frozenset({"thread_id", "status", "created_at", "updated_at"})
 
@@ -63,6 +67,11 @@ class SqliteStorage(Storage):
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         for statement in _SCHEMA:
+            conn.execute(statement)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+        if "ended_at" not in columns:  # a data dir from before log retention
+            conn.execute("ALTER TABLE runs ADD COLUMN ended_at REAL")
+        for statement in _AFTER_SCHEMA:
             conn.execute(statement)
         self._conn = conn
 
@@ -165,9 +174,9 @@ class SqliteStorage(Storage):
     # ------------------------------------------------------------ runs
     async def put_run(self, run: Record) -> None:
         self._run(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
             (run["run_id"], run["thread_id"], run["status"], run["created_at"],
-             orjson.dumps(run)),
+             orjson.dumps(run), run.get("_ended_at")),
         )
 
     async def get_run(self, run_id: str) -> Record | None:
@@ -180,8 +189,8 @@ class SqliteStorage(Storage):
                 return None
             run: Record = {**orjson.loads(row[0]), **fields}
             self.conn.execute(
-                "UPDATE runs SET status = ?, data = ? WHERE run_id = ?",
-                (run["status"], orjson.dumps(run), run_id),
+                "UPDATE runs SET status = ?, data = ?, ended_at = ? WHERE run_id = ?",
+                (run["status"], orjson.dumps(run), run.get("_ended_at"), run_id),
             )
         return run
 
@@ -197,6 +206,12 @@ class SqliteStorage(Storage):
             "SELECT data FROM runs WHERE thread_id = ? AND status = ? "
             "ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
             (thread_id, status, limit, offset),
+        )
+
+    async def unfinished_runs(self) -> list[Record]:
+        return self._all(
+            "SELECT data FROM runs WHERE status IN ('pending', 'running') "
+            "ORDER BY created_at, run_id"
         )
 
     # ------------------------------------------------------------ event logs
@@ -221,3 +236,23 @@ class SqliteStorage(Storage):
                 "ORDER BY seq LIMIT ?", (run_id, after, limit),
             ).fetchall()
         return [Event(seq, event, data) for seq, event, data in rows]
+
+    async def delete_event_logs(self, ended_before: float) -> int:
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [row[0] for row in conn.execute(
+                    "SELECT run_id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ? "
+                    "AND EXISTS (SELECT 1 FROM run_events e WHERE e.run_id = runs.run_id)",
+                    (ended_before,),
+                )]
+                conn.executemany("DELETE FROM run_events WHERE run_id = ?",
+                                 [(run_id,) for run_id in ids])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            for run_id in ids:
+                self._next_seq.pop(run_id, None)
+        return len(ids)
