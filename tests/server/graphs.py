@@ -4,17 +4,19 @@ chain3, custom, tokens and hitl are the server benchmark's graphs
 (``../shared/bench/server/graphs_rillet.py``); ``boom`` fails in its second node,
 ``slow`` sleeps (to cancel it), ``nested`` runs a subgraph as a node, ``mixed`` runs a
 subgraph whose node writes custom data and calls a model (every stream mode at once),
-``gated`` waits in its middle node for a file the test creates (restart tests).
+``gated`` waits in its middle node for a file the test creates (restart tests),
+``chat`` returns a whole message in its state (the ``messages`` stream mode).
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TypedDict
+from typing import Annotated, TypedDict
 
 from rillet.config import get_stream_writer
 from rillet.graph import END, START, StateGraph
+from rillet.messages import AIMessage, add_messages
 from rillet.models import FakeChatModel
 from rillet.types import interrupt
 
@@ -169,3 +171,14 @@ gated = (
     .add_edge(START, "a").add_edge("a", "b").add_edge("b", "c").add_edge("c", END)
     .compile()
 )
+
+
+class ChatState(TypedDict, total=False):
+    messages: Annotated[list, add_messages]
+
+
+def reply(state: ChatState) -> dict[str, list[AIMessage]]:
+    return {"messages": [AIMessage("hello there", id="reply-1")]}
+
+
+chat = StateGraph(ChatState).add_node("reply", reply).add_edge(START, "reply").compile()

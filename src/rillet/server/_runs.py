@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rillet.graph import CompiledStateGraph
+from rillet.messages import AIMessageChunk, BaseMessage, BaseMessageChunk, message_chunk_to_message
 from rillet.server import _json
 from rillet.server._state import thread_fields_after_run, with_checkpoints
 from rillet.server._time import now
@@ -57,11 +58,43 @@ STREAM_MODES: dict[str, tuple[StreamMode, str]] = {
     "updates": ("updates", "updates"),
     "custom": ("custom", "custom"),
     "messages-tuple": ("messages", "messages"),
+    # LangGraph's older form of the same stream: messages/metadata, messages/partial
+    # (the message so far), messages/complete (see ``_MessageStream``).
+    "messages": ("messages", "messages"),
     "tasks": ("tasks", "tasks"),
     "checkpoints": ("checkpoints", "checkpoints"),
     "debug": ("debug", "debug"),
 }
 EVENT_NAMES = {rillet: event for rillet, event in STREAM_MODES.values()}
+
+
+class _MessageStream:
+    """The ``messages`` stream mode of LangGraph's server, from rillet's
+    ``(message, metadata)`` items: the first item of a message id is preceded by
+    ``messages/metadata {id: {"metadata": ...}}``; a chunk gives ``messages/partial``
+    with the message merged so far (a message, not a chunk), a whole message
+    ``messages/complete``; both as a one-message list."""
+
+    def __init__(self) -> None:
+        self._so_far: dict[str, BaseMessage] = {}
+
+    def events(self, data: Any) -> list[tuple[str, Any]]:
+        message, metadata = data
+        key = message.id
+        out: list[tuple[str, Any]] = []
+        if key not in self._so_far:
+            out.append(("metadata", {key: {"metadata": metadata}}))
+            merged = message
+        else:
+            previous = self._so_far[key]
+            merged = (previous + message if isinstance(previous, AIMessageChunk)
+                      and isinstance(message, AIMessageChunk) else message)
+        self._so_far[key] = merged
+        if isinstance(message, BaseMessageChunk):
+            out.append(("partial", [message_chunk_to_message(merged)]))
+        else:
+            out.append(("complete", [message]))
+        return out
 
 
 class ServerStopping(Exception):
@@ -305,7 +338,10 @@ class RunManager:
     async def _stream(self, spec: RunSpec, live: _Live) -> tuple[str, dict[str, str] | None]:
         """Stream the graph into the log; ``(run status, error or None)``."""
         assert spec.graph is not None
-        modes = [STREAM_MODES[m][0] for m in spec.stream_modes]
+        modes = list(dict.fromkeys(STREAM_MODES[m][0] for m in spec.stream_modes))
+        tuples = "messages-tuple" in spec.stream_modes
+        # Both modes asked for: LangGraph's server sends the tuples only.
+        messages = _MessageStream() if "messages" in spec.stream_modes and not tuples else None
         if spec.command is not None:
             payload: Any = Command(
                 resume=spec.command.get("resume"), update=spec.command.get("update"),
@@ -323,13 +359,15 @@ class RunManager:
             ):
                 if spec.subgraphs:
                     ns, mode, data = item
-                    name = "|".join((EVENT_NAMES[mode], *ns))
                 else:
-                    mode, data = item
-                    name = EVENT_NAMES[mode]
+                    (mode, data), ns = item, ()
+                if mode == "messages" and messages is not None:
+                    for kind, part in messages.events(data):
+                        await self._emit(spec, live, "|".join((f"messages/{kind}", *ns)), part)
+                    continue
                 if mode == "debug":
                     data = with_checkpoints(data)
-                await self._emit(spec, live, name, data)
+                await self._emit(spec, live, "|".join((EVENT_NAMES[mode], *ns)), data)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the graph failed: the client sees an error event

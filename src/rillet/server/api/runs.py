@@ -37,7 +37,7 @@ from rillet.server.storage.base import Record
 __all__ = ["ROUTES"]
 
 LANGGRAPH_VERSION = "1.2.22"  # the LangGraph API rillet follows
-_NOT_YET = {"messages": "use 'messages-tuple'", "events": "", "messages-partial": ""}
+_NOT_YET = {"events": "", "messages-partial": ""}
 _RUN_STATUSES = ("pending", "running", "error", "success", "timeout", "interrupted")
 
 
