@@ -127,3 +127,43 @@ async def test_still_refused_stream_modes(url: str) -> None:
                 "assistant_id": "chain3", "input": {"x": 0}, "stream_mode": [mode]})
             assert response.status_code == 422
             assert detail in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("body", "detail"), [
+    ({"config": {"recursion_limit": 0}},
+     "'config.recursion_limit': recursion_limit must be at least 1, got 0"),
+    ({"config": {"recursion_limit": "x"}},
+     "'config.recursion_limit': recursion_limit must be an int, got str: 'x'"),
+    ({"config": {"recursion_limit": True}},
+     "'config.recursion_limit': recursion_limit must be an int, got bool: True"),
+    ({"interrupt_before": ["zz"]}, "interrupt_before: no node named 'zz' (nodes: a, b, c)"),
+    ({"interrupt_after": ["a", "zz"]}, "interrupt_after: no node named 'zz' (nodes: a, b, c)"),
+    ({"interrupt_before": "zz"}, "interrupt_before: no node named 'zz' (nodes: a, b, c)"),
+    ({"interrupt_after": 3}, "interrupt_after takes node names or '*', got 3"),
+])
+async def test_run_options_are_checked_before_the_run(url: str, body: dict[str, Any],
+                                                      detail: str) -> None:
+    # langgraph dev: a 422 for a limit that is not an integer, but a run failing with
+    # "recursion_limit must be at least 1" for 0; unknown interrupt nodes are ignored.
+    # rillet refuses them all before making a run (its graph would refuse them when
+    # the run starts).
+    client = get_client(url=url, api_key=None)
+    thread_id = (await client.threads.create())["thread_id"]
+    async with httpx.AsyncClient(base_url=url) as http:
+        for path in (f"/threads/{thread_id}/runs", f"/threads/{thread_id}/runs/stream",
+                     f"/threads/{thread_id}/runs/wait", "/runs/wait"):
+            response = await http.post(path, json={"assistant_id": "chain3",
+                                                   "input": {"x": 0}, **body})
+            assert (response.status_code, response.json()) == (422, {"detail": detail})
+    assert await client.runs.list(thread_id) == []
+
+
+async def test_good_run_options_still_run(url: str) -> None:
+    client = get_client(url=url, api_key=None)
+    assert await client.runs.wait(None, "chain3", input={"x": 0},
+                                  config={"recursion_limit": 3}) == {"x": 3}
+    assert await client.runs.wait(None, "chain3", input={"x": 0},
+                                  interrupt_before="*") == {"x": 0}
+    thread_id = (await client.threads.create())["thread_id"]
+    assert await client.runs.wait(thread_id, "chain3", input={"x": 0},
+                                  interrupt_after=["b"]) == {"x": 2}

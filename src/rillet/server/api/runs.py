@@ -17,6 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from rillet.errors import ConfigError, UsageError
+from rillet.graph import CompiledStateGraph
+from rillet.graph._config import recursion_limit
+from rillet.graph._run_setup import _names as interrupt_names
 from rillet.server import _json
 from rillet.server._app import Server
 from rillet.server._errors import ApiError, read_body, read_int, read_str, read_type
@@ -56,6 +60,25 @@ def _stream_modes(body: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(modes))
 
 
+def _check_run_options(graph: CompiledStateGraph, body: dict[str, Any],
+                       config: dict[str, Any]) -> None:
+    """Refuse, with a 422, what rillet would refuse when the run starts (the same checks
+    as the graph's own): a ``config.recursion_limit`` that is not an int of at least 1,
+    ``interrupt_before``/``interrupt_after`` naming nodes the graph has not.
+    (``langgraph dev``: a 422 for a limit that is not an integer, a failed run for 0;
+    unknown interrupt nodes are ignored.)"""
+    try:
+        recursion_limit(config)
+    except (UsageError, ConfigError) as exc:
+        raise ApiError(422, f"'config.recursion_limit': {exc}") from None
+    for option in ("interrupt_before", "interrupt_after"):
+        if body.get(option) is not None:
+            try:
+                interrupt_names(option, body[option], graph)
+            except (UsageError, ConfigError) as exc:
+                raise ApiError(422, str(exc)) from None  # it names the option
+
+
 async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, Record]:
     """Validate the body, make the run's record (and the thread: a stateless run's, or
     one ``if_not_exists="create"`` asks for) and start the run."""
@@ -80,6 +103,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
         raise ApiError(422, "multitask_strategy 'rollback' is not supported yet")
     if assistant is None:
         raise ApiError(404, "Thread or assistant not found.")
+    _check_run_options(server.graph(assistant["graph_id"]), body, config)
     temporary = thread_id is None
     if thread_id is None:
         thread_id = uuid7()
