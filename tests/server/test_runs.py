@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -94,14 +95,18 @@ def test_wait_shows_the_interrupt_and_the_error(url: str) -> None:
     assert failed.json() == {"__error__": {"error": "ValueError", "message": "no good: 1"}}
 
 
+async def until_running(client: Any, thread_id: str, run_id: str) -> None:
+    """Wait (10 s at most) until the server says the run is running."""
+    async with asyncio.timeout(10):
+        while (await client.runs.get(thread_id, run_id))["status"] != "running":
+            await asyncio.sleep(0.02)
+
+
 async def test_cancel_a_running_run(url: str) -> None:
     client = get_client(url=url, api_key=None)
     thread_id = (await client.threads.create())["thread_id"]
     run = await client.runs.create(thread_id, "slow", input={"x": 0})
-    for _ in range(100):
-        if (await client.runs.get(thread_id, run["run_id"]))["status"] == "running":
-            break
-        await asyncio.sleep(0.05)
+    await until_running(client, thread_id, run["run_id"])
     with pytest.raises(ConflictError):
         await client.runs.create(thread_id, "chain3", input={"x": 0},
                                  multitask_strategy="reject")
@@ -118,7 +123,7 @@ async def test_interrupt_strategy_cancels_the_run_in_progress(url: str) -> None:
     client = get_client(url=url, api_key=None)
     thread_id = (await client.threads.create())["thread_id"]
     first = await client.runs.create(thread_id, "slow", input={"x": 0})
-    await asyncio.sleep(0.2)
+    await until_running(client, thread_id, first["run_id"])
     out = await client.runs.wait(thread_id, "slow", input={"x": 5, "seconds": 0},
                                  multitask_strategy="interrupt")
     assert out == {"x": 6, "seconds": 0}
