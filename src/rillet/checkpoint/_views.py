@@ -265,13 +265,8 @@ def get_state_history(graph: CompiledStateGraph, config: dict[str, Any] | None, 
         results = ran_by_parent.get(record.checkpoint_id)
         yield snapshot(graph, p, loop, saved, apply_pending=False, results=results)
         if record.parent_id is not None:
-            ran_by_parent[record.parent_id] = {
-                entry[0]: entry[-1] for entry in saved.ran  # (id, name, [path,] writes)
-            } if saved.ran else _start_results(saved, loop)
-
-
-def _start_results(saved: Saved, loop: Loop) -> dict[str, Any]:
-    return {}
+            # (id, name, [path,] writes): older records also hold the task's path
+            ran_by_parent[record.parent_id] = {entry[0]: entry[-1] for entry in saved.ran}
 
 
 def update_state(graph: CompiledStateGraph, config: dict[str, Any] | None, values: Any,
