@@ -9,7 +9,10 @@ same events in the same order, whatever they missed. A run's life does not depen
 its clients.
 
 Runs of one thread run one at a time (``multitask_strategy="enqueue"`` waits for the
-thread's lock; ``"reject"`` is refused with 409 before the run is created).
+thread's lock; ``"reject"`` is refused with 409 before the run is created). A run
+with a start time (``after_seconds``: ``RunSpec.start_at``, kept in the record as
+``_start_at``) stays ``pending`` until then, then queues for the lock; across a
+restart too.
 
 **Restart.** A run's record keeps what it was asked to do (``kwargs``). When the
 server stops (Ctrl-C: :meth:`drain`) or is killed, runs still ``pending`` or
@@ -122,6 +125,7 @@ class RunSpec:
     temporary: bool = False  # a stateless run: its thread is deleted when it ends
     durability: Any = None
     attempt: int = 1
+    start_at: float | None = None  # UNIX seconds (the manager's clock): not before then
 
 
 @dataclass
@@ -141,11 +145,13 @@ class RunManager:
     """Starts runs, keeps their logs, lets clients follow them (see the module doc)."""
 
     def __init__(self, storage: Storage, saver: Any = None, *, log_ttl: float = 3600.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
         self.storage = storage
         self.saver = saver  # to delete a stateless run's checkpoints
         self.log_ttl = log_ttl
         self.clock = clock  # UNIX seconds: when runs end, and the retention sweep
+        self.sleep = sleep  # waits for a run's start time (``after_seconds``)
         self._live: dict[str, _Live] = {}
         self._by_thread: dict[str, set[str]] = {}
         self._thread_locks: dict[str, asyncio.Lock] = {}
@@ -252,7 +258,7 @@ class RunManager:
             interrupt_before=kwargs.get("interrupt_before"),
             interrupt_after=kwargs.get("interrupt_after"),
             temporary=bool(kwargs.get("temporary")), durability=kwargs.get("durability"),
-            attempt=attempt,
+            attempt=attempt, start_at=run.get("_start_at"),
         )
         if spec.graph is not None and run["status"] == "running":
             latest = await spec.graph.aget_state(
@@ -299,6 +305,8 @@ class RunManager:
         lock = self._thread_locks.setdefault(spec.thread_id, asyncio.Lock())
         status = "error"
         try:
+            while spec.start_at is not None and spec.start_at > self.clock():
+                await self.sleep(spec.start_at - self.clock())
             async with lock:
                 await self.storage.update_run(spec.run_id, status="running", updated_at=now(),
                                               _attempt=spec.attempt)

@@ -314,6 +314,26 @@ class _SqliteBase(BaseCheckpointSaver):
             cur.execute(_UNNEEDED_BLOBS, (thread_id,))
         return int(deleted)
 
+    def delete_for_runs(self, thread_id: str, run_ids: Sequence[str]) -> int:
+        """Delete the thread's records written by the given runs (metadata ``run_id``),
+        in every namespace, with their writes and the blobs no other record needs; how
+        many records were deleted. (A SQLite extra, not a saver primitive: the server's
+        ``multitask_strategy="rollback"`` uses it, as LangGraph's uses its
+        ``delete_for_runs``.)"""
+        if not run_ids:
+            return 0
+        marks = ", ".join("?" * len(run_ids))
+        theirs = (f"thread_id = ? AND (checkpoint_ns, checkpoint_id) IN (SELECT checkpoint_ns, "
+                  f"checkpoint_id FROM rillet_checkpoints WHERE thread_id = ? AND "
+                  f"json_extract(metadata, '$.run_id') IN ({marks}))")
+        args = (thread_id, thread_id, *run_ids)
+        with self._tx(write=True) as cur:
+            cur.execute(f"DELETE FROM rillet_checkpoint_writes WHERE {theirs}", args)
+            cur.execute(f"DELETE FROM rillet_checkpoints WHERE {theirs}", args)
+            (deleted,) = cur.execute("SELECT changes()").fetchone()
+            cur.execute(_UNNEEDED_BLOBS, (thread_id,))
+        return int(deleted)
+
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         with self._tx(write=True) as cur:
             for table, columns in _COPY.items():

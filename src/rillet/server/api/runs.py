@@ -1,5 +1,9 @@
 """Runs: create (background), stream, wait; on a thread or stateless; get, list,
-join, join the stream, cancel.
+join, join the stream, cancel (one, or many: ``/runs/cancel``), delete.
+
+Cancelling with ``action="rollback"`` (and ``multitask_strategy="rollback"``, which
+rolls back the thread's runs in progress) stops the run, then deletes it, its event
+log and the checkpoints it wrote; the thread's state is then its last checkpoint's.
 
 Every response about a run carries ``Content-Location: /threads/{tid}/runs/{rid}``;
 streams add ``Location`` (where the client reconnects with ``Last-Event-ID``), waits
@@ -26,7 +30,7 @@ from rillet.server._app import Server
 from rillet.server._errors import ApiError, read_body, read_int, read_str, read_type
 from rillet.server._runs import STREAM_MODES, RunSpec, ServerStopping
 from rillet.server._sse import HEARTBEAT_SECONDS, EventStream
-from rillet.server._state import thread_config
+from rillet.server._state import thread_config, thread_fields_after_run
 from rillet.server._time import now, uuid7
 from rillet.server.api._common import (
     json_response,
@@ -99,8 +103,10 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     subgraphs = read_type(body, "stream_subgraphs", bool, False)
     read_str(body, "on_disconnect", "continue", ("continue", "cancel"))
     read_str(body, "durability", None, ("sync", "async", "exit"))
-    if strategy == "rollback":
-        raise ApiError(422, "multitask_strategy 'rollback' is not supported yet")
+    if body.get("webhook") is not None:
+        raise ApiError(422, "webhooks are not supported by rillet serve: leave out "
+                       "'webhook' and join the run (runs.join) or poll it (runs.get)")
+    start_at = _start_at(server, body)
     if assistant is None:
         raise ApiError(404, "Thread or assistant not found.")
     _check_run_options(server.graph(assistant["graph_id"]), body, config)
@@ -118,6 +124,9 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
                            "choose a different multitask strategy.")
         if strategy == "interrupt":
             await server.runs.cancel_thread(thread_id)
+        if strategy == "rollback":
+            await _stop(server, await server.storage.list_runs(
+                thread_id, status=None, limit=10**6, offset=0), "rollback")
     graph_id = assistant["graph_id"]
     run_id = uuid7()
     checkpoint = dict(read_type(body, "checkpoint", dict, {}))
@@ -151,6 +160,8 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
         "langsmith_session_name": None,
         "_on_disconnect": body.get("on_disconnect") or "continue",
     }
+    if start_at is not None:
+        run["_start_at"] = start_at
     await server.storage.put_run(run)
     thread = await server.storage.get_thread(thread_id)
     await server.storage.update_thread(
@@ -163,9 +174,44 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
         context=body.get("context"), stream_modes=modes, subgraphs=subgraphs,
         interrupt_before=body.get("interrupt_before"),
         interrupt_after=body.get("interrupt_after"), temporary=temporary,
-        durability=body.get("durability"),
+        durability=body.get("durability"), start_at=start_at,
     ))
     return server, run
+
+
+def _start_at(server: Server, body: dict[str, Any]) -> float | None:
+    """When a run with ``after_seconds`` may start (the run manager's clock), or None."""
+    delay = body.get("after_seconds")
+    if delay is None:
+        return None
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not delay >= 0 \
+            or delay == float("inf"):
+        raise ApiError(422, f"'after_seconds' must be a number of seconds >= 0, got {delay!r}")
+    return server.runs.clock() + delay if delay > 0 else None
+
+
+async def _stop(server: Server, runs: list[Record], action: str) -> None:
+    """Cancel the runs that are pending or running and wait until they have stopped;
+    with ``action="rollback"`` then delete them, their logs and their checkpoints, and
+    set their threads' state back to the last checkpoint left."""
+    runs = [r for r in runs if r["status"] in ("pending", "running")]
+    for run in runs:
+        await server.runs.cancel(run["run_id"])
+    for run in runs:
+        await server.runs.wait(run["run_id"])
+    if action != "rollback":
+        return
+    for run in runs:
+        server.saver.delete_for_runs(run["thread_id"], [run["run_id"]])
+        await server.storage.delete_run(run["run_id"])
+    graph_of = {r["thread_id"]: r["metadata"].get("graph_id", "") for r in runs}
+    for thread_id, graph_id in graph_of.items():
+        graph = server.graphs.get(graph_id)
+        thread = await server.storage.get_thread(thread_id)
+        if graph is not None and thread is not None:
+            fields = await thread_fields_after_run(graph, thread_id, "success")
+            await server.storage.update_thread(thread_id, **fields, error=None,
+                                               updated_at=now())
 
 
 def _locations(run: Record, suffix: str) -> dict[str, str]:
@@ -289,27 +335,70 @@ async def join_stream(request: Request) -> Response:
 async def cancel(request: Request) -> Response:
     server, run = await _run_or_404(request)
     query = dict(request.query_params)
-    read_str(query, "action", "interrupt", ("interrupt", "rollback"))
-    if query.get("action") == "rollback":
-        raise ApiError(422, "cancel action 'rollback' is not supported yet")
+    action = read_str(query, "action", "interrupt", ("interrupt", "rollback"))
     if run["status"] not in ("pending", "running"):
         raise ApiError(409, f"Run {run['run_id']} is already {run['status']}")
+    if action == "rollback":  # the run is gone once stopped: nothing to answer
+        await _stop(server, [run], action)
+        return Response(status_code=202)
     await server.runs.cancel(run["run_id"])
     if query.get("wait", "false").lower() in ("1", "true"):
         return _wait_response(server, run)  # the run's output once it has stopped
     return Response(status_code=202)
 
 
+async def cancel_many(request: Request) -> Response:
+    """``POST /runs/cancel``: the runs of ``thread_id`` named by ``run_ids``, or every
+    run with ``status`` (``pending``, ``running``, ``all``); answered once they have
+    stopped (and, with ``action=rollback``, been deleted)."""
+    server = server_of(request)
+    body = await read_body(request)
+    action = read_str(dict(request.query_params), "action", "interrupt",
+                      ("interrupt", "rollback"))
+    status = read_str(body, "status", None, ("pending", "running", "all"))
+    thread_id, run_ids = read_str(body, "thread_id"), read_type(body, "run_ids", list)
+    if (status is None) == (thread_id is None or run_ids is None) \
+            or (status is not None and (thread_id, run_ids) != (None, None)):
+        raise ApiError(422, "give either 'status' (pending, running or all), or "
+                       "'thread_id' and 'run_ids', not both")
+    if status is not None:
+        runs = [r for r in await server.storage.unfinished_runs()
+                if status == "all" or r["status"] == status]
+        if not runs:
+            raise ApiError(404, "No runs found to cancel.")
+    else:
+        found = [await server.storage.get_run(str(run_id)) for run_id in run_ids or ()]
+        runs = [r for r in found if r is not None and r["thread_id"] == thread_id
+                and r["status"] in ("pending", "running")]
+        if not runs:
+            raise ApiError(404, "No matching runs to cancel. Please verify the thread ID and "
+                           "run IDs are correct, and the runs haven't been deleted or "
+                           "completed.")
+    await _stop(server, runs, action)
+    return Response(status_code=204)
+
+
+async def delete(request: Request) -> Response:
+    server, run = await _run_or_404(request)
+    if run["status"] in ("pending", "running"):
+        raise ApiError(409, f"Run {run['run_id']} is {run['status']}: cancel it first "
+                       "(runs.cancel; action='rollback' also deletes it)")
+    await server.storage.delete_run(run["run_id"])
+    return Response(status_code=204)
+
+
 ROUTES = [
     Route("/runs", create, methods=["POST"]),
     Route("/runs/stream", stream, methods=["POST"]),
     Route("/runs/wait", wait, methods=["POST"]),
+    Route("/runs/cancel", cancel_many, methods=["POST"]),
     Route("/runs/{run_id}/stream", join_stream, methods=["GET"]),
     Route("/threads/{thread_id}/runs", create, methods=["POST"]),
     Route("/threads/{thread_id}/runs", list_runs, methods=["GET"]),
     Route("/threads/{thread_id}/runs/stream", stream, methods=["POST"]),
     Route("/threads/{thread_id}/runs/wait", wait, methods=["POST"]),
     Route("/threads/{thread_id}/runs/{run_id}", get, methods=["GET"]),
+    Route("/threads/{thread_id}/runs/{run_id}", delete, methods=["DELETE"]),
     Route("/threads/{thread_id}/runs/{run_id}/join", join, methods=["GET"]),
     Route("/threads/{thread_id}/runs/{run_id}/stream", join_stream, methods=["GET"]),
     Route("/threads/{thread_id}/runs/{run_id}/cancel", cancel, methods=["POST"]),

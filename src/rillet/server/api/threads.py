@@ -1,8 +1,9 @@
-"""Threads: create, get, update, delete, search; their state, state updates and
-history (read from the checkpointer through the thread's graph)."""
+"""Threads: create, get, update, delete, search, count, copy, prune; their state, state
+updates and history (read from the checkpointer through the thread's graph)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -33,6 +34,11 @@ EMPTY_STATE: dict[str, Any] = {
     "parent_checkpoint_id": None,
 }
 _STATUSES = ("idle", "busy", "interrupted", "error")
+_SORT_BY = ("thread_id", "status", "created_at", "updated_at", "state_updated_at")
+_SELECT = ("thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config",
+           "status", "values", "interrupts")
+_MAX_EXTRACT = 10
+_PATH_PART = re.compile(r"([^.\[\]]+)((?:\[-?\d+\])*)")
 
 
 def new_thread(thread_id: str | None = None, metadata: dict[str, Any] | None = None) -> Record:
@@ -84,15 +90,119 @@ async def search(request: Request) -> Response:
     body = await read_body(request)
     limit = read_int(body, "limit", 10, 1, 1000)
     offset = read_int(body, "offset", 0, 0, 10**9)
+    select = _read_choices(body, "select", _SELECT)
+    extract = _read_extract(body)
     found, total = await server.storage.search_threads(
         metadata=read_type(body, "metadata", dict), status=read_str(body, "status", None,
                                                                     _STATUSES),
         ids=read_type(body, "ids", list), limit=limit, offset=offset,
-        sort_by=read_str(body, "sort_by", "created_at"),
+        sort_by=read_str(body, "sort_by", "created_at", _SORT_BY),
         sort_order=read_str(body, "sort_order", "desc", ("asc", "desc")),
+        values=read_type(body, "values", dict),
     )
-    return json_response([public(t) for t in found],
-                         headers=page_headers(offset, len(found), total))
+    shown = []
+    for thread in found:
+        out = public(thread)
+        if select:
+            out = {key: out.get(key) for key in select}
+        if extract:
+            out["extracted"] = {alias: _extract(thread, where) for alias, where in extract}
+        shown.append(out)
+    return json_response(shown, headers=page_headers(offset, len(found), total))
+
+
+def _read_choices(body: dict[str, Any], key: str, choices: tuple[str, ...]) -> list[str]:
+    picked = read_type(body, key, list, [])
+    for item in picked:
+        if item not in choices:
+            raise ApiError(422, f"'{key}' items must be among {', '.join(choices)}; "
+                           f"got {item!r}")
+    return list(picked)
+
+
+def _read_extract(body: dict[str, Any]) -> list[tuple[str, list[str | int]]]:
+    """``extract``: alias -> a path into the thread (``values.messages[-1].content``)."""
+    raw = read_type(body, "extract", dict, {})
+    if len(raw) > _MAX_EXTRACT:
+        raise ApiError(422, f"'extract' takes at most {_MAX_EXTRACT} paths, got {len(raw)}")
+    out = []
+    for alias, where in raw.items():
+        steps: list[str | int] = []
+        for part in (where.split(".") if isinstance(where, str) else [""]):
+            match = _PATH_PART.fullmatch(part)
+            if match is None:
+                raise ApiError(422, f"'extract.{alias}' must be a path of dotted keys with "
+                               f"optional [index]es (values.messages[-1]), got {where!r}")
+            steps.append(match.group(1))
+            steps.extend(int(i) for i in re.findall(r"-?\d+", match.group(2)))
+        out.append((alias, steps))
+    return out
+
+
+def _extract(thread: Record, steps: list[str | int]) -> Any:
+    """What ``steps`` lead to in the thread, or ``None`` where they lead nowhere."""
+    value: Any = public(thread)
+    for step in steps:
+        if isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value):
+            value = value[step]
+        elif isinstance(step, str) and isinstance(value, dict):
+            value = value.get(step)
+        else:
+            return None
+    return value
+
+
+async def count(request: Request) -> Response:
+    server = server_of(request)
+    body = await read_body(request)
+    return json_response(await server.storage.count_threads(
+        metadata=read_type(body, "metadata", dict), values=read_type(body, "values", dict),
+        status=read_str(body, "status", None, _STATUSES)))
+
+
+async def copy(request: Request) -> Response:
+    """A new thread with the source's metadata and every checkpoint (the same ids), so
+    its state and history are the source's; runs are not copied (as ``langgraph dev``)."""
+    server = server_of(request)
+    source = await thread_or_404(server, path(request, "thread_id"))
+    thread = new_thread(metadata=source["metadata"])
+    await server.storage.create_thread(thread)
+    server.saver.copy_thread(source["thread_id"], thread["thread_id"])
+    graph = _graph_of_thread(server, source)
+    if graph is not None:
+        fields = await thread_fields_after_run(
+            graph, thread["thread_id"], "error" if source["status"] == "error" else "success")
+        thread = await server.storage.update_thread(
+            thread["thread_id"], **fields, error=source.get("error")) or thread
+    return json_response(public(thread))
+
+
+async def prune(request: Request) -> Response:
+    """``strategy="delete"``: delete the threads (with their runs and checkpoints);
+    ``"keep_latest"``: keep each thread with only its latest checkpoint. Unknown ids are
+    skipped; ``pruned_count`` counts the threads pruned."""
+    server = server_of(request)
+    body = await read_body(request)
+    if "thread_ids" not in body:
+        raise ApiError(422, "'thread_ids' is required: the list of threads to prune")
+    thread_ids = read_type(body, "thread_ids", list, [])
+    if not all(isinstance(t, str) for t in thread_ids):
+        raise ApiError(422, f"'thread_ids' must be a list of thread ids, got {thread_ids!r}")
+    strategy = read_str(body, "strategy", "delete", ("delete", "keep_latest"))
+    busy = [t for t in thread_ids if server.runs.thread_busy(t)]
+    if busy:
+        raise ApiError(409, f"Threads {', '.join(busy)} have a run in progress; cancel it "
+                       "first (nothing was pruned)")
+    pruned = 0
+    for thread_id in dict.fromkeys(thread_ids):
+        if strategy == "delete":
+            if await server.storage.delete_thread(thread_id):
+                server.saver.delete_thread(thread_id)
+                pruned += 1
+        elif await server.storage.get_thread(thread_id) is not None:
+            server.saver.prune(thread_id, keep_last=1)
+            pruned += 1
+    return json_response({"pruned_count": pruned})
 
 
 def _graph_of_thread(server: Server, thread: Record) -> CompiledStateGraph | None:
@@ -191,6 +301,9 @@ async def history(request: Request) -> Response:
 ROUTES = [
     Route("/threads", create, methods=["POST"]),
     Route("/threads/search", search, methods=["POST"]),
+    Route("/threads/count", count, methods=["POST"]),
+    Route("/threads/prune", prune, methods=["POST"]),
+    Route("/threads/{thread_id}/copy", copy, methods=["POST"]),
     Route("/threads/{thread_id}", get, methods=["GET"]),
     Route("/threads/{thread_id}", patch, methods=["PATCH"]),
     Route("/threads/{thread_id}", delete, methods=["DELETE"]),

@@ -79,6 +79,7 @@ class Storage:
     async def search_threads(
         self, *, metadata: dict[str, Any] | None, status: str | None,
         ids: list[str] | None, limit: int, offset: int, sort_by: str, sort_order: str,
+        values: dict[str, Any] | None = None,
     ) -> tuple[list[Record], int]:
         raise NotImplementedError
 
@@ -114,4 +115,16 @@ class Storage:
     async def delete_event_logs(self, ended_before: float) -> int:
         """Delete the event logs of runs whose ``_ended_at`` is before ``ended_before``;
         how many logs were deleted."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ counts, deletes
+    async def count_threads(
+        self, *, metadata: dict[str, Any] | None, values: dict[str, Any] | None,
+        status: str | None,
+    ) -> int:
+        """How many threads match (the filters of ``search_threads``)."""
+        raise NotImplementedError
+
+    async def delete_run(self, run_id: str) -> bool:
+        """Delete the run's record and its event log; ``False`` if it is unknown."""
         raise NotImplementedError

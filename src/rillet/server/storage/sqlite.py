@@ -46,6 +46,12 @@ def _matches(record: Record, metadata: dict[str, Any] | None) -> bool:
     return all(own.get(k) == v for k, v in metadata.items())
 
 
+def _holds(values: Any, wanted: dict[str, Any] | None) -> bool:
+    if not wanted:
+        return True
+    return isinstance(values, dict) and all(values.get(k) == v for k, v in wanted.items())
+
+
 class SqliteStorage(Storage):
     """Storage in the SQLite file at ``path`` (``":memory:"`` for a throwaway one)."""
 
@@ -161,14 +167,19 @@ class SqliteStorage(Storage):
     async def search_threads(
         self, *, metadata: dict[str, Any] | None, status: str | None,
         ids: list[str] | None, limit: int, offset: int, sort_by: str, sort_order: str,
+        values: dict[str, Any] | None = None,
     ) -> tuple[list[Record], int]:
         column = sort_by if sort_by in _THREAD_SORT else "created_at"
         order = "ASC" if sort_order.lower() == "asc" else "DESC"
         rows = self._all(f"SELECT data FROM threads ORDER BY {column} {order}, thread_id {order}")
+        if sort_by == "state_updated_at":  # not a column: sorted on the decoded rows
+            rows.sort(key=lambda r: (r.get("state_updated_at") or "", r["thread_id"]),
+                      reverse=order == "DESC")
         wanted = set(ids) if ids else None
         found = [r for r in rows
                  if (status is None or r["status"] == status)
-                 and (wanted is None or r["thread_id"] in wanted) and _matches(r, metadata)]
+                 and (wanted is None or r["thread_id"] in wanted) and _matches(r, metadata)
+                 and _holds(r.get("values"), values)]
         return found[offset : offset + limit], len(found)
 
     # ------------------------------------------------------------ runs
@@ -256,3 +267,26 @@ class SqliteStorage(Storage):
             for run_id in ids:
                 self._next_seq.pop(run_id, None)
         return len(ids)
+
+    # ------------------------------------------------------------ counts, deletes
+    async def count_threads(
+        self, *, metadata: dict[str, Any] | None, values: dict[str, Any] | None,
+        status: str | None,
+    ) -> int:
+        rows = self._all("SELECT data FROM threads")
+        return sum(1 for r in rows if (status is None or r["status"] == status)
+                   and _matches(r, metadata) and _holds(r.get("values"), values))
+
+    async def delete_run(self, run_id: str) -> bool:
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("DELETE FROM run_events WHERE run_id = ?", (run_id,))
+                gone = conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            self._next_seq.pop(run_id, None)
+        return gone == 1
