@@ -58,7 +58,9 @@ def test_copy_of_an_interrupted_thread_can_be_resumed(url: str) -> None:
     client.runs.wait(source, "hitl", input={"question": "go?"})
     copied = client.threads.copy(source)
     assert copied["status"] == "interrupted"
-    assert list(copied["interrupts"].values())[0][0]["value"] == {"question": "go?"}
+    assert copied["interrupts"] == client.threads.get(source)["interrupts"]
+    assert [i["value"] for items in copied["interrupts"].values() for i in items] == [
+        {"question": "go?"}]
     assert client.runs.wait(copied["thread_id"], "hitl", command={"resume": "yes"}) == {
         "question": "go?", "answer": "yes", "done": True}
     assert client.threads.get(source)["status"] == "interrupted"
@@ -151,3 +153,11 @@ def test_bad_thread_op_bodies(url: str) -> None:
     many = {f"k{i}": "values.x" for i in range(11)}
     response = httpx.post(f"{url}/threads/search", json={"extract": many})
     assert response.json() == {"detail": "'extract' takes at most 10 paths, got 11"}
+
+
+def test_a_thread_stream_is_not_served_yet(url: str) -> None:
+    client = get_sync_client(url=url, api_key=None)
+    thread_id = client.threads.create()["thread_id"]
+    with pytest.raises(NotFoundError) as missing:
+        list(client.threads.join_stream(thread_id))
+    assert "runs.join_stream" in str(missing.value)

@@ -298,6 +298,11 @@ async def history(request: Request) -> Response:
     return json_response(states)
 
 
+async def join_stream(request: Request) -> Response:
+    raise ApiError(404, "a thread's stream (threads.join_stream) is not served yet: join "
+                   "each run's stream instead (runs.join_stream)")
+
+
 ROUTES = [
     Route("/threads", create, methods=["POST"]),
     Route("/threads/search", search, methods=["POST"]),
@@ -312,4 +317,5 @@ ROUTES = [
     Route("/threads/{thread_id}/state/checkpoint", post_state_at, methods=["POST"]),
     Route("/threads/{thread_id}/state/{checkpoint_id}", get_state_at, methods=["GET"]),
     Route("/threads/{thread_id}/history", history, methods=["GET", "POST"]),
+    Route("/threads/{thread_id}/stream", join_stream, methods=["GET"]),
 ]
