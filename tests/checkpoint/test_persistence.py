@@ -428,3 +428,23 @@ def test_a_node_reaches_the_store_by_parameter_and_by_get_store() -> None:
     out = app.invoke({"user": "ada", "seen": []}, thread("t2"))
     assert out["seen"] == [("t1", {"said": "hi"}), ("t2", {"said": "hi"})]
     assert [i.key for i in store.search(("memories",))] == ["t1", "t2"]
+
+
+def test_sqlite_delete_for_runs_takes_back_a_runs_checkpoints(tmp_path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "t.db")) as saver:
+        app = chain(saver, n=2)
+
+        def run(run_id: str) -> None:
+            app.invoke({"log": [run_id]}, {**thread("a"), "metadata": {"run_id": run_id}})
+
+        run("first")
+        kept = [s.config for s in app.get_state_history(thread("a"))]
+        run("second")
+        assert app.get_state(thread("a")).values["log"][-3:] == ["second", "n0", "n1"]
+        assert saver.delete_for_runs("a", ["second", "no such run"]) == 4
+        assert [s.config for s in app.get_state_history(thread("a"))] == kept
+        assert app.get_state(thread("a")).values == {"log": ["first", "n0", "n1"]}
+        assert saver.delete_for_runs("a", []) == 0
+        run("third")  # the thread goes on from the first run's last checkpoint
+        assert app.get_state(thread("a")).values == {
+            "log": ["first", "n0", "n1", "third", "n0", "n1"]}

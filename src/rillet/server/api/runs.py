@@ -106,7 +106,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     if body.get("webhook") is not None:
         raise ApiError(422, "webhooks are not supported by rillet serve: leave out "
                        "'webhook' and join the run (runs.join) or poll it (runs.get)")
-    start_at = _start_at(server, body)
+    delay = _after_seconds(body)
     if assistant is None:
         raise ApiError(404, "Thread or assistant not found.")
     _check_run_options(server.graph(assistant["graph_id"]), body, config)
@@ -160,6 +160,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
         "langsmith_session_name": None,
         "_on_disconnect": body.get("on_disconnect") or "continue",
     }
+    start_at = server.runs.clock() + delay if delay else None  # not before the record's stamp
     if start_at is not None:
         run["_start_at"] = start_at
     await server.storage.put_run(run)
@@ -179,15 +180,15 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     return server, run
 
 
-def _start_at(server: Server, body: dict[str, Any]) -> float | None:
-    """When a run with ``after_seconds`` may start (the run manager's clock), or None."""
+def _after_seconds(body: dict[str, Any]) -> float:
+    """How long a run with ``after_seconds`` waits before it starts (0: not at all)."""
     delay = body.get("after_seconds")
     if delay is None:
-        return None
+        return 0.0
     if isinstance(delay, bool) or not isinstance(delay, int | float) or not delay >= 0 \
             or delay == float("inf"):
         raise ApiError(422, f"'after_seconds' must be a number of seconds >= 0, got {delay!r}")
-    return server.runs.clock() + delay if delay > 0 else None
+    return float(delay)
 
 
 async def _stop(server: Server, runs: list[Record], action: str) -> None:
