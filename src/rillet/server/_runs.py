@@ -43,10 +43,11 @@ from typing import Any
 from rillet.graph import CompiledStateGraph
 from rillet.messages import AIMessageChunk, BaseMessage, BaseMessageChunk, message_chunk_to_message
 from rillet.server import _json
+from rillet.server._command import to_command
 from rillet.server._state import thread_fields_after_run, with_checkpoints
 from rillet.server._time import now
 from rillet.server.storage import Event, Storage
-from rillet.types import Command, StreamMode
+from rillet.types import StreamMode
 
 __all__ = ["RunManager", "RunSpec", "ServerStopping"]
 
@@ -343,10 +344,7 @@ class RunManager:
         # Both modes asked for: LangGraph's server sends the tuples only.
         messages = _MessageStream() if "messages" in spec.stream_modes and not tuples else None
         if spec.command is not None:
-            payload: Any = Command(
-                resume=spec.command.get("resume"), update=spec.command.get("update"),
-                goto=spec.command.get("goto") or (),
-            )
+            payload: Any = to_command(spec.command)
         else:
             payload = spec.input
         try:
