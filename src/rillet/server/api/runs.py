@@ -209,7 +209,10 @@ def _last_event_id(request: Request) -> int:
     if raw is None or raw.strip() == "":
         return -1
     try:
-        return max(int(raw), -1)
+        value = int(raw)
+        if value >= 2**63:  # no log is that long (and SQLite's integers end there)
+            raise ValueError(raw)
+        return max(value, -1)
     except ValueError:
         raise ApiError(422, f"Last-Event-ID must be an event id given by this server (an "
                        f"integer, or -1 for the start), got {raw!r}") from None
