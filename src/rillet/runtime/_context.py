@@ -359,7 +359,7 @@ class Task:
             configurable = config.get("configurable")
             if configurable:
                 # As LangGraph: the run's scalar ids are copied into the metadata.
-                for key in _PROPAGATED:
+                for key in PROPAGATED:
                     value = configurable.get(key)
                     if key not in meta and isinstance(value, str | int | float | bool):
                         meta[key] = value
@@ -422,7 +422,7 @@ class Task:
     @property
     def event_tags(self) -> list[str]:
         """Tags of this task's ``astream_events`` events."""
-        return [*(self.run.config.get("tags") or ()), f"graph:step:{self.step}"]
+        return [f"graph:step:{self.step}", *(self.run.config.get("tags") or ())]
 
     def child_parent_ids(self) -> tuple[str, ...]:
         """Run ids above a run nested in this task."""
@@ -439,7 +439,7 @@ class Task:
 _loop_lock = threading.Lock()
 
 #: ``configurable`` keys LangGraph copies into a task's metadata.
-_PROPAGATED = (
+PROPAGATED = (
     "thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id",
     "graph_id",
 )
