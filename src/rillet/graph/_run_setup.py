@@ -10,8 +10,8 @@ from rillet._constants import NS_SEP
 from rillet.errors import CheckpointError, ConfigError, UsageError
 from rillet.graph._config import check_config, check_flag, check_names, recursion_limit
 from rillet.runtime._context import RootRun, RunContext, Task
-from rillet.runtime._runtime import coerce_context
 from rillet.runtime._observe import root_metadata
+from rillet.runtime._runtime import coerce_context
 from rillet.stream._format import (
     Formatter,
     event_formatter,
