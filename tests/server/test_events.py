@@ -8,7 +8,7 @@ same graphs (the benchmark's ``chain3``; ``tokens`` with n=2, ``nested``, ``mixe
 and the same client calls, ids scrubbed. The same: which events are sent and their
 payloads, the root chain named by the graph id with the API run's id as its
 ``run_id``, the order of the ``events`` events among themselves and against
-``values``/``updates``/``custom``, no ``events`` of the root chain's own
+``values``/``updates`` (``chain3``, ``nested``), no ``events`` of the root chain's own
 ``on_chain_stream`` (those carry the other modes), the plain ``events`` name under
 ``stream_subgraphs`` (no ``|namespace``), no event for a failing node before ``error``.
 What differs:
@@ -17,10 +17,9 @@ What differs:
   LangGraph gives each node run a fresh id;
 - ``messages-tuple``/``messages`` items come as the model streams, each just before its
   ``on_chat_model_stream`` event; ``langgraph dev`` sends them in a burst after the
-  model's events (after the node's ``on_chain_stream``);
-- a model called in a node: tags ``[]`` (LangGraph: ``["seq:step:1"]``), and inside a
-  subgraph its ``checkpoint_ns`` is the task's namespace (``sub:<task>|work:<task>``;
-  LangGraph: the subgraph's, ``sub:<task>``), as in ``messages-tuple`` metadata;
+  model's events (after the node's ``on_chain_stream``); in the same way, in ``mixed``
+  the subgraph's first ``values`` and the node's ``custom`` item come before the node's
+  ``on_chain_start`` and the model's events (``langgraph dev``: after them);
 - what rillet's streams differ in anyway: the model's last empty chunk
   (``chunk_position: "last"``) LangGraph sends, message ids ``run-...`` (LangChain:
   ``lc_run--...``), metadata keys of LangGraph's platform and model classes
@@ -163,7 +162,7 @@ async def test_model_events_with_messages_tuple(url: str) -> None:
     model = {**task, "ls_integration": "langchain_chat_model",
              "checkpoint_ns": "call_model:<call_model>", "ls_provider": "fake",
              "ls_model_name": "fake-chat-model", "ls_model_type": "chat"}
-    of_model = {"name": "FakeChatModel", "tags": [], "run_id": "<model>",
+    of_model = {"name": "FakeChatModel", "tags": ["seq:step:1"], "run_id": "<model>",
                 "parent_ids": ["<run>", "<call_model>"], "metadata": model}
     of_node = {"name": "call_model", "tags": ["graph:step:1"], "run_id": "<call_model>",
                "parent_ids": ["<run>"], "metadata": task}
@@ -205,8 +204,9 @@ def brief(parts: list[tuple[str, Any]]) -> list[tuple[str, ...]]:
 
 async def test_every_mode_with_subgraphs_then_join(url: str) -> None:
     """``mixed`` (a subgraph whose node writes custom data and calls a model) in every
-    mode ag-ui's LangGraph client asks for, with subgraphs; the events' order (model
-    events aside, see the module doc) is ``langgraph dev``'s."""
+    mode ag-ui's LangGraph client asks for, with subgraphs; the ``events`` events are
+    ``langgraph dev``'s, in its order (the other items interleave as the module doc
+    says)."""
     client = get_client(url=url, api_key=None)
     thread_id = (await client.threads.create())["thread_id"]
     stream = [p async for p in client.runs.stream(
@@ -222,12 +222,12 @@ async def test_every_mode_with_subgraphs_then_join(url: str) -> None:
         ("values|sub",),
         ("events", "on_chain_start", "work", "graph:step:1"),
         ("custom|sub",),
-        ("events", "on_chat_model_start", "FakeChatModel"),
+        ("events", "on_chat_model_start", "FakeChatModel", "seq:step:1"),
         ("messages|sub",),
-        ("events", "on_chat_model_stream", "FakeChatModel"),
+        ("events", "on_chat_model_stream", "FakeChatModel", "seq:step:1"),
         ("messages|sub",),
-        ("events", "on_chat_model_stream", "FakeChatModel"),
-        ("events", "on_chat_model_end", "FakeChatModel"),
+        ("events", "on_chat_model_stream", "FakeChatModel", "seq:step:1"),
+        ("events", "on_chat_model_end", "FakeChatModel", "seq:step:1"),
         ("events", "on_chain_stream", "work", "graph:step:1"),
         ("events", "on_chain_end", "work", "graph:step:1"),
         ("updates|sub",),

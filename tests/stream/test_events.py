@@ -81,7 +81,7 @@ async def test_event_sequence(use_async: bool) -> None:
     assert events[5]["data"] == {"chunk": {"refine": {"topic": "t!"}}}
     for e in model_events:
         assert e["parent_ids"] == [graph_id, gen_start["run_id"]]
-        assert e["tags"] == ["joke"]
+        assert e["tags"] == ["seq:step:1", "joke"]  # as LangGraph 1.2.22
         assert e["metadata"]["langgraph_node"] == "gen"
         assert e["metadata"]["ls_provider"] == "fake"
     assert [m.content for m in model_events[0]["data"]["input"]["messages"][0]] == ["hi"]

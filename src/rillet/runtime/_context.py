@@ -410,7 +410,8 @@ class Task:
     ) -> dict[str, Any]:
         """The metadata of a ``messages`` item produced inside this task."""
         meta = dict(self.metadata)
-        meta["checkpoint_ns"] = meta["langgraph_checkpoint_ns"]
+        # As LangGraph: in a subgraph, the graph's namespace; at the root, the task's.
+        meta.setdefault("checkpoint_ns", meta["langgraph_checkpoint_ns"])
         if extra:
             meta.update(extra)
         run_tags = self.run.config.get("tags") or ()
