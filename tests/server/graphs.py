@@ -5,12 +5,14 @@ chain3, custom, tokens and hitl are the server benchmark's graphs
 ``slow`` sleeps (to cancel it), ``nested`` runs a subgraph as a node, ``mixed`` runs a
 subgraph whose node writes custom data and calls a model (every stream mode at once),
 ``gated`` waits in its middle node for a file the test creates (restart tests),
-``chat`` returns a whole message in its state (the ``messages`` stream mode).
+``chat`` returns a whole message in its state (the ``messages`` stream mode),
+``greet`` reads its run's ``context`` (a dataclass ``context_schema``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypedDict
 
@@ -18,6 +20,7 @@ from rillet.config import get_stream_writer
 from rillet.graph import END, START, StateGraph
 from rillet.messages import AIMessage, add_messages
 from rillet.models import FakeChatModel
+from rillet.runtime import get_runtime
 from rillet.types import interrupt
 
 
@@ -182,3 +185,24 @@ def reply(state: ChatState) -> dict[str, list[AIMessage]]:
 
 
 chat = StateGraph(ChatState).add_node("reply", reply).add_edge(START, "reply").compile()
+
+
+@dataclass
+class Greeting:
+    name: str
+    punctuation: str = "!"
+
+
+class GreetState(TypedDict, total=False):
+    text: str
+
+
+def greet_node(state: GreetState) -> GreetState:
+    context = get_runtime(Greeting).context
+    return {"text": f"hello {context.name}{context.punctuation}"}
+
+
+greet = (
+    StateGraph(GreetState, context_schema=Greeting)
+    .add_node("greet", greet_node).add_edge(START, "greet").compile()
+)

@@ -28,7 +28,8 @@ def test_serve_help_lists_its_options() -> None:
     out = subprocess.run([sys.executable, "-m", "rillet.cli", "serve", "--help"],
                          capture_output=True, text=True, env={"PYTHONPATH": str(SRC)},
                          check=True)
-    for option in ("--config", "--host", "--port", "--data-dir", "--api-key", "--log-ttl"):
+    for option in ("--config", "--host", "--port", "--data-dir", "--api-key", "--log-ttl",
+                   "--drain-timeout"):
         assert option in out.stdout
 
 
@@ -38,6 +39,16 @@ def test_serve_refuses_a_negative_log_ttl(tmp_path: Path) -> None:
                          capture_output=True, text=True, env={"PYTHONPATH": str(SRC)})
     assert out.returncode != 0
     assert "--log-ttl must be a number of seconds >= 0, got -5.0" in out.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "inf", "nan"])
+def test_serve_refuses_a_bad_drain_timeout(tmp_path: Path, value: str) -> None:
+    out = subprocess.run([sys.executable, "-m", "rillet.cli", "serve", "--drain-timeout",
+                          value, "--config", str(tmp_path / "none.json")],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(SRC)})
+    assert out.returncode != 0
+    assert f"--drain-timeout must be a number of seconds >= 0, got {float(value)}" \
+        in out.stderr
 
 
 def test_load_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,6 +38,10 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--log-ttl", type=float, default=3600.0, metavar="SECONDS",
                         help="keep a run's event log (for joins and Last-Event-ID) this "
                         "long after the run ends; 'inf' for ever (default: 3600)")
+    parser.add_argument("--drain-timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="at Ctrl-C / SIGTERM, let running runs go on this long to their "
+                        "next checkpoint before cancelling them; either way they are resumed "
+                        "at the next start (default: 10; 0: cancel at once)")
     parser.add_argument("--log-level", default="warning",
                         choices=["critical", "error", "warning", "info", "debug"],
                         help="uvicorn's log level; 'info' also logs one line per run")
@@ -57,8 +61,11 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         if not args.log_ttl >= 0:
             raise UsageError(f"--log-ttl must be a number of seconds >= 0, got {args.log_ttl}")
+        if not 0 <= args.drain_timeout < float("inf"):
+            raise UsageError("--drain-timeout must be a number of seconds >= 0, got "
+                             f"{args.drain_timeout}")
         app = create_app(args.config, data_dir=args.data_dir, api_key=args.api_key,
-                         log_ttl=args.log_ttl)
+                         log_ttl=args.log_ttl, drain_timeout=args.drain_timeout)
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     try:
@@ -81,7 +88,8 @@ def serve_command(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            # Ctrl-C / SIGTERM: stop the runs first (they stay resumable) so the streams
+            # Ctrl-C / SIGTERM: stop the runs first (at their next checkpoint, or
+            # cancelled after --drain-timeout; they stay resumable) so the streams
             # following them end and uvicorn does not wait on them.
             await app.state.server.runs.drain()
             await super().shutdown(sockets)

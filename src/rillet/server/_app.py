@@ -7,6 +7,7 @@ import contextlib
 import copy
 import hmac
 import logging
+import math
 import os
 import time
 import uuid
@@ -32,10 +33,14 @@ from rillet.server._runs import RunManager, ServerStopping
 from rillet.server._time import now
 from rillet.server.storage import SqliteStorage, Storage
 
-__all__ = ["DEFAULT_LOG_TTL", "Server", "create_app", "system_assistant_id"]
+__all__ = [
+    "DEFAULT_DRAIN_TIMEOUT", "DEFAULT_LOG_TTL", "Server", "create_app", "system_assistant_id",
+]
 
 #: Seconds a run's event log is kept after the run ends.
 DEFAULT_LOG_TTL = 3600.0
+#: Seconds a shutdown lets running runs go on to their next checkpoint.
+DEFAULT_DRAIN_TIMEOUT = 10.0
 
 #: The namespace LangGraph's server derives system assistant ids in.
 ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
@@ -158,6 +163,7 @@ def create_app(
     *,
     storage: Storage | None = None,
     log_ttl: float = DEFAULT_LOG_TTL,
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """The server as an ASGI app.
@@ -168,8 +174,9 @@ def create_app(
     With ``api_key`` every route but ``/ok`` needs the ``x-api-key`` header.
 
     At start, runs a stopped server left ``pending``/``running`` are resumed (from the
-    thread's last checkpoint when they had saved one); at shutdown running runs are
-    stopped and left for the next start. A run's event log is kept ``log_ttl`` seconds
+    thread's last checkpoint when they had saved one); at shutdown each running run goes
+    on to its next checkpoint, for up to ``drain_timeout`` seconds, then the rest are
+    cancelled; all are left for the next start. A run's event log is kept ``log_ttl`` seconds
     after the run ends (``math.inf``: for ever), swept at start and periodically;
     ``clock`` gives UNIX seconds (for tests).
     """
@@ -196,7 +203,11 @@ def create_app(
         graphs[graph_id] = graph
     if not log_ttl >= 0:
         raise ValueError(f"log_ttl must be a number of seconds >= 0, got {log_ttl!r}")
-    manager = RunManager(store, saver, log_ttl=log_ttl, clock=clock)
+    if not 0 <= drain_timeout < math.inf:
+        raise ValueError(f"drain_timeout must be a number of seconds >= 0, got "
+                         f"{drain_timeout!r}")
+    manager = RunManager(store, saver, log_ttl=log_ttl, drain_timeout=drain_timeout,
+                         clock=clock)
     server = Server(loaded, graphs, store, manager, saver)
 
     @asynccontextmanager

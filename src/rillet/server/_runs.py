@@ -42,11 +42,13 @@ from typing import Any
 
 from rillet.graph import CompiledStateGraph
 from rillet.messages import AIMessageChunk, BaseMessage, BaseMessageChunk, message_chunk_to_message
+from rillet.runtime._persist import DRAIN_KEY
 from rillet.server import _json
+from rillet.server._command import to_command
 from rillet.server._state import thread_fields_after_run, with_checkpoints
 from rillet.server._time import now
 from rillet.server.storage import Event, Storage
-from rillet.types import Command, StreamMode
+from rillet.types import StreamMode
 
 __all__ = ["API_STREAM_MODES", "RunManager", "RunSpec", "ServerStopping"]
 
@@ -134,6 +136,8 @@ class _Live:
     task: asyncio.Task[None] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     done: bool = False
+    #: The run stopped at a checkpoint because the server drains (see :meth:`drain`).
+    drained: bool = False
 
     def wake(self) -> None:
         old, self.changed = self.changed, asyncio.Event()
@@ -144,10 +148,11 @@ class RunManager:
     """Starts runs, keeps their logs, lets clients follow them (see the module doc)."""
 
     def __init__(self, storage: Storage, saver: Any = None, *, log_ttl: float = 3600.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 drain_timeout: float = 0.0, clock: Callable[[], float] = time.time) -> None:
         self.storage = storage
         self.saver = saver  # to delete a stateless run's checkpoints
         self.log_ttl = log_ttl
+        self.drain_timeout = drain_timeout
         self.clock = clock  # UNIX seconds: when runs end, and the retention sweep
         self._live: dict[str, _Live] = {}
         self._by_thread: dict[str, set[str]] = {}
@@ -219,11 +224,18 @@ class RunManager:
         return self._draining
 
     async def drain(self) -> None:
-        """Server shutdown: stop the runs at once, leaving them ``pending``/``running``
-        in storage for :meth:`recover` at the next start (the step each was in runs
-        again then); their followers' streams end without ``end``. No run starts after."""
+        """Server shutdown: no run starts any more; each running run goes on to the end
+        of the step it is in and stops at the checkpoint saved there, for up to
+        ``drain_timeout`` seconds, then the runs still going are cancelled (their step
+        in flight runs again at the next start). Either way they stay
+        ``pending``/``running`` in storage for :meth:`recover` at the next start, and
+        their followers' streams end without ``end``."""
         self._draining = True
         tasks = [live.task for live in self._live.values() if live.task and not live.done]
+        if tasks and self.drain_timeout > 0:
+            log.warning("stopping: %d run(s) go on to their next checkpoint (up to %g s)",
+                        len(tasks), self.drain_timeout)
+            await asyncio.wait(tasks, timeout=self.drain_timeout)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -303,6 +315,9 @@ class RunManager:
         status = "error"
         try:
             async with lock:
+                if self._draining:  # it waited for the thread: left pending
+                    status = "left for the next start"
+                    return
                 await self.storage.update_run(spec.run_id, status="running", updated_at=now(),
                                               _attempt=spec.attempt)
                 await self.storage.update_thread(spec.thread_id, status="busy", updated_at=now())
@@ -316,6 +331,9 @@ class RunManager:
                     await self._emit(spec, live, "error", error)
                 else:
                     status, error = await self._stream(spec, live)
+                if live.drained:  # stopped at a checkpoint: the next start goes on
+                    status = "left for the next start"
+                    return
                 status = await self._finish(spec, live, status, error)
         except asyncio.CancelledError:
             if self._draining:  # left pending/running: the next start resumes it
@@ -347,12 +365,15 @@ class RunManager:
         # Both modes asked for: LangGraph's server sends the tuples only.
         messages = _MessageStream() if "messages" in spec.stream_modes and not tuples else None
         if spec.command is not None:
-            payload: Any = Command(
-                resume=spec.command.get("resume"), update=spec.command.get("update"),
-                goto=spec.command.get("goto") or (),
-            )
+            payload: Any = to_command(spec.command)
         else:
             payload = spec.input
+        def drain() -> bool:  # asked after each saved step: stop there?
+            live.drained = self._draining
+            return live.drained
+
+        config = {**spec.config, "configurable": {
+            **(spec.config.get("configurable") or {}), DRAIN_KEY: drain}}
         options = {"context": spec.context, "interrupt_before": spec.interrupt_before,
                    "interrupt_after": spec.interrupt_after, "durability": spec.durability}
         try:
@@ -360,15 +381,14 @@ class RunManager:
             # (tokens of a model called in a subgraph, for one).
             if "events" not in spec.stream_modes:
                 async for item in spec.graph.astream(
-                    payload, spec.config, stream_mode=modes, subgraphs=spec.subgraphs,
-                    **options,
+                    payload, config, stream_mode=modes, subgraphs=spec.subgraphs, **options,
                 ):
                     await self._emit_item(spec, live, item, messages)
                 return "success", None
             # As LangGraph's server: one astream_events run, whose root chain's
             # on_chain_stream events carry the other modes' items.
             async for event in spec.graph.astream_events(
-                payload, spec.config, stream_mode=modes or None, subgraphs=spec.subgraphs,
+                payload, config, stream_mode=modes or None, subgraphs=spec.subgraphs,
                 **options,
             ):
                 if event["run_id"] == spec.run_id:

@@ -21,8 +21,10 @@ from rillet.errors import ConfigError, UsageError
 from rillet.graph import CompiledStateGraph
 from rillet.graph._config import recursion_limit
 from rillet.graph._run_setup import _names as interrupt_names
+from rillet.runtime._runtime import coerce_context
 from rillet.server import _json
 from rillet.server._app import Server
+from rillet.server._command import read_command
 from rillet.server._errors import ApiError, read_body, read_int, read_str, read_type
 from rillet.server._runs import API_STREAM_MODES, RunSpec, ServerStopping
 from rillet.server._sse import HEARTBEAT_SECONDS, EventStream
@@ -64,19 +66,41 @@ def _check_run_options(graph: CompiledStateGraph, body: dict[str, Any],
                        config: dict[str, Any]) -> None:
     """Refuse, with a 422, what rillet would refuse when the run starts (the same checks
     as the graph's own): a ``config.recursion_limit`` that is not an int of at least 1,
-    ``interrupt_before``/``interrupt_after`` naming nodes the graph has not.
+    ``interrupt_before``/``interrupt_after`` naming nodes the graph has not, a
+    ``context`` that does not fit the graph's ``context_schema``, a ``command`` whose
+    ``goto`` names nodes the graph has not (see ``_command``).
     (``langgraph dev``: a 422 for a limit that is not an integer, a failed run for 0;
     unknown interrupt nodes are ignored.)"""
     try:
         recursion_limit(config)
     except (UsageError, ConfigError) as exc:
         raise ApiError(422, f"'config.recursion_limit': {exc}") from None
+    read_command(body, graph)
+    context = read_type(body, "context", dict)
+    if context is not None:
+        try:
+            coerce_context(graph.context_schema, context)
+        except Exception as exc:  # the schema's own error (a dataclass's, pydantic's)
+            raise ApiError(422, f"'context' does not fit the graph's context_schema: "
+                           f"{exc}") from None
     for option in ("interrupt_before", "interrupt_after"):
         if body.get(option) is not None:
             try:
                 interrupt_names(option, body[option], graph)
             except (UsageError, ConfigError) as exc:
                 raise ApiError(422, str(exc)) from None  # it names the option
+
+
+async def _checkpoint_or_404(server: Server, thread_id: str, checkpoint: dict[str, Any]) -> None:
+    """A run from a checkpoint the thread has not would start from nothing: a 404."""
+    ns, checkpoint_id = checkpoint.get("checkpoint_ns") or "", checkpoint["checkpoint_id"]
+    if not isinstance(checkpoint_id, str) or not isinstance(ns, str):
+        raise ApiError(422, f"'checkpoint_id' must be a checkpoint id (a string), got "
+                       f"{checkpoint_id!r}")
+    if await server.saver.aload(thread_id, ns, checkpoint_id) is None:
+        raise ApiError(404, f"Thread {thread_id} has no checkpoint {checkpoint_id!r}"
+                       + (f" in namespace {ns!r}" if ns else "")
+                       + "; take one from the thread's history")
 
 
 async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, Record]:
@@ -104,6 +128,13 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     if assistant is None:
         raise ApiError(404, "Thread or assistant not found.")
     _check_run_options(server.graph(assistant["graph_id"]), body, config)
+    checkpoint = dict(read_type(body, "checkpoint", dict, {}))
+    if read_str(body, "checkpoint_id"):
+        checkpoint["checkpoint_id"] = body["checkpoint_id"]
+    if checkpoint.get("checkpoint_id") is not None and thread_id is not None and (
+        if_not_exists == "create" or await server.storage.get_thread(thread_id) is not None
+    ):
+        await _checkpoint_or_404(server, thread_id, checkpoint)
     temporary = thread_id is None
     if thread_id is None:
         thread_id = uuid7()
@@ -120,9 +151,6 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
             await server.runs.cancel_thread(thread_id)
     graph_id = assistant["graph_id"]
     run_id = uuid7()
-    checkpoint = dict(read_type(body, "checkpoint", dict, {}))
-    if read_str(body, "checkpoint_id"):
-        checkpoint["checkpoint_id"] = body["checkpoint_id"]
     # What LangGraph's server puts in a run's config metadata (checkpoints, messages and
     # debug items show it), minus its platform's plan and API version.
     run_metadata = {
