@@ -121,7 +121,8 @@ def test_messages_and_messages_tuple_together_send_the_tuples(url: str) -> None:
 
 async def test_still_refused_stream_modes(url: str) -> None:
     async with httpx.AsyncClient(base_url=url) as http:
-        for mode, detail in [("events", "stream mode 'events' is not supported yet"),
+        for mode, detail in [("messages-partial",
+                              "stream mode 'messages-partial' is not supported yet"),
                              ("bogus", "unknown stream mode 'bogus'")]:
             response = await http.post("/runs/stream", json={
                 "assistant_id": "chain3", "input": {"x": 0}, "stream_mode": [mode]})

@@ -50,7 +50,7 @@ from rillet.server._time import now
 from rillet.server.storage import Event, Storage
 from rillet.types import StreamMode
 
-__all__ = ["RunManager", "RunSpec", "ServerStopping"]
+__all__ = ["API_STREAM_MODES", "RunManager", "RunSpec", "ServerStopping"]
 
 log = logging.getLogger("rillet.server")
 
@@ -68,6 +68,9 @@ STREAM_MODES: dict[str, tuple[StreamMode, str]] = {
     "debug": ("debug", "debug"),
 }
 EVENT_NAMES = {rillet: event for rillet, event in STREAM_MODES.values()}
+#: Every stream mode a run may ask for: ``events`` sends each event of
+#: ``astream_events(version="v2")`` as an ``events`` SSE event (with the others too).
+API_STREAM_MODES = (*STREAM_MODES, "events")
 
 
 class _MessageStream:
@@ -356,7 +359,8 @@ class RunManager:
     async def _stream(self, spec: RunSpec, live: _Live) -> tuple[str, dict[str, str] | None]:
         """Stream the graph into the log; ``(run status, error or None)``."""
         assert spec.graph is not None
-        modes = list(dict.fromkeys(STREAM_MODES[m][0] for m in spec.stream_modes))
+        modes = list(dict.fromkeys(STREAM_MODES[m][0] for m in spec.stream_modes
+                                   if m != "events"))
         tuples = "messages-tuple" in spec.stream_modes
         # Both modes asked for: LangGraph's server sends the tuples only.
         messages = _MessageStream() if "messages" in spec.stream_modes and not tuples else None
@@ -370,25 +374,30 @@ class RunManager:
 
         config = {**spec.config, "configurable": {
             **(spec.config.get("configurable") or {}), DRAIN_KEY: drain}}
+        options = {"context": spec.context, "interrupt_before": spec.interrupt_before,
+                   "interrupt_after": spec.interrupt_after, "durability": spec.durability}
         try:
             # The graph decides what a run without subgraphs shows, as LangGraph does
             # (tokens of a model called in a subgraph, for one).
-            async for item in spec.graph.astream(
-                payload, config, stream_mode=modes, subgraphs=spec.subgraphs,
-                context=spec.context, interrupt_before=spec.interrupt_before,
-                interrupt_after=spec.interrupt_after, durability=spec.durability,
+            if "events" not in spec.stream_modes:
+                async for item in spec.graph.astream(
+                    payload, config, stream_mode=modes, subgraphs=spec.subgraphs, **options,
+                ):
+                    await self._emit_item(spec, live, item, messages)
+                return "success", None
+            # As LangGraph's server: one astream_events run, whose root chain's
+            # on_chain_stream events carry the other modes' items.
+            async for event in spec.graph.astream_events(
+                payload, config, stream_mode=modes or None, subgraphs=spec.subgraphs,
+                **options,
             ):
-                if spec.subgraphs:
-                    ns, mode, data = item
-                else:
-                    (mode, data), ns = item, ()
-                if mode == "messages" and messages is not None:
-                    for kind, part in messages.events(data):
-                        await self._emit(spec, live, "|".join((f"messages/{kind}", *ns)), part)
-                    continue
-                if mode == "debug":
-                    data = with_checkpoints(data)
-                await self._emit(spec, live, "|".join((EVENT_NAMES[mode], *ns)), data)
+                if event["run_id"] == spec.run_id:
+                    if event["event"] == "on_chain_stream":
+                        if modes:
+                            await self._emit_item(spec, live, event["data"]["chunk"], messages)
+                        continue
+                    event["name"] = spec.graph_id  # the root chain is named by its graph id
+                await self._emit(spec, live, "events", event)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the graph failed: the client sees an error event
@@ -397,6 +406,21 @@ class RunManager:
             await self._emit(spec, live, "error", error)
             return "error", error
         return "success", None
+
+    async def _emit_item(self, spec: RunSpec, live: _Live, item: Any,
+                         messages: _MessageStream | None) -> None:
+        """Log one item of ``astream(stream_mode=[...])`` as its SSE event."""
+        if spec.subgraphs:
+            ns, mode, data = item
+        else:
+            (mode, data), ns = item, ()
+        if mode == "messages" and messages is not None:
+            for kind, part in messages.events(data):
+                await self._emit(spec, live, "|".join((f"messages/{kind}", *ns)), part)
+            return
+        if mode == "debug":
+            data = with_checkpoints(data)
+        await self._emit(spec, live, "|".join((EVENT_NAMES[mode], *ns)), data)
 
     async def _finish(
         self, spec: RunSpec, live: _Live, status: str, error: dict[str, str] | None

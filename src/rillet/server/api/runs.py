@@ -26,7 +26,7 @@ from rillet.server import _json
 from rillet.server._app import Server
 from rillet.server._command import read_command
 from rillet.server._errors import ApiError, read_body, read_int, read_str, read_type
-from rillet.server._runs import STREAM_MODES, RunSpec, ServerStopping
+from rillet.server._runs import API_STREAM_MODES, RunSpec, ServerStopping
 from rillet.server._sse import HEARTBEAT_SECONDS, EventStream
 from rillet.server._state import thread_config
 from rillet.server._time import now, uuid7
@@ -43,7 +43,7 @@ from rillet.server.storage.base import Record
 __all__ = ["ROUTES"]
 
 LANGGRAPH_VERSION = "1.2.22"  # the LangGraph API rillet follows
-_NOT_YET = {"events": "", "messages-partial": ""}
+_NOT_YET = {"messages-partial": ""}
 _RUN_STATUSES = ("pending", "running", "error", "success", "timeout", "interrupted")
 
 
@@ -56,9 +56,9 @@ def _stream_modes(body: dict[str, Any]) -> list[str]:
         if mode in _NOT_YET:
             hint = f" ({_NOT_YET[mode]})" if _NOT_YET[mode] else ""
             raise ApiError(422, f"stream mode {mode!r} is not supported yet{hint}")
-        if mode not in STREAM_MODES:
+        if mode not in API_STREAM_MODES:
             raise ApiError(422, f"unknown stream mode {mode!r}; expected one of "
-                           f"{', '.join(STREAM_MODES)}")
+                           f"{', '.join(API_STREAM_MODES)}")
     return list(dict.fromkeys(modes))
 
 
