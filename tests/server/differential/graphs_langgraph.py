@@ -10,15 +10,19 @@
     mixed   sub (a subgraph whose node writes custom data and calls the model) -> last
     hitl    ask (calls interrupt()) -> after
     boom    a adds 1 -> b raises ValueError
-    tools   agent asks for the add tool -> tools (a ToolNode) -> agent answers
+    tools   agent (a model streaming a tool call) -> tools (a ToolNode) -> agent answers
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.tools import tool
 from langgraph.config import get_stream_writer
@@ -26,35 +30,50 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import interrupt
+from pydantic import Field
 
 REPLY = "alpha beta gamma"
 
 
+_WORD = re.compile(r"\s*\S+|\s+$")
+
+
 class WordModel(BaseChatModel):
-    """Streams ``text`` one word per chunk, each word with its leading space (as
-    rillet's ``FakeChatModel`` does)."""
+    """Streams as rillet's ``FakeChatModel`` does: ``text`` one word per chunk, each
+    word with its leading space, then each tool call as tool-call chunks (name and id
+    first, then the JSON arguments word by word)."""
 
     text: str = REPLY
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    message_id: str | None = None
 
     @property
     def _llm_type(self) -> str:
         return "words"
 
-    def _chunks(self) -> list[str]:
-        words = self.text.split(" ")
-        return words[:1] + [" " + w for w in words[1:]]
+    def _chunks(self) -> Iterator[AIMessageChunk]:
+        for word in _WORD.findall(self.text):
+            yield AIMessageChunk(content=word, id=self.message_id)
+        for index, call in enumerate(self.tool_calls):
+            yield AIMessageChunk(content="", id=self.message_id, tool_call_chunks=[
+                tool_call_chunk(name=call["name"], args="", id=call["id"], index=index)])
+            for piece in _WORD.findall(json.dumps(call["args"])):
+                yield AIMessageChunk(content="", id=self.message_id, tool_call_chunks=[
+                    tool_call_chunk(name=None, args=piece, id=None, index=index)])
 
     def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None,
                   **kwargs: Any) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.text))])
 
     def _stream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any):
-        for piece in self._chunks():
-            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        for chunk in self._chunks():
+            yield ChatGenerationChunk(message=chunk)
 
 
-def make_model() -> WordModel:
-    return WordModel(text=REPLY)
+def make_model(reply: str | AIMessage = REPLY) -> WordModel:
+    if isinstance(reply, str):
+        return WordModel(text=reply)
+    return WordModel(text=reply.text, tool_calls=reply.tool_calls, message_id=reply.id)
 
 
 class ChainState(TypedDict):
@@ -167,10 +186,14 @@ def add(a: int, b: int) -> int:
 
 
 def agent(state: ChatState) -> dict[str, list[AIMessage]]:
-    if state["messages"][-1].type == "tool":
-        return {"messages": [AIMessage(f"it is {state['messages'][-1].content}", id="ai-2")]}
-    call = {"name": "add", "args": {"a": 2, "b": 3}, "id": "call-1", "type": "tool_call"}
-    return {"messages": [AIMessage("", tool_calls=[call], id="ai-1")]}
+    """Asks for the add tool, then (once it answered) says the result."""
+    last = state["messages"][-1]
+    if last.type == "tool":
+        reply: str | AIMessage = AIMessage(f"it is {last.content}", id="ai-2")
+    else:
+        call = {"name": "add", "args": {"a": 2, "b": 3}, "id": "call-1", "type": "tool_call"}
+        reply = AIMessage("Adding.", tool_calls=[call], id="ai-1")
+    return {"messages": [make_model(reply).invoke(state["messages"])]}
 
 
 tools = (

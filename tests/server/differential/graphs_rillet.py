@@ -10,7 +10,7 @@
     mixed   sub (a subgraph whose node writes custom data and calls the model) -> last
     hitl    ask (calls interrupt()) -> after
     boom    a adds 1 -> b raises ValueError
-    tools   agent asks for the add tool -> tools (a ToolNode) -> agent answers
+    tools   agent (a model streaming a tool call) -> tools (a ToolNode) -> agent answers
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from rillet.types import interrupt
 REPLY = "alpha beta gamma"
 
 
-def make_model() -> FakeChatModel:
-    """Streams "alpha", " beta", " gamma" (one word per chunk, with its leading space)."""
-    return FakeChatModel([REPLY])
+def make_model(reply: str | AIMessage = REPLY) -> FakeChatModel:
+    """Streams ``reply``'s text one word per chunk, each word with its leading space
+    ("alpha", " beta", " gamma"), then its tool calls as tool-call chunks."""
+    return FakeChatModel([reply])
 
 
 class ChainState(TypedDict):
@@ -143,10 +144,14 @@ def add(a: int, b: int) -> int:
 
 
 def agent(state: ChatState) -> dict[str, list[AIMessage]]:
-    if state["messages"][-1].type == "tool":
-        return {"messages": [AIMessage(f"it is {state['messages'][-1].content}", id="ai-2")]}
-    call = {"name": "add", "args": {"a": 2, "b": 3}, "id": "call-1", "type": "tool_call"}
-    return {"messages": [AIMessage("", tool_calls=[call], id="ai-1")]}
+    """Asks for the add tool, then (once it answered) says the result."""
+    last = state["messages"][-1]
+    if last.type == "tool":
+        reply: str | AIMessage = AIMessage(f"it is {last.content}", id="ai-2")
+    else:
+        call = {"name": "add", "args": {"a": 2, "b": 3}, "id": "call-1", "type": "tool_call"}
+        reply = AIMessage("Adding.", tool_calls=[call], id="ai-1")
+    return {"messages": [make_model(reply).invoke(state["messages"])]}
 
 
 tools = (
