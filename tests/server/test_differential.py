@@ -66,8 +66,9 @@ def oracle_langgraph() -> Path:
     command = venv / "bin" / "langgraph"
     if not command.exists():
         pytest.fail(f"no LangGraph oracle at {venv}: run `bash scripts/test.sh` (it creates "
-                    f".venv-oracle), or set ${ORACLE_ENV} to a virtualenv with "
-                    f"langgraph==1.2.22 'langgraph-cli[inmem]==0.4.40' langgraph-sdk")
+                    f".venv-oracle), or set ${ORACLE_ENV} to a virtualenv with the "
+                    f"packages scripts/test.sh pins there (langgraph==1.2.22 "
+                    f"'langgraph-cli[inmem]==0.4.40' langgraph-sdk ...)")
     return command
 
 
