@@ -6,11 +6,18 @@ scenario runs through the official async ``langgraph_sdk`` client on both at onc
 what the two answered must be equal once scrubbed. The scrubbing is the list of what
 differs, each a small function below saying which difference it hides:
 
-- ids and timestamps (``scrub_ids``, ``scrub_times``);
+- ids, timestamps and each server's own URL (``scrub_ids``, ``scrub_times``,
+  ``scrub_urls``);
 - deliberate departures of rillet's server (``docs/server-status.md``, "Departures"):
-  ``drop_end_event``, ``drop_event_ids``, ``drop_platform_metadata``;
+  ``drop_end_event``, ``drop_platform_metadata``, and event ids are not read (``stream``);
 - rillet-core differences, not the server's: ``drop_last_empty_chunk``,
-  ``scrub_message_ids``, ``drop_model_class_metadata``, ``drop_server_metadata_of_checkpoints``.
+  ``scrub_message_ids``, ``drop_model_class_metadata``,
+  ``drop_server_metadata_of_checkpoints``, ``keep_checkpoint_addresses``,
+  ``drop_task_metadata``, ``drop_configurable_copies``,
+  ``model_checkpoint_ns_of_outer_task``, ``drop_invalid_tool_call_errors``.
+
+Everything else is compared whole: event names and order, payloads, thread, state and
+history shapes.
 
 ``langgraph dev`` comes from the oracle virtualenv ``.venv-oracle`` that
 ``scripts/test.sh`` creates (or ``$RILLET_ORACLE_VENV``): LangGraph 1.2.22, langgraph-cli
@@ -45,6 +52,7 @@ pytestmark = pytest.mark.timeout(120)
 
 ORACLE_ENV = "RILLET_ORACLE_VENV"
 DEFAULT_ORACLE = HERE.parents[1] / ".venv-oracle"
+ORACLE_VERSIONS = ("1.2.22", "0.16.7", "1.8.3")  # langgraph, langgraph-api, langchain-core
 GRAPHS = ("chain3", "nested", "custom", "tokens", "mixed", "hitl", "boom", "tools")
 ALL_MODES = ["values", "updates", "custom", "messages-tuple", "tasks", "checkpoints", "debug"]
 
@@ -69,6 +77,16 @@ def oracle_langgraph() -> Path:
                     f".venv-oracle), or set ${ORACLE_ENV} to a virtualenv with the "
                     f"packages scripts/test.sh pins there (langgraph==1.2.22 "
                     f"'langgraph-cli[inmem]==0.4.40' langgraph-sdk ...)")
+    # The payloads compared are those of these versions: another oracle is a failure
+    # that says so, not a diff to puzzle over.
+    found = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "from importlib.metadata import version; "
+         "print(*(version(d) for d in ('langgraph', 'langgraph-api', 'langchain-core')))"],
+        capture_output=True, text=True, timeout=30).stdout.split()
+    if found != list(ORACLE_VERSIONS):
+        pytest.fail(f"the LangGraph oracle at {venv} has langgraph, langgraph-api, "
+                    f"langchain-core {found}, not {list(ORACLE_VERSIONS)}: delete it and "
+                    f"run `bash scripts/test.sh`")
     return command
 
 
