@@ -458,8 +458,10 @@ async def test_wait_then_update_state(servers: Servers) -> None:
         output = await client.runs.wait(thread_id, "chain3", input={"x": 5})
         stateless = await client.runs.wait(None, "chain3", input={"x": 1})
         failed = await client.runs.wait(None, "boom", input={"x": 0}, raise_error=False)
+        paused = await client.runs.wait(None, "hitl", input={"question": "ok?"})
         updated = await client.threads.update_state(thread_id, {"x": 100}, as_node="b")
-        return {"output": output, "stateless": stateless, "failed": failed, "updated": updated,
+        return {"output": output, "stateless": stateless, "failed": failed,
+                "paused": paused, "updated": updated,
                 "state": await client.threads.get_state(thread_id),
                 "thread": await client.threads.get(thread_id),
                 "history": await client.threads.get_history(thread_id)}
