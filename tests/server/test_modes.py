@@ -108,6 +108,17 @@ async def test_a_whole_message_is_complete(url: str) -> None:
     ]
 
 
+def test_messages_from_a_subgraph_are_named_without_its_namespace(url: str) -> None:
+    client = get_sync_client(url=url, api_key=None)
+    got = list(client.runs.stream(None, "mixed", input={"x": 1}, stream_mode="messages",
+                                  stream_subgraphs=True))
+    # langgraph dev: messages/* never carry `|ns` (the metadata says where they are from).
+    assert [p.event for p in got] == ["metadata", "messages/metadata", "messages/partial",
+                                      "messages/partial", "end"]
+    (metadata,) = got[1].data.values()
+    assert metadata["metadata"]["langgraph_checkpoint_ns"].startswith("sub:")
+
+
 def test_messages_and_messages_tuple_together_send_the_tuples(url: str) -> None:
     client = get_sync_client(url=url, api_key=None)
     got = list(client.runs.stream(None, "chat", input={"messages": []},

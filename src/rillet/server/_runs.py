@@ -415,8 +415,10 @@ class RunManager:
         else:
             (mode, data), ns = item, ()
         if mode == "messages" and messages is not None:
+            # Named without the namespace, as LangGraph's server names them (the
+            # message's metadata says where it comes from).
             for kind, part in messages.events(data):
-                await self._emit(spec, live, "|".join((f"messages/{kind}", *ns)), part)
+                await self._emit(spec, live, f"messages/{kind}", part)
             return
         if mode == "debug":
             data = with_checkpoints(data)
