@@ -15,6 +15,27 @@ from rillet.cli._errors import UsageError
 DEFAULT_PORT = 8123
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (``port`` 0: any free one).
+
+    Made with ``IPPROTO_TCP`` rather than ``socket.create_server``'s protocol 0: asyncio
+    sets ``TCP_NODELAY`` only on sockets that say they are TCP, and without it every
+    response that goes out in two writes waits ~40 ms for the client's delayed ACK.
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP,
+        flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen()
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "serve",
@@ -62,7 +83,7 @@ def serve_command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     try:
-        sock = socket.create_server((args.host, args.port), reuse_port=False)
+        sock = _listen(args.host, args.port)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
     host, port = sock.getsockname()[:2]
