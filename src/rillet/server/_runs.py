@@ -340,7 +340,9 @@ class RunManager:
         :data:`MAX_BATCH` events are pending."""
         if live.write_error is not None:
             raise live.write_error
-        live.pending.append((event, _json.dumps(data)))
+        # orjson's bytes keep the whole buffer it wrote into (4 KiB for a small item):
+        # a copy holds just the JSON while the event waits for the writer.
+        live.pending.append((event, memoryview(_json.dumps(data)).tobytes()))
         if live.writer is None:
             live.writer = asyncio.get_running_loop().create_task(self._write(spec, live))
         elif len(live.pending) >= MAX_BATCH:
