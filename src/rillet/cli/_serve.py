@@ -59,6 +59,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--log-ttl", type=float, default=3600.0, metavar="SECONDS",
                         help="keep a run's event log (for joins and Last-Event-ID) this "
                         "long after the run ends; 'inf' for ever (default: 3600)")
+    parser.add_argument("--n-jobs-per-worker", type=int, default=10, metavar="N",
+                        help="runs executing at once; the others wait, pending "
+                        "(default: 10)")
     parser.add_argument("--log-level", default="warning",
                         choices=["critical", "error", "warning", "info", "debug"],
                         help="uvicorn's log level; 'info' also logs one line per run")
@@ -78,8 +81,11 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         if not args.log_ttl >= 0:
             raise UsageError(f"--log-ttl must be a number of seconds >= 0, got {args.log_ttl}")
+        if args.n_jobs_per_worker < 1:
+            raise UsageError(f"--n-jobs-per-worker must be at least 1, got "
+                             f"{args.n_jobs_per_worker}")
         app = create_app(args.config, data_dir=args.data_dir, api_key=args.api_key,
-                         log_ttl=args.log_ttl)
+                         log_ttl=args.log_ttl, max_running=args.n_jobs_per_worker)
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     try:

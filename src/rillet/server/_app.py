@@ -159,6 +159,7 @@ def create_app(
     storage: Storage | None = None,
     log_ttl: float = DEFAULT_LOG_TTL,
     clock: Callable[[], float] = time.time,
+    max_running: int = 10,
 ) -> Starlette:
     """The server as an ASGI app.
 
@@ -171,7 +172,8 @@ def create_app(
     thread's last checkpoint when they had saved one); at shutdown running runs are
     stopped and left for the next start. A run's event log is kept ``log_ttl`` seconds
     after the run ends (``math.inf``: for ever), swept at start and periodically;
-    ``clock`` gives UNIX seconds (for tests).
+    ``clock`` gives UNIX seconds (for tests). At most ``max_running`` runs execute at
+    once; the others wait, ``pending``.
     """
     from rillet.server.api import routes
 
@@ -196,7 +198,7 @@ def create_app(
         graphs[graph_id] = graph
     if not log_ttl >= 0:
         raise ValueError(f"log_ttl must be a number of seconds >= 0, got {log_ttl!r}")
-    manager = RunManager(store, saver, log_ttl=log_ttl, clock=clock)
+    manager = RunManager(store, saver, log_ttl=log_ttl, clock=clock, max_running=max_running)
     server = Server(loaded, graphs, store, manager, saver)
 
     @asynccontextmanager

@@ -13,7 +13,10 @@ same events in the same order, whatever they missed. A run's life does not depen
 its clients.
 
 Runs of one thread run one at a time (``multitask_strategy="enqueue"`` waits for the
-thread's lock; ``"reject"`` is refused with 409 before the run is created).
+thread's lock; ``"reject"`` is refused with 409 before the run is created), and at most
+``max_running`` runs execute at once (``--n-jobs-per-worker``, as LangGraph's server
+calls it); the others stay ``pending`` until a slot frees up. An open stream of a
+pending run costs only its connection, not a graph run.
 
 **Restart.** A run's record keeps what it was asked to do (``kwargs``). When the
 server stops (Ctrl-C: :meth:`drain`) or is killed, runs still ``pending`` or
@@ -159,7 +162,9 @@ class RunManager:
     """Starts runs, keeps their logs, lets clients follow them (see the module doc)."""
 
     def __init__(self, storage: Storage, saver: Any = None, *, log_ttl: float = 3600.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, max_running: int = 10) -> None:
+        if max_running < 1:
+            raise ValueError(f"max_running must be at least 1, got {max_running!r}")
         self.storage = storage
         self.saver = saver  # to delete a stateless run's checkpoints
         self.log_ttl = log_ttl
@@ -168,6 +173,8 @@ class RunManager:
         self._by_thread: dict[str, set[str]] = {}
         self._thread_locks: dict[str, asyncio.Lock] = {}
         self._draining = False
+        self.max_running = max_running
+        self._slots: asyncio.Semaphore | None = None  # made on the loop, at the first run
 
     def thread_busy(self, thread_id: str) -> bool:
         """Whether a run of the thread is pending or running here."""
@@ -375,8 +382,10 @@ class RunManager:
         started = time.monotonic()
         lock = self._thread_locks.setdefault(spec.thread_id, asyncio.Lock())
         status = "error"
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_running)
         try:
-            async with lock:
+            async with lock, self._slots:
                 await self.storage.update_run(spec.run_id, status="running", updated_at=now(),
                                               _attempt=spec.attempt)
                 await self.storage.update_thread(spec.thread_id, status="busy", updated_at=now())
