@@ -165,6 +165,7 @@ def create_app(
     log_ttl: float = DEFAULT_LOG_TTL,
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
     clock: Callable[[], float] = time.time,
+    max_running: int = 10,
 ) -> Starlette:
     """The server as an ASGI app.
 
@@ -178,7 +179,8 @@ def create_app(
     on to its next checkpoint, for up to ``drain_timeout`` seconds, then the rest are
     cancelled; all are left for the next start. A run's event log is kept ``log_ttl`` seconds
     after the run ends (``math.inf``: for ever), swept at start and periodically;
-    ``clock`` gives UNIX seconds (for tests).
+    ``clock`` gives UNIX seconds (for tests). At most ``max_running`` runs execute at
+    once; the others wait, ``pending``.
     """
     from rillet.server.api import routes
 
@@ -207,7 +209,7 @@ def create_app(
         raise ValueError(f"drain_timeout must be a number of seconds >= 0, got "
                          f"{drain_timeout!r}")
     manager = RunManager(store, saver, log_ttl=log_ttl, drain_timeout=drain_timeout,
-                         clock=clock)
+                         clock=clock, max_running=max_running)
     server = Server(loaded, graphs, store, manager, saver)
 
     @asynccontextmanager

@@ -224,7 +224,7 @@ def _stream_response(server: Server, run: Record, after: int, cancel_on_disconne
         if cancel_on_disconnect:
             await server.runs.cancel(run["run_id"])
 
-    return EventStream(server.runs.follow(run["run_id"], after),
+    return EventStream(server.runs.follow(run["run_id"], after, idle=HEARTBEAT_SECONDS),
                        headers=_locations(run, "/stream"), on_disconnect=on_disconnect)
 
 

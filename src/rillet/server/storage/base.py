@@ -7,9 +7,10 @@ server's own (a run's ``_output``) and are never shown to clients. Every method 
 async so a networked backend (Postgres, Redis) fits the same seam; the SQLite one
 answers inline.
 
-An event log belongs to a run: ``append_event`` gives each event the next sequence
-number of its run (0, 1, 2, ...), which is its SSE ``id``; ``read_events`` returns
-those after a sequence number, in order. A run's log outlives the run for a retention
+An event log belongs to a run: ``append_events`` stores a burst of events in one
+transaction (all or none), giving each the next sequence number of its run (0, 1, 2,
+...), which is its SSE ``id``; ``read_events`` returns those after a sequence number,
+in order. A run's log outlives the run for a retention
 time (``delete_event_logs``, swept by the run manager); the run's record stays.
 
 A run record's ``_ended_at`` (UNIX seconds, set when it ends) is what retention counts
@@ -18,6 +19,7 @@ from; ``_attempt`` counts its starts (a restart resumes it as attempt 2, ...).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 __all__ = ["Event", "Record", "Storage"]
@@ -103,8 +105,10 @@ class Storage:
         raise NotImplementedError
 
     # ------------------------------------------------------------ event logs
-    async def append_event(self, run_id: str, event: str, data: bytes) -> int:
-        """Store one event at the end of the run's log; its sequence number."""
+    async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int:
+        """Store ``events`` (``(name, JSON data)`` pairs, at least one) at the end of the
+        run's log, all in one transaction; the sequence number of the first (the others
+        follow it)."""
         raise NotImplementedError
 
     async def read_events(self, run_id: str, after: int = -1, limit: int = 1000) -> list[Event]:

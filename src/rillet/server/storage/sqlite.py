@@ -4,14 +4,15 @@ Each record is a row holding its JSON plus the columns searches sort and filter 
 metadata filters are applied to the decoded rows (enough for one machine's threads;
 a server backend would index them). One connection in WAL mode with
 ``synchronous=NORMAL``: every call is one short transaction, made inline on the
-event loop (each takes microseconds), and a crash of the process loses nothing
-committed.
+event loop (each takes microseconds; a burst of events is one transaction), and a
+crash of the process loses nothing committed.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -215,19 +216,28 @@ class SqliteStorage(Storage):
         )
 
     # ------------------------------------------------------------ event logs
-    async def append_event(self, run_id: str, event: str, data: bytes) -> int:
+    async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int:
         with self._lock:
-            seq = self._next_seq.get(run_id)
-            if seq is None:
-                row = self.conn.execute(
+            conn = self.conn
+            first = self._next_seq.get(run_id)
+            if first is None:
+                row = conn.execute(
                     "SELECT MAX(seq) FROM run_events WHERE run_id = ?", (run_id,)
                 ).fetchone()
-                seq = 0 if row[0] is None else row[0] + 1
-            self.conn.execute(
-                "INSERT INTO run_events VALUES (?, ?, ?, ?)", (run_id, seq, event, data)
-            )
-            self._next_seq[run_id] = seq + 1
-        return seq
+                first = 0 if row[0] is None else row[0] + 1
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(
+                    "INSERT INTO run_events VALUES (?, ?, ?, ?)",
+                    [(run_id, seq, event, data)
+                     for seq, (event, data) in enumerate(events, first)],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            self._next_seq[run_id] = first + len(events)
+        return first
 
     async def read_events(self, run_id: str, after: int = -1, limit: int = 1000) -> list[Event]:
         with self._lock:
