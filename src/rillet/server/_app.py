@@ -8,6 +8,7 @@ import copy
 import hmac
 import logging
 import os
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -31,6 +32,8 @@ from rillet.server._errors import ApiError
 from rillet.server._runs import RunManager, ServerStopping
 from rillet.server._time import now
 from rillet.server.storage import SqliteStorage, Storage
+from rillet.store import BaseStore
+from rillet.store.sqlite import SqliteStore
 
 __all__ = ["DEFAULT_LOG_TTL", "Server", "create_app", "system_assistant_id"]
 
@@ -48,14 +51,15 @@ def system_assistant_id(graph_id: str) -> str:
 
 @dataclass
 class Server:
-    """What the routes share: the served graphs (each with the server's checkpointer),
-    the storage and the run manager."""
+    """What the routes share: the served graphs (each with the server's checkpointer
+    and store), the storage, the run manager and the store."""
 
     config: ServerConfig
     graphs: dict[str, CompiledStateGraph]
     storage: Storage
     runs: RunManager
     saver: SqliteSaver
+    store: BaseStore
 
     def graph(self, graph_id: str) -> CompiledStateGraph:
         try:
@@ -164,7 +168,8 @@ def create_app(
 
     ``config`` is the path of a ``langgraph.json``, a :class:`ServerConfig`, or a
     mapping ``{graph_id: graph}``. The data dir holds ``server.sqlite`` (assistants,
-    threads, runs, event logs; unless ``storage`` is given) and ``checkpoints.sqlite``.
+    threads, runs, event logs; unless ``storage`` is given), ``checkpoints.sqlite`` and
+    ``store.sqlite`` (the long-term memory store of ``/store`` and of the graphs' nodes).
     With ``api_key`` every route but ``/ok`` needs the ``x-api-key`` header.
 
     At start, runs a stopped server left ``pending``/``running`` are resumed (from the
@@ -189,15 +194,20 @@ def create_app(
     folder.mkdir(parents=True, exist_ok=True)
     store = storage if storage is not None else SqliteStorage(folder / "server.sqlite")
     saver = SqliteSaver(connect(str(folder / "checkpoints.sqlite")))
+    memory = SqliteStore(sqlite3.connect(str(folder / "store.sqlite"), timeout=30.0,
+                                         check_same_thread=False, isolation_level=None))
+    memory.setup()
     graphs = {}
     for graph_id, entry in loaded.graphs.items():
-        graph = copy.copy(entry.graph)  # the served copy saves to the server's checkpointer
+        # the served copy saves to the server's checkpointer and uses the server's store
+        graph = copy.copy(entry.graph)
         graph.checkpointer = saver
+        graph.store = memory
         graphs[graph_id] = graph
     if not log_ttl >= 0:
         raise ValueError(f"log_ttl must be a number of seconds >= 0, got {log_ttl!r}")
     manager = RunManager(store, saver, log_ttl=log_ttl, clock=clock)
-    server = Server(loaded, graphs, store, manager, saver)
+    server = Server(loaded, graphs, store, manager, saver, memory)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -220,6 +230,7 @@ def create_app(
             await manager.drain()
             await store.close()
             saver.conn.close()
+            memory.conn.close()
             if owner is not None:
                 owner.close()
 
