@@ -84,14 +84,14 @@ class Server:
             ) from None
 
     async def register_assistants(self) -> None:
+        """Each served graph's system assistant, made if missing (a user's update of it,
+        a later version, is kept across restarts)."""
         for graph_id, entry in self.config.graphs.items():
-            assistant_id = system_assistant_id(graph_id)
-            old = await self.storage.get_assistant(assistant_id)
-            stamp = old["created_at"] if old else now()
-            await self.storage.put_assistant({
-                "assistant_id": assistant_id, "graph_id": graph_id, "config": {},
-                "context": {}, "metadata": {"created_by": "system"}, "name": graph_id,
-                "created_at": stamp, "updated_at": stamp, "version": 1,
+            stamp = now()
+            await self.storage.create_assistant({
+                "assistant_id": system_assistant_id(graph_id), "graph_id": graph_id,
+                "config": {}, "context": {}, "metadata": {"created_by": "system"},
+                "name": graph_id, "created_at": stamp, "updated_at": stamp, "version": 1,
                 "description": entry.description,
             })
 
