@@ -165,7 +165,12 @@ async def test_runs_use_the_assistants_config_and_context(url: str) -> None:
                                  context={"more": 3, "run": True})
     assert out["context"] == {"who": "ctx", "more": 3, "run": True}
     assert (await client.runs.wait(None, "settings", input={}))["context"] == {}
-    await client.assistants.delete(made["assistant_id"])
+    thread = await client.threads.create()
+    await client.runs.wait(thread["thread_id"], made["assistant_id"], input={})
+    await client.assistants.delete(made["assistant_id"], delete_threads=True)
+    with pytest.raises(httpx.HTTPStatusError) as info:  # its threads went with it
+        await client.threads.get(thread["thread_id"])
+    assert info.value.response.status_code == 404
 
 
 def test_subgraphs(url: str) -> None:
