@@ -214,6 +214,7 @@ def create_app(
         await store.setup()
         await server.register_assistants()
         await manager.sweep_logs()
+        await memory.asweep_ttl()  # store items whose ttl ran out (never read back anyway)
         owner = _own(folder / "server.lock")
         if owner is not None:
             await manager.recover(graphs)
