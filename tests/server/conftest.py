@@ -25,7 +25,7 @@ import uvicorn  # noqa: F401
 HERE = Path(__file__).parent
 SRC = HERE.parents[1] / "src"
 GRAPHS = ("chain3", "custom", "tokens", "hitl", "boom", "slow", "nested", "mixed",
-          "gated", "chat", "greet")
+          "gated", "chat", "greet", "memory", "settings")
 _LISTENING = re.compile(r"at (http://\S+)")
 
 

@@ -103,6 +103,15 @@ async def _checkpoint_or_404(server: Server, thread_id: str, checkpoint: dict[st
                        + "; take one from the thread's history")
 
 
+def _context(assistant: Record, body: dict[str, Any]) -> Any:
+    """The run's context: the assistant's, under the run's keys (an object), or the
+    run's own when either is not an object."""
+    mine, given = assistant.get("context") or None, body.get("context")
+    if isinstance(mine, dict) and isinstance(given, dict):
+        return {**mine, **given}
+    return given if given is not None else mine
+
+
 async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, Record]:
     """Validate the body, make the run's record (and the thread: a stateless run's, or
     one ``if_not_exists="create"`` asks for) and start the run."""
@@ -127,7 +136,8 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
         raise ApiError(422, "multitask_strategy 'rollback' is not supported yet")
     if assistant is None:
         raise ApiError(404, "Thread or assistant not found.")
-    _check_run_options(server.graph(assistant["graph_id"]), body, config)
+    _check_run_options(server.graph(assistant["graph_id"]),
+                       {**body, "context": _context(assistant, body)}, config)
     checkpoint = dict(read_type(body, "checkpoint", dict, {}))
     if read_str(body, "checkpoint_id"):
         checkpoint["checkpoint_id"] = body["checkpoint_id"]
@@ -159,9 +169,17 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
         "langgraph_api_url": str(request.base_url).rstrip("/"),
         **(config.get("metadata") or {}), "run_id": run_id,
     }
-    run_config = {**config, "run_id": run_id, "metadata": run_metadata, "configurable": {
-        **(config.get("configurable") or {}), **thread_config(thread_id, checkpoint)["configurable"]
+    # The assistant's config under the run's, as LangGraph merges them: the run's keys
+    # win, configurable is merged key by key, tags are both lists.
+    base = assistant.get("config") or {}
+    tags = [*(base.get("tags") or []), *(config.get("tags") or [])]
+    run_config = {**base, **config, "run_id": run_id, "metadata": run_metadata, "configurable": {
+        **(base.get("configurable") or {}), **(config.get("configurable") or {}),
+        **thread_config(thread_id, checkpoint)["configurable"],
     }}
+    if tags:
+        run_config["tags"] = list(dict.fromkeys(tags))
+    context = _context(assistant, body)
     stamp = now()
     run: Record = {
         "run_id": run_id, "thread_id": thread_id, "assistant_id": assistant["assistant_id"],
@@ -169,7 +187,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
                      "assistant_id": assistant["assistant_id"]},
         "status": "pending",
         "kwargs": {"input": body.get("input"), "command": command, "config": run_config,
-                   "context": body.get("context") or {}, "stream_mode": modes,
+                   "context": context or {}, "stream_mode": modes,
                    "interrupt_before": body.get("interrupt_before"),
                    "interrupt_after": body.get("interrupt_after"), "webhook": None,
                    "feedback_keys": None, "temporary": temporary, "subgraphs": subgraphs,
@@ -188,7 +206,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     server.runs.start(RunSpec(
         run_id=run_id, thread_id=thread_id, graph_id=graph_id, graph=server.graph(graph_id),
         input=body.get("input"), command=command, config=run_config,
-        context=body.get("context"), stream_modes=modes, subgraphs=subgraphs,
+        context=context, stream_modes=modes, subgraphs=subgraphs,
         interrupt_before=body.get("interrupt_before"),
         interrupt_after=body.get("interrupt_after"), temporary=temporary,
         durability=body.get("durability"),

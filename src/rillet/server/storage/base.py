@@ -22,9 +22,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["Event", "Record", "Storage"]
+__all__ = ["Event", "Record", "Storage", "version_of"]
 
 Record = dict[str, Any]
+
+_VERSION_FIELDS = ("assistant_id", "version", "graph_id", "config", "context", "metadata",
+                   "created_at", "name", "description")
+
+
+def version_of(assistant: Record) -> Record:
+    """The version record of an assistant as it is now (``langgraph dev``'s shape: the
+    version's ``created_at`` is the assistant's ``updated_at``)."""
+    return {**{k: assistant.get(k) for k in _VERSION_FIELDS},
+            "created_at": assistant["updated_at"]}
 
 
 class Event(NamedTuple):
@@ -57,8 +67,32 @@ class Storage:
         raise NotImplementedError
 
     async def search_assistants(
-        self, *, graph_id: str | None, metadata: dict[str, Any] | None, limit: int, offset: int
+        self, *, graph_id: str | None, metadata: dict[str, Any] | None, limit: int, offset: int,
+        name: str | None = None,
     ) -> tuple[list[Record], int]:
+        """``name`` keeps the assistants whose name contains it."""
+        raise NotImplementedError
+
+    async def create_assistant(self, assistant: Record) -> bool:
+        """Insert ``assistant`` and its first version; ``False`` (nothing changed) if its
+        id exists."""
+        raise NotImplementedError
+
+    async def delete_assistant(self, assistant_id: str) -> bool:
+        """Delete the assistant and its versions; ``False`` if it is unknown."""
+        raise NotImplementedError
+
+    async def put_assistant_version(self, version: Record) -> None:
+        """Store one version (``assistant_id``, ``version``, the assistant's fields)."""
+        raise NotImplementedError
+
+    async def get_assistant_version(self, assistant_id: str, version: int) -> Record | None:
+        raise NotImplementedError
+
+    async def list_assistant_versions(
+        self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
+    ) -> list[Record]:
+        """The assistant's versions, newest first."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ threads
