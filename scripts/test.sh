@@ -7,6 +7,9 @@
 #     psycopg)
 #   - Node.js and npm, from the system's packages, and the JavaScript client the server
 #     tests use (`npm ci` in tests/server/js, from its package-lock.json)
+#   - the LangGraph oracle, a second virtualenv in .venv-oracle (only when missing) with
+#     LangGraph's own server, pinned: tests/server/test_differential.py runs `langgraph
+#     dev` from it next to `rillet serve` and compares what the two answer
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +41,17 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
 fi
 (cd tests/server/js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+
+# Versions as the differential tests were written against (LangGraph 1.2.22, its
+# in-memory `langgraph dev`); delete .venv-oracle to reinstall.
+if [ ! -x .venv-oracle/bin/langgraph ]; then
+  echo "creating .venv-oracle (LangGraph's server, for the differential tests)..." >&2
+  python3 -m venv .venv-oracle
+  .venv-oracle/bin/pip install -q --upgrade pip >/dev/null
+  .venv-oracle/bin/pip install -q "langgraph==1.2.22" "langgraph-cli[inmem]==0.4.40" \
+    "langgraph-api==0.16.7" "langgraph-runtime-inmem==0.36.7" "langchain-core==1.8.3" \
+    "langgraph-sdk==0.4.14"
+fi
 
 python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null

@@ -27,5 +27,8 @@ PUSH: Final = "__pregel_push"
 TAG_NOSTREAM: Final = "nostream"
 #: The tag that hides a node from ``astream_events`` and tracing.
 TAG_HIDDEN: Final = "langsmith:hidden"
+#: The first tag of the ``astream_events`` events of a call made inside a node: in
+#: LangGraph a node is a sequence whose first step is the node's function.
+TAG_IN_NODE: Final = "seq:step:1"
 
 DEFAULT_RECURSION_LIMIT: Final = 25

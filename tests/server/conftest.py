@@ -12,7 +12,7 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # The server's extra and the official client: `pip install -e '.[test]'` has them (a
@@ -25,7 +25,7 @@ import uvicorn  # noqa: F401
 HERE = Path(__file__).parent
 SRC = HERE.parents[1] / "src"
 GRAPHS = ("chain3", "custom", "tokens", "hitl", "boom", "slow", "nested", "mixed",
-          "gated", "chat")
+          "gated", "chat", "greet", "memory", "settings")
 _LISTENING = re.compile(r"at (http://\S+)")
 
 
@@ -36,12 +36,15 @@ class RunningServer:
         self.reader: threading.Thread | None = None  # reads output until the process ends
 
 
-def start_server(folder: Path, *extra: str, timeout: float = 30.0) -> RunningServer:
-    """Start ``rillet serve`` on a free port for the test graphs; wait until it listens."""
+def start_server(folder: Path, *extra: str, timeout: float = 30.0,
+                 graphs: Path = HERE / "graphs.py", names: Iterable[str] = GRAPHS,
+                 ) -> RunningServer:
+    """Start ``rillet serve`` on a free port for the graphs ``names`` of the file
+    ``graphs`` (by default the test graphs); wait until it listens."""
     config = {"dependencies": ["."],
-              "graphs": {name: f"./graphs.py:{name}" for name in GRAPHS}}
+              "graphs": {name: f"./graphs.py:{name}" for name in names}}
     (folder / "langgraph.json").write_text(json.dumps(config))
-    (folder / "graphs.py").write_text((HERE / "graphs.py").read_text())
+    (folder / "graphs.py").write_text(graphs.read_text())
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     for key in ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"):
         env.pop(key, None)

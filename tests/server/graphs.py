@@ -5,19 +5,25 @@ chain3, custom, tokens and hitl are the server benchmark's graphs
 ``slow`` sleeps (to cancel it), ``nested`` runs a subgraph as a node, ``mixed`` runs a
 subgraph whose node writes custom data and calls a model (every stream mode at once),
 ``gated`` waits in its middle node for a file the test creates (restart tests),
-``chat`` returns a whole message in its state (the ``messages`` stream mode).
+``chat`` returns a whole message in its state (the ``messages`` stream mode),
+``greet`` reads its run's ``context`` (a dataclass ``context_schema``),
+``memory`` writes to the server's store from one node and reads it from the next,
+``settings`` shows its run's context and configurable (assistants' config).
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypedDict
 
-from rillet.config import get_stream_writer
+from rillet.config import get_store, get_stream_writer
 from rillet.graph import END, START, StateGraph
 from rillet.messages import AIMessage, add_messages
 from rillet.models import FakeChatModel
+from rillet.runtime import Runtime, get_runtime
+from rillet.store import BaseStore
 from rillet.types import interrupt
 
 
@@ -182,3 +188,65 @@ def reply(state: ChatState) -> dict[str, list[AIMessage]]:
 
 
 chat = StateGraph(ChatState).add_node("reply", reply).add_edge(START, "reply").compile()
+
+
+@dataclass
+class Greeting:
+    name: str
+    punctuation: str = "!"
+
+
+class GreetState(TypedDict, total=False):
+    text: str
+
+
+def greet_node(state: GreetState) -> GreetState:
+    context = get_runtime(Greeting).context
+    return {"text": f"hello {context.name}{context.punctuation}"}
+
+
+greet = (
+    StateGraph(GreetState, context_schema=Greeting)
+    .add_node("greet", greet_node).add_edge(START, "greet").compile()
+)
+
+
+class MemoryState(TypedDict, total=False):
+    user: str
+    text: str
+    seen: list[str]
+
+
+def remember(state: MemoryState, runtime: Runtime) -> dict[str, str]:
+    runtime.store.put(("memories", state["user"]), "m-" + state["text"],
+                      {"text": state["text"]})
+    return {}
+
+
+def recall(state: MemoryState, store: BaseStore) -> dict[str, list[str]]:
+    assert get_store() is store
+    return {"seen": [item.value["text"] for item in store.search(("memories", state["user"]))]}
+
+
+memory = (
+    StateGraph(MemoryState)
+    .add_node("remember", remember).add_node("recall", recall)
+    .add_edge(START, "remember").add_edge("remember", "recall")
+    .compile()
+)
+
+
+class SettingsState(TypedDict, total=False):
+    context: dict
+    configurable: dict
+
+
+def show_settings(state: SettingsState, runtime: Runtime, config: dict,
+                  ) -> dict[str, dict]:
+    configurable = {k: v for k, v in (config.get("configurable") or {}).items()
+                    if not k.startswith("__") and k not in ("thread_id", "checkpoint_ns", "task_id",
+                                                              "checkpoint_id")}
+    return {"context": dict(runtime.context or {}), "configurable": configurable}
+
+
+settings = StateGraph(SettingsState).add_node("show", show_settings).add_edge(START, "show")

@@ -70,7 +70,7 @@ def test_js_stream_in_every_mode_with_subgraphs_then_join(node: str, url: str) -
     message_id = streamed[4]["data"][0]["id"]
     names = {got["thread_id"]: "<thread>", streamed[0]["data"]["run_id"]: "<run>",
              sub: "sub:<task>", message_id: "<message id>", url: "<url>"}
-    work_ns = named(streamed[4]["data"][1]["checkpoint_ns"], names)
+    work_ns = named(streamed[4]["data"][1]["langgraph_checkpoint_ns"], names)
     assert work_ns.startswith("sub:<task>|work:")
     names[work_ns.split("|", 1)[1]] = "work:<task>"
     metadata = {
@@ -82,7 +82,7 @@ def test_js_stream_in_every_mode_with_subgraphs_then_join(node: str, url: str) -
         "langgraph_node": "work", "langgraph_triggers": ["branch:to:work"],
         "langgraph_path": ["__pregel_pull", "work"],
         "langgraph_checkpoint_ns": "sub:<task>|work:<task>",
-        "checkpoint_ns": "sub:<task>|work:<task>",
+        "checkpoint_ns": "sub:<task>",  # the subgraph's namespace, as langgraph dev's
         "ls_provider": "fake", "ls_model_name": "fake-chat-model", "ls_model_type": "chat",
     }
     expected = [

@@ -108,6 +108,17 @@ async def test_a_whole_message_is_complete(url: str) -> None:
     ]
 
 
+def test_messages_from_a_subgraph_are_named_without_its_namespace(url: str) -> None:
+    client = get_sync_client(url=url, api_key=None)
+    got = list(client.runs.stream(None, "mixed", input={"x": 1}, stream_mode="messages",
+                                  stream_subgraphs=True))
+    # langgraph dev: messages/* never carry `|ns` (the metadata says where they are from).
+    assert [p.event for p in got] == ["metadata", "messages/metadata", "messages/partial",
+                                      "messages/partial", "end"]
+    (metadata,) = got[1].data.values()
+    assert metadata["metadata"]["langgraph_checkpoint_ns"].startswith("sub:")
+
+
 def test_messages_and_messages_tuple_together_send_the_tuples(url: str) -> None:
     client = get_sync_client(url=url, api_key=None)
     got = list(client.runs.stream(None, "chat", input={"messages": []},
@@ -121,7 +132,8 @@ def test_messages_and_messages_tuple_together_send_the_tuples(url: str) -> None:
 
 async def test_still_refused_stream_modes(url: str) -> None:
     async with httpx.AsyncClient(base_url=url) as http:
-        for mode, detail in [("events", "stream mode 'events' is not supported yet"),
+        for mode, detail in [("messages-partial",
+                              "stream mode 'messages-partial' is not supported yet"),
                              ("bogus", "unknown stream mode 'bogus'")]:
             response = await http.post("/runs/stream", json={
                 "assistant_id": "chain3", "input": {"x": 0}, "stream_mode": [mode]})
@@ -167,3 +179,81 @@ async def test_good_run_options_still_run(url: str) -> None:
     thread_id = (await client.threads.create())["thread_id"]
     assert await client.runs.wait(thread_id, "chain3", input={"x": 0},
                                   interrupt_after=["b"]) == {"x": 2}
+
+
+@pytest.mark.parametrize(("command", "detail"), [
+    ({"goto": "zz"},
+     "'command.goto' names node 'zz', which the graph has not; its nodes: a, b, c, __end__"),
+    ({"goto": ["a", {"node": "zz", "input": {}}]},
+     "'command.goto' names node 'zz', which the graph has not; its nodes: a, b, c, __end__"),
+    ({"goto": {"node": 3}},
+     "'command.goto' must be a node name, a Send as {\"node\": name, \"input\": value}, "
+     "or a list of them, got {'node': 3}"),
+    ({"goto": 5}, "'command.goto' must be a node name, a Send as {\"node\": name, "
+     "\"input\": value}, or a list of them, got 5"),
+    ({"update": 3},
+     "'command.update' must be an object of state keys, or a list of [key, value] pairs, "
+     "got 3"),
+    ({"update": [["x"]]}, "'command.update' must be an object of state keys, or a list of "
+     "[key, value] pairs, got [['x']]"),
+    ({"resume": 1, "bogus": 2}, "'command' has unknown keys ['bogus']; it takes resume, "
+     "update, goto"),
+    ("resume", "'command' must be an object, got 'resume'"),
+])
+async def test_a_bad_command_is_refused_before_the_run(url: str, command: Any,
+                                                       detail: str) -> None:
+    client = get_client(url=url, api_key=None)
+    thread_id = (await client.threads.create())["thread_id"]
+    async with httpx.AsyncClient(base_url=url) as http:
+        response = await http.post(f"/threads/{thread_id}/runs/wait",
+                                   json={"assistant_id": "chain3", "command": command})
+    assert (response.status_code, response.json()) == (422, {"detail": detail})
+    assert await client.runs.list(thread_id) == []
+
+
+async def test_commands_with_sends_and_update_pairs(url: str) -> None:
+    client = get_client(url=url, api_key=None)
+    thread_id = (await client.threads.create())["thread_id"]
+    assert await client.runs.wait(thread_id, "chain3", input={"x": 0}) == {"x": 3}
+    # a Send as the SDK sends one: b runs with x=10 (its result overwrites x), then c
+    assert await client.runs.wait(thread_id, "chain3", command={
+        "goto": {"node": "b", "input": {"x": 10}}}) == {"x": 12}
+    # an update as [key, value] pairs, then a jump to c
+    assert await client.runs.wait(thread_id, "chain3", command={
+        "update": [["x", 5]], "goto": "c"}) == {"x": 6}
+
+
+async def test_context_is_checked_against_the_context_schema(url: str) -> None:
+    client = get_client(url=url, api_key=None)
+    assert await client.runs.wait(None, "greet", input={}, context={"name": "Ada"}) == {
+        "text": "hello Ada!"}
+    async with httpx.AsyncClient(base_url=url) as http:
+        for context, detail in [
+            ({"nam": "Ada"}, "'context' does not fit the graph's context_schema: context="
+             "{'nam': 'Ada'} does not fit context_schema Greeting: Greeting.__init__() got "
+             "an unexpected keyword argument 'nam'. Pass the fields Greeting declares "
+             "(name, punctuation)."),
+            (["Ada"], "'context' must be an object, got ['Ada']"),
+        ]:
+            response = await http.post("/runs/wait", json={"assistant_id": "greet",
+                                                           "context": context})
+            assert (response.status_code, response.json()) == (422, {"detail": detail})
+
+
+async def test_a_run_from_a_checkpoint_the_thread_has_not_is_a_404(url: str) -> None:
+    client = get_client(url=url, api_key=None)
+    thread_id = (await client.threads.create())["thread_id"]
+    await client.runs.wait(thread_id, "chain3", input={"x": 0})
+    missing = "1f0c0000-0000-6000-8000-000000000000"
+    async with httpx.AsyncClient(base_url=url) as http:
+        for body in ({"checkpoint_id": missing}, {"checkpoint": {"checkpoint_id": missing}}):
+            response = await http.post(f"/threads/{thread_id}/runs/wait",
+                                       json={"assistant_id": "chain3", "input": None, **body})
+            assert (response.status_code, response.json()) == (404, {"detail": (
+                f"Thread {thread_id} has no checkpoint '{missing}'; take one from the "
+                "thread's history")})
+    assert len(await client.runs.list(thread_id)) == 1
+    # a checkpoint it has: the run forks from it
+    first = (await client.threads.get_history(thread_id))[-1]["checkpoint"]["checkpoint_id"]
+    assert await client.runs.wait(thread_id, "chain3", input=None,
+                                  checkpoint_id=first) == {"x": 3}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from rillet.cli._serve import _listen
 from rillet.errors import ConfigError
 from rillet.server import ServerConfig, load_config
 
@@ -28,8 +31,26 @@ def test_serve_help_lists_its_options() -> None:
     out = subprocess.run([sys.executable, "-m", "rillet.cli", "serve", "--help"],
                          capture_output=True, text=True, env={"PYTHONPATH": str(SRC)},
                          check=True)
-    for option in ("--config", "--host", "--port", "--data-dir", "--api-key", "--log-ttl"):
+    for option in ("--config", "--host", "--port", "--data-dir", "--api-key", "--log-ttl",
+                   "--drain-timeout"):
         assert option in out.stdout
+
+
+async def test_the_served_connections_are_tcp_nodelay() -> None:
+    # Without TCP_NODELAY each keep-alive response waited ~40 ms for a delayed ACK.
+    listening = _listen("127.0.0.1", 0)
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(connected, sock=listening)
+    async with server:
+        _, writer = await asyncio.open_connection(*listening.getsockname()[:2])
+        assert await asyncio.wait_for(accepted, 10) == 1
+        writer.close()
 
 
 def test_serve_refuses_a_negative_log_ttl(tmp_path: Path) -> None:
@@ -38,6 +59,16 @@ def test_serve_refuses_a_negative_log_ttl(tmp_path: Path) -> None:
                          capture_output=True, text=True, env={"PYTHONPATH": str(SRC)})
     assert out.returncode != 0
     assert "--log-ttl must be a number of seconds >= 0, got -5.0" in out.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "inf", "nan"])
+def test_serve_refuses_a_bad_drain_timeout(tmp_path: Path, value: str) -> None:
+    out = subprocess.run([sys.executable, "-m", "rillet.cli", "serve", "--drain-timeout",
+                          value, "--config", str(tmp_path / "none.json")],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(SRC)})
+    assert out.returncode != 0
+    assert f"--drain-timeout must be a number of seconds >= 0, got {float(value)}" \
+        in out.stderr
 
 
 def test_load_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -164,7 +164,8 @@ def test_kill_9_mid_run_resumes_from_the_last_checkpoint(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_ctrl_c_drains_and_the_next_start_resumes(tmp_path: Path, sig: signal.Signals) -> None:
-    server = start_server(tmp_path)
+    # no time to reach a checkpoint: the run is cancelled in b, which runs again
+    server = start_server(tmp_path, "--drain-timeout", "0")
     try:
         client = get_sync_client(url=server.url, api_key=None)
         thread_id = client.threads.create()["thread_id"]
@@ -187,6 +188,53 @@ def test_ctrl_c_drains_and_the_next_start_resumes(tmp_path: Path, sig: signal.Si
         assert _calls(tmp_path) == ["a", "b", "b", "c"]
         assert client.runs.get(thread_id, run_id)["status"] == "success"
         _check_log(server.url, thread_id, run_id, tmp_path, seen)
+    finally:
+        stop_server(server)
+
+
+def test_ctrl_c_lets_a_run_reach_its_next_checkpoint(tmp_path: Path) -> None:
+    server = start_server(tmp_path, "--drain-timeout", "60")
+    try:
+        client = get_sync_client(url=server.url, api_key=None)
+        thread_id = client.threads.create()["thread_id"]
+        streamer = Streamer(server.url, thread_id, tmp_path)
+        assert streamer.waiting.wait(30), streamer.error
+        port = _port(server)
+        server.process.send_signal(signal.SIGTERM)
+        pause = threading.Event()
+        for _ in range(600):  # handshake: the server says it lets the run go on
+            if any("go on to their next checkpoint" in line for line in server.output):
+                break
+            pause.wait(0.05)
+        assert server.process.poll() is None, "".join(server.output)
+        (tmp_path / "go").touch()  # b ends, its step is saved, and the run stops there
+        server.process.wait(30)
+        assert _calls(tmp_path) == ["a", "b"]
+        assert server.reader is not None
+        server.reader.join(10)
+        output = "".join(server.output)
+        assert "Traceback" not in output and "rror" not in output, output
+        assert "stopping: 1 run(s) go on to their next checkpoint (up to 60 s)" in output
+
+        server = start_server(tmp_path, "--port", port)
+        seen = streamer.finish()
+        run_id = seen[0].data["run_id"]
+        assert client.runs.join(thread_id, run_id) == {"dir": str(tmp_path), "x": 15}
+        assert _calls(tmp_path) == ["a", "b", "c"]  # nothing ran twice
+        assert client.runs.get(thread_id, run_id)["status"] == "success"
+        d = str(tmp_path)
+        assert [p.id for p in seen] == [str(i) for i in range(12)]
+        assert _scrub(seen, run_id) == [
+            ("metadata", 1), ("values", {"dir": d, "x": 0}), ("updates", {"a": {"x": 1}}),
+            ("values", {"dir": d, "x": 1}), ("custom", {"b": "waiting"}),
+            ("updates", {"b": {"x": 10}}), ("values", {"dir": d, "x": 10}),
+            # attempt 2 goes on from the checkpoint after b: no event comes twice
+            ("metadata", 2), ("values", {"dir": d, "x": 10}),
+            ("updates", {"c": {"x": 15}}), ("values", {"dir": d, "x": 15}), ("end", None),
+        ]
+        full = list(client.runs.join_stream(thread_id, run_id, last_event_id="-1"))
+        assert [(p.id, p.event, p.data) for p in full] == [(p.id, p.event, p.data)
+                                                            for p in seen]
     finally:
         stop_server(server)
 

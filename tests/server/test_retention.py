@@ -99,7 +99,7 @@ async def test_the_periodic_sweep(tmp_path: Path) -> None:
         run_id = f"run-{n}"
         await storage.put_run({"run_id": run_id, "thread_id": "t", "status": "success",
                                "created_at": str(n), "_ended_at": clock.now + ended})
-        await storage.append_event(run_id, "end", b"null")
+        await storage.append_events(run_id, [("end", b"null")])
     start = clock.now
     clock.now += 40
     seen: list[tuple[float, int]] = []  # (seconds after start, logs left) at each pause

@@ -151,13 +151,17 @@ async def test_after_seconds_starts_the_run_later(url: str) -> None:
             await client.runs.create(thread_id, "chain3", input={}, after_seconds=bad)
 
 
-async def test_after_seconds_survives_a_restart(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", ["kill -9", "SIGTERM"])
+async def test_after_seconds_survives_a_restart(tmp_path: Path, stop: str) -> None:
     running = start_server(tmp_path)
     client = get_client(url=running.url, api_key=None)
     thread_id = (await client.threads.create())["thread_id"]
     run = await client.runs.create(thread_id, "chain3", input={"x": 0}, after_seconds=2)
-    running.process.kill()  # kill -9 while it waits
-    running.process.wait(10)
+    if stop == "kill -9":
+        running.process.kill()
+    else:  # a drain stops a waiting run at once, not after --drain-timeout (10 s)
+        running.process.terminate()
+    running.process.wait(5)
     running = start_server(tmp_path)
     try:
         client = get_client(url=running.url, api_key=None)

@@ -153,6 +153,18 @@ def test_debug_checkpoints_and_run_metadata(url: str) -> None:
         "langgraph_version": "1.2.22", "langgraph_host": "self-hosted"}
 
 
+def test_debug_checkpoints_name_a_subgraph_tasks_checkpoint(url: str) -> None:
+    client = get_sync_client(url=url, api_key=None)
+    thread_id = client.threads.create()["thread_id"]
+    got = list(client.runs.stream(thread_id, "nested", input={"x": 0}, stream_mode="debug"))
+    tasks = [task for p in got if p.event == "debug" and p.data["type"] == "checkpoint"
+             for task in p.data["payload"]["tasks"] if task["name"] == "sub"]
+    # langgraph dev: a subgraph task's `state` (its config) is sent as `checkpoint`,
+    # the config's `configurable`.
+    assert tasks == [{"id": tasks[0]["id"], "name": "sub", "interrupts": [], "checkpoint": {
+        "thread_id": thread_id, "checkpoint_ns": f"sub:{tasks[0]['id']}"}}]
+
+
 def test_messages_metadata_names_the_run(url: str) -> None:
     client = get_sync_client(url=url, api_key=None)
     got = list(client.runs.stream(None, "tokens", input={"n": 1}, stream_mode="messages-tuple"))

@@ -81,7 +81,7 @@ async def test_event_sequence(use_async: bool) -> None:
     assert events[5]["data"] == {"chunk": {"refine": {"topic": "t!"}}}
     for e in model_events:
         assert e["parent_ids"] == [graph_id, gen_start["run_id"]]
-        assert e["tags"] == ["joke"]
+        assert e["tags"] == ["seq:step:1", "joke"]  # as LangGraph 1.2.22
         assert e["metadata"]["langgraph_node"] == "gen"
         assert e["metadata"]["ls_provider"] == "fake"
     assert [m.content for m in model_events[0]["data"]["input"]["messages"][0]] == ["hi"]
@@ -123,3 +123,106 @@ async def test_subgraph_events_are_included() -> None:
 def test_only_v2_is_supported() -> None:
     with pytest.raises(ValueError, match="version='v2'"):
         build(False).stream_events({"topic": "t"}, version="v1")
+
+
+class X(TypedDict):
+    x: int
+
+
+def nested_graph():
+    inner = StateGraph(X).add_node("step", lambda s: {"x": s["x"] + 1})
+    sub = inner.add_edge(START, "step").compile()
+    return (StateGraph(X).add_node("sub", sub).add_node("last", lambda s: {"x": s["x"] + 1})
+            .add_edge(START, "sub").add_edge("sub", "last").compile())
+
+
+def chain_view(events: list[dict[str, Any]], ids: dict[str, str]) -> list[tuple[Any, ...]]:
+    """(event, name, tags, data) with run ids named in order of appearance."""
+    def named(value: Any) -> Any:
+        if isinstance(value, str) and value in ids:
+            return ids[value]
+        if isinstance(value, list | tuple):
+            return [named(v) for v in value]
+        return value
+
+    for e in events:
+        ids.setdefault(e["run_id"], f"<run {len(ids)}>")
+    return [(e["event"], e["name"], e["tags"], named(e["data"])) for e in events]
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_stream_modes_ride_on_the_root_chain(use_async: bool) -> None:
+    """``stream_mode``/``subgraphs``: the root chain's ``on_chain_stream`` events carry
+    what ``astream`` would yield (checked against LangGraph 1.2.22's astream_events with
+    the same arguments), and the graph run inside ``sub`` sends no chunks of its own."""
+    graph = nested_graph()
+    kwargs = {"stream_mode": ["values", "updates"], "subgraphs": True,
+              "config": {"run_id": "1d8c6a4e-0000-4000-8000-000000000001"}}
+    if use_async:
+        events = [e async for e in graph.astream_events({"x": 0}, **kwargs)]
+    else:
+        events = list(graph.stream_events({"x": 0}, **kwargs))
+    root = [e for e in events if e["event"] == "on_chain_stream" and not e["parent_ids"]]
+    sub_ns = root[1]["data"]["chunk"][0]
+    assert [e["data"]["chunk"] for e in root] == [
+        ((), "values", {"x": 0}),
+        (sub_ns, "values", {"x": 0}),
+        (sub_ns, "updates", {"step": {"x": 1}}),
+        (sub_ns, "values", {"x": 1}),
+        ((), "updates", {"sub": {"x": 1}}),
+        ((), "values", {"x": 1}),
+        ((), "updates", {"last": {"x": 2}}),
+        ((), "values", {"x": 2}),
+    ]
+    assert {e["run_id"] for e in root} == {"1d8c6a4e-0000-4000-8000-000000000001"}
+    others = [e for e in events if e not in root]
+    assert [(e, n, t, d) for e, n, t, d in chain_view(others, {})] == [
+        ("on_chain_start", "LangGraph", [], {"input": {"x": 0}}),
+        ("on_chain_start", "sub", ["graph:step:1"], {"input": {"x": 0}}),
+        ("on_chain_start", "LangGraph", ["seq:step:1"], {"input": {"x": 0}}),
+        ("on_chain_start", "step", ["graph:step:1"], {"input": {"x": 0}}),
+        ("on_chain_stream", "step", ["graph:step:1"], {"chunk": {"x": 1}}),
+        ("on_chain_end", "step", ["graph:step:1"], {"output": {"x": 1}, "input": {"x": 0}}),
+        ("on_chain_end", "LangGraph", ["seq:step:1"], {"output": {"x": 1}, "input": {"x": 0}}),
+        ("on_chain_stream", "sub", ["graph:step:1"], {"chunk": {"x": 1}}),
+        ("on_chain_end", "sub", ["graph:step:1"], {"output": {"x": 1}, "input": {"x": 0}}),
+        ("on_chain_start", "last", ["graph:step:2"], {"input": {"x": 1}}),
+        ("on_chain_stream", "last", ["graph:step:2"], {"chunk": {"x": 2}}),
+        ("on_chain_end", "last", ["graph:step:2"], {"output": {"x": 2}, "input": {"x": 1}}),
+        ("on_chain_end", "LangGraph", [], {"output": {"x": 2}}),
+    ]
+
+
+async def test_chain_tags_and_metadata_are_langgraphs() -> None:
+    """As LangGraph 1.2.22: the root chain's metadata has the run's ids copied in and
+    ``ls_integration``; a node's tags put its step first; a subgraph node's chain has the
+    node's metadata and ``checkpoint_ns``."""
+    config = {"tags": ["t1"], "metadata": {"m": 1}, "configurable": {"thread_id": "T"}}
+    events = [e async for e in nested_graph().astream_events({"x": 0}, config)]
+    root, sub, inner = events[0], events[1], events[2]
+    assert root["metadata"] == {"m": 1, "thread_id": "T", "ls_integration": "langgraph"}
+    assert root["tags"] == ["t1"]
+    assert sub["tags"] == ["graph:step:1", "t1"]
+    assert (inner["name"], inner["tags"]) == ("LangGraph", ["seq:step:1", "t1"])
+    assert inner["metadata"] == {**sub["metadata"],
+                                 "checkpoint_ns": sub["metadata"]["langgraph_checkpoint_ns"]}
+    assert [e["event"] for e in events if e["name"] == "LangGraph"] == [
+        "on_chain_start", "on_chain_start", "on_chain_end", "on_chain_stream",
+        "on_chain_stream", "on_chain_end"]
+
+
+async def test_events_with_other_modes_keep_langgraphs_order() -> None:
+    graph = nested_graph()
+    events = [e async for e in graph.astream_events({"x": 0}, stream_mode="updates")]
+    # a node's end comes before the update the root chain carries
+    names = [(e["event"], e["name"]) for e in events if not e["parent_ids"] or
+             e["name"] == "last"]
+    assert names[-5:] == [("on_chain_start", "last"), ("on_chain_stream", "last"),
+                          ("on_chain_end", "last"), ("on_chain_stream", "LangGraph"),
+                          ("on_chain_end", "LangGraph")]
+    assert events[-2]["data"] == {"chunk": {"last": {"x": 2}}}
+
+
+def test_bad_stream_mode_in_events_is_refused() -> None:
+    with pytest.raises(ValueError, match="Unknown stream mode 'bogus'"):
+        nested_graph().stream_events({"x": 0}, stream_mode=["bogus"])

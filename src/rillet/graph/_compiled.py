@@ -338,14 +338,26 @@ class CompiledStateGraph(SavedStateAPI, StructureAPI):
         exclude_types: Sequence[str] | None = None,
         exclude_tags: Sequence[str] | None = None,
         context: Any = None,
+        stream_mode: StreamMode | Sequence[StreamMode] | None = None,
+        subgraphs: bool = False,
+        durability: Durability | None = None,
+        interrupt_before: str | Sequence[str] | None = None,
+        interrupt_after: str | Sequence[str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Yield LangChain-shaped event dicts (``event``, ``name``, ``run_id``,
         ``parent_ids``, ``tags``, ``metadata``, ``data``): ``on_chain_start/stream/end``
         for the graph and each node, ``on_chat_model_start/stream/end`` for each model
         call, ``on_custom_event`` for ``dispatch_custom_event``, at any depth.
+
+        The graph's own ``on_chain_stream`` events carry ``{"chunk": {node: update}}``;
+        with ``stream_mode`` (and ``subgraphs``) they carry instead each item that
+        ``astream(stream_mode=..., subgraphs=...)`` would yield, as LangGraph's do: one
+        run gives both the events and the stream modes. ``durability``,
+        ``interrupt_before`` and ``interrupt_after`` are ``astream``'s.
         """
-        table = events_table(version, locals())
-        return self._astream(input, config, frozenset({"events"}), True, table, None, context)
+        table, modes, nested = events_table(self, version, locals())
+        options = RunOptions(self, durability, interrupt_before, interrupt_after)
+        return self._astream(input, config, modes, nested, table, options, context)
 
     def stream_events(
         self,
@@ -360,10 +372,16 @@ class CompiledStateGraph(SavedStateAPI, StructureAPI):
         exclude_types: Sequence[str] | None = None,
         exclude_tags: Sequence[str] | None = None,
         context: Any = None,
+        stream_mode: StreamMode | Sequence[StreamMode] | None = None,
+        subgraphs: bool = False,
+        durability: Durability | None = None,
+        interrupt_before: str | Sequence[str] | None = None,
+        interrupt_after: str | Sequence[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Sync :meth:`astream_events`."""
-        table = events_table(version, locals())
-        return self._stream(input, config, frozenset({"events"}), True, table, None, context)
+        table, modes, nested = events_table(self, version, locals())
+        options = RunOptions(self, durability, interrupt_before, interrupt_after)
+        return self._stream(input, config, modes, nested, table, options, context)
 
     def _stream(
         self,

@@ -8,10 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from rillet._constants import NS_SEP
 from rillet.errors import CheckpointError, ConfigError, UsageError
-from rillet.graph._config import check_config, check_names, recursion_limit
+from rillet.graph._config import check_config, check_flag, check_names, recursion_limit
 from rillet.runtime._context import RootRun, RunContext, Task
+from rillet.runtime._observe import root_metadata
 from rillet.runtime._runtime import coerce_context
-from rillet.stream._format import Formatter, event_formatter
+from rillet.stream._format import (
+    Formatter,
+    event_formatter,
+    make_formatter,
+    normalize_modes,
+    with_stream_items,
+)
 from rillet.types import Command
 
 if TYPE_CHECKING:
@@ -153,11 +160,22 @@ _EVENT_FILTERS = (
 )
 
 
-def events_table(version: str, arguments: dict[str, Any]) -> Formatter:
-    """The ``astream_events`` formatter for a call's ``version`` and filter arguments."""
+def events_table(
+    graph: CompiledStateGraph, version: str, arguments: dict[str, Any],
+) -> tuple[Formatter, frozenset[str], bool]:
+    """The ``astream_events`` formatter for a call's ``version``, filter arguments and
+    ``stream_mode``/``subgraphs``; the run's modes and its subgraphs flag."""
     if version != "v2":
         raise ConfigError(f"astream_events supports version='v2' only, got {version!r}")
-    return event_formatter(**{name: check_names(name, arguments[name]) for name in _EVENT_FILTERS})
+    table = event_formatter(**{name: check_names(name, arguments[name]) for name in _EVENT_FILTERS})
+    if arguments["stream_mode"] is None:
+        return table, frozenset({"events"}), True
+    modes, multi = normalize_modes(arguments["stream_mode"])
+    subgraphs = check_flag("subgraphs", arguments["subgraphs"])
+    cfg = check_config(arguments["config"])
+    items = make_formatter(modes, multi, subgraphs)
+    table = with_stream_items(table, items, graph.name, cfg.get("tags") or (), root_metadata(cfg))
+    return table, frozenset({"events", *modes}), subgraphs
 
 
 def no_kwargs(method: str, kwargs: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rillet._constants import TAG_NOSTREAM
+from rillet._constants import TAG_IN_NODE, TAG_NOSTREAM
 from rillet.callbacks._handler import afire, fire, handlers_for, overrides
 from rillet.messages import AIMessage, AIMessageChunk, BaseMessage
 from rillet.runtime._context import Task, current_task
@@ -128,7 +128,7 @@ class ModelCall:
                 self.model.name,
                 str(self.run_id),
                 (*task.run.parent_ids, task.id),
-                list(self.tags),
+                [TAG_IN_NODE, *self.tags],
                 self.metadata,
                 data,
             )

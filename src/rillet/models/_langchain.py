@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Final, cast
 from uuid import UUID
 
-from rillet._constants import TAG_NOSTREAM
+from rillet._constants import TAG_IN_NODE, TAG_NOSTREAM
 from rillet.messages import AIMessageChunk, BaseMessage, message_chunk_to_message, to_message
 from rillet.runtime._context import Task, current_task
 from rillet.stream._events import MessageEvent, RunEvent
@@ -174,7 +174,8 @@ def _start(
         or (path[-1] if isinstance(path, list) and path else None)
         or "ChatModel"
     )
-    run = _ModelRun(task, model_name, meta.get("tags", []), meta, want_messages, want_events)
+    run = _ModelRun(task, model_name, [TAG_IN_NODE, *meta.get("tags", ())], meta, want_messages,
+                    want_events)
     if want_events:
         run.inputs = [[_converted(m) for m in batch] for batch in messages]
     return run

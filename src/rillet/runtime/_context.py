@@ -359,7 +359,7 @@ class Task:
             configurable = config.get("configurable")
             if configurable:
                 # As LangGraph: the run's scalar ids are copied into the metadata.
-                for key in _PROPAGATED:
+                for key in PROPAGATED:
                     value = configurable.get(key)
                     if key not in meta and isinstance(value, str | int | float | bool):
                         meta[key] = value
@@ -410,7 +410,8 @@ class Task:
     ) -> dict[str, Any]:
         """The metadata of a ``messages`` item produced inside this task."""
         meta = dict(self.metadata)
-        meta["checkpoint_ns"] = meta["langgraph_checkpoint_ns"]
+        # As LangGraph: in a subgraph, the graph's namespace; at the root, the task's.
+        meta.setdefault("checkpoint_ns", meta["langgraph_checkpoint_ns"])
         if extra:
             meta.update(extra)
         run_tags = self.run.config.get("tags") or ()
@@ -422,7 +423,7 @@ class Task:
     @property
     def event_tags(self) -> list[str]:
         """Tags of this task's ``astream_events`` events."""
-        return [*(self.run.config.get("tags") or ()), f"graph:step:{self.step}"]
+        return [f"graph:step:{self.step}", *(self.run.config.get("tags") or ())]
 
     def child_parent_ids(self) -> tuple[str, ...]:
         """Run ids above a run nested in this task."""
@@ -439,7 +440,7 @@ class Task:
 _loop_lock = threading.Lock()
 
 #: ``configurable`` keys LangGraph copies into a task's metadata.
-_PROPAGATED = (
+PROPAGATED = (
     "thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id",
     "graph_id",
 )

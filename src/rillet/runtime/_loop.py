@@ -302,6 +302,10 @@ class Loop(Steps, Writes):
                     if persist.durability == "exit":
                         yield from persist.save(self, "loop", tasks)
                     return self.stop(())
+                if persist.drain is not None and persist.drain():
+                    if persist.durability == "exit":
+                        yield from persist.save(self, "loop", tasks)
+                    return self.output()  # the next step is left to a later run
             tasks = self.next_tasks()
         if persist is not None and persist.durability == "exit":
             yield from persist.save(self, "loop")

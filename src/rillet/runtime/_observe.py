@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rillet._constants import ROOT
+from rillet.runtime._context import PROPAGATED, current_task
 from rillet.stream._events import (
     CachedUpdatesEvent,
     RunEvent,
@@ -79,10 +80,22 @@ class StreamObserver(RunObserver):
 
     def __init__(self, run: RunContext) -> None:
         self.run = run
+        #: The graph run's own ``astream_events`` chain: its tags and metadata, whether
+        #: it sends ``on_chain_stream`` per node, and its input (for a nested chain's end).
+        self.chain: tuple[list[str], dict[str, Any]] | None = None
+        self.chain_chunks = False
+        self.chain_input: Any = None
+        if run.want_events:
+            self.chain = chain_identity(run, current_task.get())
+            # As LangGraph: a graph run inside a node (invoked, not streamed) sends no
+            # chunks; the root's chunks are its stream items when modes were asked for
+            # (astream_events(stream_mode=...), made by the formatter).
+            self.chain_chunks = not run.ns and run.settings.modes == _EVENTS_ONLY
 
     def run_started(self, loop: Loop, input: Any) -> None:
         run = self.run
         if run.want_events:
+            self.chain_input = input
             self._graph_event(loop, "on_chain_start", {"input": input})
         if run.want_values and loop.announce_values:
             run.put(ValuesEvent(run.ns, loop.state_values(), loop.graph.output_object))
@@ -115,16 +128,17 @@ class StreamObserver(RunObserver):
             from rillet.runtime._messages import emit_output_messages
 
             emit_output_messages(task, writes)
+        if run.want_events:  # as LangGraph: the node's end comes before its update
+            view = update_view(task.result, writes, node)
+            self._task_event(task, "on_chain_stream", {"chunk": view})
+            self._task_event(task, "on_chain_end", {"output": view, "input": task.input})
+            if self.chain_chunks:
+                self._graph_event(loop, "on_chain_stream", {"chunk": {node.name: view}})
         if run.want_updates:
             view = update_view(task.result, writes, node)
             if loop.nested:
                 view = _shown(loop, view)
             run.put(UpdatesEvent(run.ns, node.name, view))
-        if run.want_events:
-            view = update_view(task.result, writes, node)
-            self._task_event(task, "on_chain_stream", {"chunk": view})
-            self._task_event(task, "on_chain_end", {"output": view, "input": task.input})
-            self._graph_event(loop, "on_chain_stream", {"chunk": {node.name: view}})
         if run.want_tasks or run.want_debug:
             result = dict(writes)
             if node.functional:
@@ -178,20 +192,19 @@ class StreamObserver(RunObserver):
 
     def run_finished(self, loop: Loop, output: dict[str, Any]) -> None:
         if self.run.want_events:
-            self._graph_event(loop, "on_chain_end", {"output": output})
+            data = {"output": output}
+            if self.run.ns:  # as LangGraph: a nested chain's end repeats its input
+                data["input"] = self.chain_input
+            self._graph_event(loop, "on_chain_end", data)
 
     def _graph_event(self, loop: Loop, event: str, data: dict[str, Any]) -> None:
         run = self.run
+        assert self.chain is not None
+        tags, metadata = self.chain
         run.put(
             RunEvent(
-                run.ns,
-                event,
-                loop.graph.name,
-                run.run_id,
-                run.parent_ids[:-1],
-                list(run.config.get("tags") or ()),
-                dict(run.config.get("metadata") or ()),
-                data,
+                run.ns, event, loop.graph.name, run.run_id, run.parent_ids[:-1], list(tags),
+                dict(metadata), data,
             )
         )
 
@@ -203,6 +216,38 @@ class StreamObserver(RunObserver):
                 task.metadata, data,
             )
         )
+
+
+_EVENTS_ONLY = frozenset({"events"})
+
+
+def chain_identity(run: RunContext, parent: Task | None) -> tuple[list[str], dict[str, Any]]:
+    """Tags and metadata of a graph run's own ``astream_events`` chain, as LangGraph
+    gives them: the root's are the config's (with the run's ids copied in); a graph
+    run inside a node has its node's (a subgraph node's chain is the first step of a
+    sequence: ``seq:step:1``)."""
+    tags = list(run.config.get("tags") or ())
+    if run.ns and parent is not None:
+        if parent.node.subgraph is not None:
+            tags = ["seq:step:1", *tags]
+        metadata = dict(parent.metadata)
+        metadata["checkpoint_ns"] = parent.checkpoint_ns
+        return tags, metadata
+    return tags, root_metadata(run.config)
+
+
+def root_metadata(config: dict[str, Any]) -> dict[str, Any]:
+    """The metadata of a root run's chain: the config's, the run's scalar ids copied
+    from ``configurable``, and ``ls_integration``."""
+    metadata = dict(config.get("metadata") or ())
+    configurable = config.get("configurable")
+    if configurable:
+        for key in PROPAGATED:
+            value = configurable.get(key)
+            if key not in metadata and isinstance(value, str | int | float | bool):
+                metadata[key] = value
+    metadata.setdefault("ls_integration", "langgraph")
+    return metadata
 
 
 def _shown(loop: Loop, view: Any) -> Any:

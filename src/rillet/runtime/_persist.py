@@ -10,6 +10,12 @@ checkpoint is encoded (values by delta) and decoded is :mod:`._saved`.
 All I/O goes through :meth:`Persister._io`: a saver whose sync methods never block
 (memory) is called inline; any other is yielded as a :class:`Call`, so ``ainvoke`` runs
 it off the event loop (or awaits the saver's async method).
+
+**Stopping at a checkpoint** (for servers that shut down gracefully): a root run whose
+``config["configurable"][DRAIN_KEY]`` is a callable asks it after each step it saved;
+when it answers ``True`` the run returns its state there, as if the graph ended, but
+with its next step not run and no interrupt: ``invoke(None, config)`` goes on from
+that checkpoint. Keys in ``__...__`` stay out of checkpoint metadata.
 """
 
 from __future__ import annotations
@@ -44,9 +50,14 @@ from rillet.runtime._saved import (
 from rillet.types import Command
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rillet.checkpoint.base import BaseCheckpointSaver, PendingWrite
     from rillet.runtime._context import Task
     from rillet.runtime._loop import Loop
+
+#: The config key of a root run's stop-at-the-next-checkpoint callable (module doc).
+DRAIN_KEY = "__rillet_drain__"
 
 
 class Persister:
@@ -57,6 +68,7 @@ class Persister:
         "checkpoint_id",
         "config",
         "depths",
+        "drain",
         "durability",
         "fork",
         "interrupt_after",
@@ -95,6 +107,9 @@ class Persister:
         self.thread_id = thread_of(config)
         self.ns = ns
         self.durability = durability
+        #: Asked after each saved step of a root run: stop there? (module doc)
+        self.drain: Callable[[], bool] | None = None if nested else (
+            (config.get("configurable") or {}).get(DRAIN_KEY))
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
         self.nested = nested

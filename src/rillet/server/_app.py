@@ -7,7 +7,9 @@ import contextlib
 import copy
 import hmac
 import logging
+import math
 import os
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -31,11 +33,17 @@ from rillet.server._errors import ApiError
 from rillet.server._runs import RunManager, ServerStopping
 from rillet.server._time import now
 from rillet.server.storage import SqliteStorage, Storage
+from rillet.store import BaseStore
+from rillet.store.sqlite import SqliteStore
 
-__all__ = ["DEFAULT_LOG_TTL", "Server", "create_app", "system_assistant_id"]
+__all__ = [
+    "DEFAULT_DRAIN_TIMEOUT", "DEFAULT_LOG_TTL", "Server", "create_app", "system_assistant_id",
+]
 
 #: Seconds a run's event log is kept after the run ends.
 DEFAULT_LOG_TTL = 3600.0
+#: Seconds a shutdown lets running runs go on to their next checkpoint.
+DEFAULT_DRAIN_TIMEOUT = 10.0
 
 #: The namespace LangGraph's server derives system assistant ids in.
 ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
@@ -48,14 +56,15 @@ def system_assistant_id(graph_id: str) -> str:
 
 @dataclass
 class Server:
-    """What the routes share: the served graphs (each with the server's checkpointer),
-    the storage and the run manager."""
+    """What the routes share: the served graphs (each with the server's checkpointer
+    and store), the storage, the run manager and the store."""
 
     config: ServerConfig
     graphs: dict[str, CompiledStateGraph]
     storage: Storage
     runs: RunManager
     saver: SqliteSaver
+    store: BaseStore
 
     def graph(self, graph_id: str) -> CompiledStateGraph:
         try:
@@ -80,14 +89,14 @@ class Server:
             ) from None
 
     async def register_assistants(self) -> None:
+        """Each served graph's system assistant, made if missing (a user's update of it,
+        a later version, is kept across restarts)."""
         for graph_id, entry in self.config.graphs.items():
-            assistant_id = system_assistant_id(graph_id)
-            old = await self.storage.get_assistant(assistant_id)
-            stamp = old["created_at"] if old else now()
-            await self.storage.put_assistant({
-                "assistant_id": assistant_id, "graph_id": graph_id, "config": {},
-                "context": {}, "metadata": {"created_by": "system"}, "name": graph_id,
-                "created_at": stamp, "updated_at": stamp, "version": 1,
+            stamp = now()
+            await self.storage.create_assistant({
+                "assistant_id": system_assistant_id(graph_id), "graph_id": graph_id,
+                "config": {}, "context": {}, "metadata": {"created_by": "system"},
+                "name": graph_id, "created_at": stamp, "updated_at": stamp, "version": 1,
                 "description": entry.description,
             })
 
@@ -158,20 +167,25 @@ def create_app(
     *,
     storage: Storage | None = None,
     log_ttl: float = DEFAULT_LOG_TTL,
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
     clock: Callable[[], float] = time.time,
+    max_running: int = 10,
 ) -> Starlette:
     """The server as an ASGI app.
 
     ``config`` is the path of a ``langgraph.json``, a :class:`ServerConfig`, or a
     mapping ``{graph_id: graph}``. The data dir holds ``server.sqlite`` (assistants,
-    threads, runs, event logs; unless ``storage`` is given) and ``checkpoints.sqlite``.
+    threads, runs, event logs; unless ``storage`` is given), ``checkpoints.sqlite`` and
+    ``store.sqlite`` (the long-term memory store of ``/store`` and of the graphs' nodes).
     With ``api_key`` every route but ``/ok`` needs the ``x-api-key`` header.
 
     At start, runs a stopped server left ``pending``/``running`` are resumed (from the
-    thread's last checkpoint when they had saved one); at shutdown running runs are
-    stopped and left for the next start. A run's event log is kept ``log_ttl`` seconds
+    thread's last checkpoint when they had saved one); at shutdown each running run goes
+    on to its next checkpoint, for up to ``drain_timeout`` seconds, then the rest are
+    cancelled; all are left for the next start. A run's event log is kept ``log_ttl`` seconds
     after the run ends (``math.inf``: for ever), swept at start and periodically;
-    ``clock`` gives UNIX seconds (for tests).
+    ``clock`` gives UNIX seconds (for tests). At most ``max_running`` runs execute at
+    once; the others wait, ``pending``.
     """
     from rillet.server.api import routes
 
@@ -189,21 +203,31 @@ def create_app(
     folder.mkdir(parents=True, exist_ok=True)
     store = storage if storage is not None else SqliteStorage(folder / "server.sqlite")
     saver = SqliteSaver(connect(str(folder / "checkpoints.sqlite")))
+    memory = SqliteStore(sqlite3.connect(str(folder / "store.sqlite"), timeout=30.0,
+                                         check_same_thread=False, isolation_level=None))
+    memory.setup()
     graphs = {}
     for graph_id, entry in loaded.graphs.items():
-        graph = copy.copy(entry.graph)  # the served copy saves to the server's checkpointer
+        # the served copy saves to the server's checkpointer and uses the server's store
+        graph = copy.copy(entry.graph)
         graph.checkpointer = saver
+        graph.store = memory
         graphs[graph_id] = graph
     if not log_ttl >= 0:
         raise ValueError(f"log_ttl must be a number of seconds >= 0, got {log_ttl!r}")
-    manager = RunManager(store, saver, log_ttl=log_ttl, clock=clock)
-    server = Server(loaded, graphs, store, manager, saver)
+    if not 0 <= drain_timeout < math.inf:
+        raise ValueError(f"drain_timeout must be a number of seconds >= 0, got "
+                         f"{drain_timeout!r}")
+    manager = RunManager(store, saver, log_ttl=log_ttl, drain_timeout=drain_timeout,
+                         clock=clock, max_running=max_running)
+    server = Server(loaded, graphs, store, manager, saver, memory)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.setup()
         await server.register_assistants()
         await manager.sweep_logs()
+        await memory.asweep_ttl()  # store items whose ttl ran out (never read back anyway)
         owner = _own(folder / "server.lock")
         if owner is not None:
             await manager.recover(graphs)
@@ -220,6 +244,7 @@ def create_app(
             await manager.drain()
             await store.close()
             saver.conn.close()
+            memory.conn.close()
             if owner is not None:
                 owner.close()
 

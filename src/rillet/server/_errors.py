@@ -33,9 +33,17 @@ async def read_body(request: Request) -> dict[str, Any]:
     :raises ApiError: 413 for a body over 16 MiB, 422 for one that is not a JSON object.
     """
     raw = bytearray()
-    async for chunk in request.stream():
+    stream = request.stream()
+    async for chunk in stream:
         raw += chunk
         if len(raw) > MAX_BODY:
+            # Read (and drop) the rest, up to a bound, so the client can finish sending
+            # and read the answer on a connection that is still whole.
+            dropped = len(raw)
+            async for chunk in stream:
+                dropped += len(chunk)
+                if dropped > 4 * MAX_BODY:
+                    break
             raise ApiError(413, f"Request body is larger than {MAX_BODY} bytes")
     if not raw.strip():
         return {}

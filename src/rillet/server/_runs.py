@@ -1,18 +1,24 @@
 """Running runs: each in its own asyncio task, every event logged before it is seen.
 
 A :class:`RunManager` starts a run as a task on the server's loop. The task streams
-the graph, and for each item appends an event to the run's log in storage (which
-gives it its sequence number, the SSE ``id``) and only then wakes the followers.
+the graph and hands each item, as an event, to the run's writer, which appends it to
+the run's log in storage (which gives it its sequence number, the SSE ``id``) and
+only then wakes the followers. The writer runs whenever the run's task waits, so a
+burst of items (all that the graph produced meanwhile, up to :data:`MAX_BATCH`) is one
+transaction and one wake-up; an event is committed before anyone can see it, and a
+crash loses at most events nobody was sent.
 Clients never get events from the task: they *follow* the log (:meth:`follow`), from
 the start or after a ``Last-Event-ID``, so a stream, a join and a reconnect read the
 same events in the same order, whatever they missed. A run's life does not depend on
 its clients.
 
 Runs of one thread run one at a time (``multitask_strategy="enqueue"`` waits for the
-thread's lock; ``"reject"`` is refused with 409 before the run is created). A run
-with a start time (``after_seconds``: ``RunSpec.start_at``, kept in the record as
-``_start_at``) stays ``pending`` until then, then queues for the lock; across a
-restart too.
+thread's lock; ``"reject"`` is refused with 409 before the run is created), and at most
+``max_running`` runs execute at once (``--n-jobs-per-worker``, as LangGraph's server
+calls it); the others stay ``pending`` until a slot frees up. An open stream of a
+pending run costs only its connection, not a graph run. A run with a start time
+(``after_seconds``: ``RunSpec.start_at``, kept in the record as ``_start_at``) stays
+``pending`` until then, then queues for the lock and a slot; across a restart too.
 
 **Restart.** A run's record keeps what it was asked to do (``kwargs``). When the
 server stops (Ctrl-C: :meth:`drain`) or is killed, runs still ``pending`` or
@@ -41,19 +47,25 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from rillet.graph import CompiledStateGraph
 from rillet.messages import AIMessageChunk, BaseMessage, BaseMessageChunk, message_chunk_to_message
+from rillet.runtime._persist import DRAIN_KEY
 from rillet.server import _json
+from rillet.server._command import to_command
 from rillet.server._state import thread_fields_after_run, with_checkpoints
 from rillet.server._time import now
 from rillet.server.storage import Event, Storage
-from rillet.types import Command, StreamMode
+from rillet.types import StreamMode
 
-__all__ = ["RunManager", "RunSpec", "ServerStopping"]
+__all__ = ["API_STREAM_MODES", "RunManager", "RunSpec", "ServerStopping"]
 
 log = logging.getLogger("rillet.server")
+
+#: Events a run buffers at most before its task waits for the writer.
+MAX_BATCH = 1000
 
 #: API stream mode -> (rillet stream mode, SSE event name).
 STREAM_MODES: dict[str, tuple[StreamMode, str]] = {
@@ -69,6 +81,9 @@ STREAM_MODES: dict[str, tuple[StreamMode, str]] = {
     "debug": ("debug", "debug"),
 }
 EVENT_NAMES = {rillet: event for rillet, event in STREAM_MODES.values()}
+#: Every stream mode a run may ask for: ``events`` sends each event of
+#: ``astream_events(version="v2")`` as an ``events`` SSE event (with the others too).
+API_STREAM_MODES = (*STREAM_MODES, "events")
 
 
 class _MessageStream:
@@ -130,32 +145,52 @@ class RunSpec:
 
 @dataclass
 class _Live:
-    """A run in progress: its task and the event its followers wait on."""
+    """A run in progress: its task, the events not yet written, and the future its
+    followers wait on (resolved, and replaced, once per written batch)."""
 
     task: asyncio.Task[None] | None = None
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    changed: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future())
     done: bool = False
+    #: The run stopped at a checkpoint because the server drains (see :meth:`drain`).
+    drained: bool = False
+    #: It waits for its start time (``after_seconds``): a drain stops it at once.
+    delayed: bool = False
+    pending: list[tuple[str, bytes]] = field(default_factory=list)
+    writer: asyncio.Task[None] | None = None
+    write_error: BaseException | None = None
 
     def wake(self) -> None:
-        old, self.changed = self.changed, asyncio.Event()
-        old.set()
+        old, self.changed = self.changed, self.changed.get_loop().create_future()
+        old.set_result(None)
+
+
+def _resolve(future: asyncio.Future[bool], value: bool, _: object = None) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 class RunManager:
     """Starts runs, keeps their logs, lets clients follow them (see the module doc)."""
 
     def __init__(self, storage: Storage, saver: Any = None, *, log_ttl: float = 3600.0,
-                 clock: Callable[[], float] = time.time,
+                 drain_timeout: float = 0.0, clock: Callable[[], float] = time.time,
+                 max_running: int = 10,
                  sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+        if max_running < 1:
+            raise ValueError(f"max_running must be at least 1, got {max_running!r}")
         self.storage = storage
         self.saver = saver  # to delete a stateless run's checkpoints
         self.log_ttl = log_ttl
+        self.drain_timeout = drain_timeout
         self.clock = clock  # UNIX seconds: when runs end, and the retention sweep
         self.sleep = sleep  # waits for a run's start time (``after_seconds``)
         self._live: dict[str, _Live] = {}
         self._by_thread: dict[str, set[str]] = {}
         self._thread_locks: dict[str, asyncio.Lock] = {}
         self._draining = False
+        self.max_running = max_running
+        self._slots: asyncio.Semaphore | None = None  # made on the loop, at the first run
 
     def thread_busy(self, thread_id: str) -> bool:
         """Whether a run of the thread is pending or running here."""
@@ -194,27 +229,54 @@ class RunManager:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(live.task)
 
-    async def follow(self, run_id: str, after: int = -1) -> AsyncIterator[Event]:
-        """The run's events after sequence number ``after``, stored ones first, then
-        live ones as they are logged, until the run has ended.
+    async def follow(self, run_id: str, after: int = -1, *,
+                     idle: float | None = None) -> AsyncIterator[list[Event]]:
+        """The run's events after sequence number ``after``, in batches: stored ones
+        first, then live ones as they are logged, until the run has ended. With
+        ``idle``, an empty batch whenever nothing came for ``idle`` seconds (one timer
+        per follower, re-armed when it fires, not per event).
 
         :raises ServerStopping: the server stopped the run before its end (shutdown).
         """
+        loop = asyncio.get_running_loop()
         last = None
-        while True:
-            live = self._live.get(run_id)
-            changed = live.changed if live is not None else None
-            events = await self.storage.read_events(run_id, after)
-            for event in events:
-                yield event
-                after, last = event.seq, event.event
-            if events:
-                continue
-            if live is None or live.done or changed is None:
-                if self._draining and last != "end":
-                    raise ServerStopping(run_id)
-                return
-            await changed.wait()
+        quiet_since = loop.time()
+        waiting: asyncio.Future[bool] | None = None  # True: woken by the idle timer
+        timer: asyncio.TimerHandle | None = None
+
+        def ring() -> None:
+            nonlocal timer
+            left = quiet_since + (idle or 0.0) - loop.time()
+            if left <= 0 and waiting is not None:
+                _resolve(waiting, True)
+            timer = loop.call_later(left if left > 0 else idle or 0.0, ring)
+
+        try:
+            while True:
+                live = self._live.get(run_id)
+                changed = live.changed if live is not None else None
+                events = await self.storage.read_events(run_id, after)
+                if events:
+                    after, last = events[-1].seq, events[-1].event
+                    yield events
+                    quiet_since = loop.time()
+                    continue
+                if live is None or live.done or changed is None:
+                    if self._draining and last != "end":
+                        raise ServerStopping(run_id)
+                    return
+                if idle is not None and timer is None:
+                    timer = loop.call_later(idle, ring)
+                waiting = loop.create_future()
+                changed.add_done_callback(partial(_resolve, waiting, False))
+                heartbeat = await waiting
+                waiting = None
+                if heartbeat:
+                    yield []
+                    quiet_since = loop.time()
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     @property
     def draining(self) -> bool:
@@ -222,11 +284,21 @@ class RunManager:
         return self._draining
 
     async def drain(self) -> None:
-        """Server shutdown: stop the runs at once, leaving them ``pending``/``running``
-        in storage for :meth:`recover` at the next start (the step each was in runs
-        again then); their followers' streams end without ``end``. No run starts after."""
+        """Server shutdown: no run starts any more; each running run goes on to the end
+        of the step it is in and stops at the checkpoint saved there, for up to
+        ``drain_timeout`` seconds, then the runs still going are cancelled (their step
+        in flight runs again at the next start). Either way they stay
+        ``pending``/``running`` in storage for :meth:`recover` at the next start, and
+        their followers' streams end without ``end``."""
         self._draining = True
         tasks = [live.task for live in self._live.values() if live.task and not live.done]
+        for live in self._live.values():
+            if live.delayed and live.task is not None:  # nothing to finish: stop it now
+                live.task.cancel()
+        if tasks and self.drain_timeout > 0:
+            log.warning("stopping: %d run(s) go on to their next checkpoint (up to %g s)",
+                        len(tasks), self.drain_timeout)
+            await asyncio.wait(tasks, timeout=self.drain_timeout)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -297,17 +369,56 @@ class RunManager:
 
     # ------------------------------------------------------------ one run
     async def _emit(self, spec: RunSpec, live: _Live, event: str, data: Any) -> None:
-        await self.storage.append_event(spec.run_id, event, _json.dumps(data))
-        live.wake()
+        """Hand an event to the run's writer (started if idle); wait for it only when
+        :data:`MAX_BATCH` events are pending."""
+        if live.write_error is not None:
+            raise live.write_error
+        # orjson's bytes keep the whole buffer it wrote into (4 KiB for a small item):
+        # a copy holds just the JSON while the event waits for the writer.
+        live.pending.append((event, memoryview(_json.dumps(data)).tobytes()))
+        if live.writer is None:
+            live.writer = asyncio.get_running_loop().create_task(self._write(spec, live))
+        elif len(live.pending) >= MAX_BATCH:
+            await asyncio.shield(live.writer)
+
+    async def _write(self, spec: RunSpec, live: _Live) -> None:
+        """The run's writer: append what is pending, one transaction per batch, and
+        wake the followers after each, until nothing is pending."""
+        try:
+            while live.pending:
+                batch, live.pending = live.pending, []
+                await self.storage.append_events(spec.run_id, batch)
+                live.wake()
+        except Exception as exc:  # the run's task raises it at its next event
+            log.warning("run %s: cannot write its event log: %r", spec.run_id, exc)
+            live.write_error = exc
+        finally:
+            live.writer = None
+
+    async def _flush(self, spec: RunSpec, live: _Live) -> None:
+        """Return once every event emitted so far is in the log."""
+        while live.pending or live.writer is not None:
+            if live.writer is None:
+                live.writer = asyncio.get_running_loop().create_task(self._write(spec, live))
+            await asyncio.shield(live.writer)
+        if live.write_error is not None:
+            raise live.write_error
 
     async def _execute(self, spec: RunSpec, live: _Live) -> None:
         started = time.monotonic()
         lock = self._thread_locks.setdefault(spec.thread_id, asyncio.Lock())
         status = "error"
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_running)
         try:
+            live.delayed = True
             while spec.start_at is not None and spec.start_at > self.clock():
                 await self.sleep(spec.start_at - self.clock())
-            async with lock:
+            live.delayed = False
+            async with lock, self._slots:
+                if self._draining:  # it waited for the thread or a slot: left pending
+                    status = "left for the next start"
+                    return
                 await self.storage.update_run(spec.run_id, status="running", updated_at=now(),
                                               _attempt=spec.attempt)
                 await self.storage.update_thread(spec.thread_id, status="busy", updated_at=now())
@@ -321,6 +432,9 @@ class RunManager:
                     await self._emit(spec, live, "error", error)
                 else:
                     status, error = await self._stream(spec, live)
+                if live.drained:  # stopped at a checkpoint: the next start goes on
+                    status = "left for the next start"
+                    return
                 status = await self._finish(spec, live, status, error)
         except asyncio.CancelledError:
             if self._draining:  # left pending/running: the next start resumes it
@@ -330,6 +444,10 @@ class RunManager:
                 error = {"error": "UserInterrupt", "message": "the run was cancelled"}
                 status = await asyncio.shield(self._finish(spec, live, status, error))
         finally:
+            try:  # what the run emitted before it stopped (a cancel, a drain)
+                await asyncio.shield(self._flush(spec, live))
+            except (Exception, asyncio.CancelledError) as exc:  # its followers stop here
+                log.warning("run %s: events left unwritten: %r", spec.run_id, exc)
             live.done = True
             live.wake()
             self._live.pop(spec.run_id, None)
@@ -346,36 +464,45 @@ class RunManager:
     async def _stream(self, spec: RunSpec, live: _Live) -> tuple[str, dict[str, str] | None]:
         """Stream the graph into the log; ``(run status, error or None)``."""
         assert spec.graph is not None
-        modes = list(dict.fromkeys(STREAM_MODES[m][0] for m in spec.stream_modes))
+        modes = list(dict.fromkeys(STREAM_MODES[m][0] for m in spec.stream_modes
+                                   if m != "events"))
         tuples = "messages-tuple" in spec.stream_modes
         # Both modes asked for: LangGraph's server sends the tuples only.
         messages = _MessageStream() if "messages" in spec.stream_modes and not tuples else None
         if spec.command is not None:
-            payload: Any = Command(
-                resume=spec.command.get("resume"), update=spec.command.get("update"),
-                goto=spec.command.get("goto") or (),
-            )
+            payload: Any = to_command(spec.command)
         else:
             payload = spec.input
+        def drain() -> bool:  # asked after each saved step: stop there?
+            live.drained = self._draining
+            return live.drained
+
+        config = {**spec.config, "configurable": {
+            **(spec.config.get("configurable") or {}), DRAIN_KEY: drain}}
+        options = {"context": spec.context, "interrupt_before": spec.interrupt_before,
+                   "interrupt_after": spec.interrupt_after, "durability": spec.durability}
         try:
             # The graph decides what a run without subgraphs shows, as LangGraph does
             # (tokens of a model called in a subgraph, for one).
-            async for item in spec.graph.astream(
-                payload, spec.config, stream_mode=modes, subgraphs=spec.subgraphs,
-                context=spec.context, interrupt_before=spec.interrupt_before,
-                interrupt_after=spec.interrupt_after, durability=spec.durability,
+            if "events" not in spec.stream_modes:
+                async for item in spec.graph.astream(
+                    payload, config, stream_mode=modes, subgraphs=spec.subgraphs, **options,
+                ):
+                    await self._emit_item(spec, live, item, messages)
+                return "success", None
+            # As LangGraph's server: one astream_events run, whose root chain's
+            # on_chain_stream events carry the other modes' items.
+            async for event in spec.graph.astream_events(
+                payload, config, stream_mode=modes or None, subgraphs=spec.subgraphs,
+                **options,
             ):
-                if spec.subgraphs:
-                    ns, mode, data = item
-                else:
-                    (mode, data), ns = item, ()
-                if mode == "messages" and messages is not None:
-                    for kind, part in messages.events(data):
-                        await self._emit(spec, live, "|".join((f"messages/{kind}", *ns)), part)
-                    continue
-                if mode == "debug":
-                    data = with_checkpoints(data)
-                await self._emit(spec, live, "|".join((EVENT_NAMES[mode], *ns)), data)
+                if event["run_id"] == spec.run_id:
+                    if event["event"] == "on_chain_stream":
+                        if modes:
+                            await self._emit_item(spec, live, event["data"]["chunk"], messages)
+                        continue
+                    event["name"] = spec.graph_id  # the root chain is named by its graph id
+                await self._emit(spec, live, "events", event)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the graph failed: the client sees an error event
@@ -384,6 +511,23 @@ class RunManager:
             await self._emit(spec, live, "error", error)
             return "error", error
         return "success", None
+
+    async def _emit_item(self, spec: RunSpec, live: _Live, item: Any,
+                         messages: _MessageStream | None) -> None:
+        """Log one item of ``astream(stream_mode=[...])`` as its SSE event."""
+        if spec.subgraphs:
+            ns, mode, data = item
+        else:
+            (mode, data), ns = item, ()
+        if mode == "messages" and messages is not None:
+            # Named without the namespace, as LangGraph's server names them (the
+            # message's metadata says where it comes from).
+            for kind, part in messages.events(data):
+                await self._emit(spec, live, f"messages/{kind}", part)
+            return
+        if mode == "debug":
+            data = with_checkpoints(data)
+        await self._emit(spec, live, "|".join((EVENT_NAMES[mode], *ns)), data)
 
     async def _finish(
         self, spec: RunSpec, live: _Live, status: str, error: dict[str, str] | None
@@ -402,6 +546,7 @@ class RunManager:
             if error is None:
                 status = "error"
                 error = {"error": type(exc).__name__, "message": str(exc)}
+        await self._flush(spec, live)  # the log is complete before the run is marked ended
         output: Any = fields["values"]
         if error is not None and status == "error":
             output = {"__error__": error}

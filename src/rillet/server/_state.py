@@ -36,15 +36,29 @@ def _checkpoint(config: dict[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
+def _task_with_checkpoint(task: Any) -> Any:
+    """A checkpoint item's task whose ``state`` is a subgraph's config, with that
+    config's ``configurable`` as ``checkpoint`` instead (as LangGraph's server)."""
+    state = task.get("state") if isinstance(task, dict) else None
+    if not isinstance(state, dict) or not state.get("configurable"):
+        return task
+    rest = {key: value for key, value in task.items() if key != "state"}
+    return {**rest, "checkpoint": state["configurable"]}
+
+
 def with_checkpoints(item: Any) -> Any:
     """A ``debug`` item of type ``checkpoint`` with ``checkpoint`` and
-    ``parent_checkpoint`` added to its payload, as LangGraph's server adds them (Studio
-    reads them); other items unchanged."""
+    ``parent_checkpoint`` added to its payload, and its subgraph tasks' ``state``
+    given as ``checkpoint``, as LangGraph's server does (Studio reads them); other
+    items unchanged."""
     if not isinstance(item, dict) or item.get("type") != "checkpoint":
         return item
     payload = item.get("payload")
     if not isinstance(payload, dict):
         return item
+    tasks = payload.get("tasks")
+    if isinstance(tasks, list):
+        payload = {**payload, "tasks": [_task_with_checkpoint(task) for task in tasks]}
     return {**item, "payload": {**payload, "checkpoint": _checkpoint(payload.get("config")),
                                 "parent_checkpoint": _checkpoint(payload.get("parent_config"))}}
 

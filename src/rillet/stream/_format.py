@@ -256,6 +256,34 @@ def event_formatter(
     return {RunEvent: filtered}
 
 
+def with_stream_items(
+    events: Formatter, items: Formatter, name: str, tags: Sequence[str],
+    metadata: dict[str, Any],
+) -> Formatter:
+    """``astream_events(stream_mode=...)``: ``events`` (an :func:`event_formatter`)
+    plus each item of the ``items`` table (a :func:`make_formatter`) as the root
+    graph's ``on_chain_stream`` event ``{"chunk": item}``, as LangGraph's server reads
+    the other stream modes out of one ``astream_events`` run."""
+    event = events[RunEvent]
+
+    def chunk_of(fmt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def as_event(ev: Event) -> Any:
+            item = fmt(ev)
+            if item is SKIP:
+                return SKIP
+            many = item.items if item.__class__ is Many else (item,)
+            out = [event(RunEvent((), "on_chain_stream", name, ev.run, (), list(tags),
+                                  dict(metadata), {"chunk": one})) for one in many]
+            out = [one for one in out if one is not SKIP]
+            return out[0] if len(out) == 1 else Many(out) if out else SKIP
+
+        return as_event
+
+    table = {kind: chunk_of(fmt) for kind, fmt in items.items()}
+    table[RunEvent] = event
+    return table
+
+
 def _event_dict(ev: RunEvent) -> dict[str, Any]:
     return {
         "event": ev.event,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from rillet.server.api import assistants, meta, runs, threads
+from rillet.server.api import assistants, meta, runs, store, threads
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
     """Every route of the server, the more specific paths first."""
-    return [*meta.ROUTES, *assistants.ROUTES, *runs.ROUTES, *threads.ROUTES]
+    return [*meta.ROUTES, *assistants.ROUTES, *runs.ROUTES, *threads.ROUTES,
+            *store.ROUTES]

@@ -1,8 +1,11 @@
-"""Assistants: each served graph has one system assistant (search, get, graph,
-schemas). A graph's name is accepted wherever an assistant id is."""
+"""Assistants: each served graph has one system assistant; users make more (create,
+update, which makes a new version, delete, versions, set the latest version, count).
+Search, get, graph, schemas, subgraphs. A graph's name is accepted wherever an
+assistant id is (it names the graph's system assistant)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -13,8 +16,9 @@ from rillet.graph import CompiledStateGraph
 from rillet.server._app import Server
 from rillet.server._errors import ApiError, read_body, read_int, read_str, read_type
 from rillet.server._schemas import json_schema
+from rillet.server._time import now
 from rillet.server.api._common import json_response, page_headers, path, server_of
-from rillet.server.storage.base import Record
+from rillet.server.storage.base import Record, version_of
 
 __all__ = ["ROUTES", "assistant_or_404"]
 
@@ -33,9 +37,150 @@ async def search(request: Request) -> Response:
     offset = read_int(body, "offset", 0, 0, 10**9)
     found, total = await server.storage.search_assistants(
         graph_id=read_str(body, "graph_id"), metadata=read_type(body, "metadata", dict),
-        limit=limit, offset=offset,
+        limit=limit, offset=offset, name=read_str(body, "name"),
     )
     return json_response(found, headers=page_headers(offset, len(found), total))
+
+
+async def count(request: Request) -> Response:
+    server = server_of(request)
+    body = await read_body(request)
+    _, total = await server.storage.search_assistants(
+        graph_id=read_str(body, "graph_id"), metadata=read_type(body, "metadata", dict),
+        limit=0, offset=0, name=read_str(body, "name"),
+    )
+    return json_response(total)
+
+
+def _settings(body: dict[str, Any], config: dict[str, Any], context: dict[str, Any],
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The assistant's ``(config, context)`` after ``body``'s: each given one replaces
+    the old, and, as ``langgraph dev`` keeps them, ``config.configurable`` and
+    ``context`` mirror each other (giving both is refused)."""
+    new_config = read_type(body, "config", dict)
+    new_context = read_type(body, "context", dict)
+    if new_config is not None and new_config.get("configurable") and new_context:
+        raise ApiError(400, "Cannot specify both configurable and context. Prefer setting "
+                       "context alone.")
+    if new_config is not None:
+        config = dict(new_config)
+        if config.get("configurable") and new_context is None:
+            context = dict(config["configurable"])
+    if new_context is not None:
+        context = dict(new_context)
+        if context:
+            config = {**config, "configurable": dict(context)}
+    return config, context
+
+
+def _graph_id(server: Server, body: dict[str, Any], required: bool) -> str | None:
+    graph_id = body.get("graph_id")
+    if graph_id is None and not required:
+        return None
+    if not isinstance(graph_id, str):
+        raise ApiError(422, f"'graph_id' is required: one of the served graphs "
+                       f"({', '.join(server.graphs)}), got {graph_id!r}")
+    if graph_id not in server.graphs:
+        raise ApiError(404, f"Graph '{graph_id}' not found. Expected one of: "
+                       f"{', '.join(server.graphs)}")
+    return graph_id
+
+
+async def create(request: Request) -> Response:
+    server = server_of(request)
+    body = await read_body(request)
+    graph_id = _graph_id(server, body, required=True)
+    if_exists = read_str(body, "if_exists", "raise", ("raise", "do_nothing"))
+    assistant_id = read_str(body, "assistant_id")
+    if assistant_id is None:
+        assistant_id = str(uuid.uuid4())
+    else:
+        try:
+            assistant_id = str(uuid.UUID(assistant_id))
+        except ValueError:
+            raise ApiError(422, f"'assistant_id' must be a UUID, got {assistant_id!r}") from None
+    config, context = _settings(body, {}, {})
+    stamp = now()
+    assistant = {
+        "assistant_id": assistant_id, "graph_id": graph_id, "config": config,
+        "context": context, "metadata": read_type(body, "metadata", dict, {}),
+        "name": read_str(body, "name") or "Untitled", "created_at": stamp,
+        "updated_at": stamp, "version": 1, "description": read_str(body, "description"),
+    }
+    if not await server.storage.create_assistant(assistant):
+        if if_exists == "raise":
+            raise ApiError(409, f"Assistant {assistant_id} already exists")
+        existing = await server.storage.get_assistant(assistant_id)
+        assert existing is not None
+        return json_response(existing)
+    return json_response(assistant)
+
+
+async def update(request: Request) -> Response:
+    """A new version made of the latest version's fields and the body's: ``metadata``
+    is merged, the others given replace."""
+    server = server_of(request)
+    body = await read_body(request)
+    old = await assistant_or_404(server, path(request, "assistant_id"))
+    graph_id = _graph_id(server, body, required=False) or old["graph_id"]
+    config, context = _settings(body, old["config"], old["context"])
+    versions = await server.storage.list_assistant_versions(
+        old["assistant_id"], metadata=None, limit=1, offset=0)
+    version = max([old["version"], *(v["version"] for v in versions)]) + 1
+    assistant = {
+        **old, "graph_id": graph_id, "config": config, "context": context,
+        "metadata": {**old["metadata"], **read_type(body, "metadata", dict, {})},
+        "name": read_str(body, "name") or old["name"],
+        "description": read_str(body, "description") or old["description"],
+        "updated_at": now(), "version": version,
+    }
+    await server.storage.put_assistant_version(version_of(assistant))
+    await server.storage.put_assistant(assistant)
+    return json_response(assistant)
+
+
+async def delete(request: Request) -> Response:
+    server = server_of(request)
+    assistant_id = server.assistant_id(path(request, "assistant_id"))
+    if not await server.storage.delete_assistant(assistant_id):
+        raise ApiError(404, f"Assistant with ID {assistant_id} not found")
+    if request.query_params.get("delete_threads", "false").lower() == "true":
+        threads, _ = await server.storage.search_threads(
+            metadata={"assistant_id": assistant_id}, status=None, ids=None, limit=10**9,
+            offset=0, sort_by="created_at", sort_order="asc")
+        for thread in threads:
+            await server.runs.cancel_thread(thread["thread_id"])
+            await server.storage.delete_thread(thread["thread_id"])
+            await server.saver.adelete_thread(thread["thread_id"])
+    return Response(status_code=204)
+
+
+async def versions(request: Request) -> Response:
+    server = server_of(request)
+    body = await read_body(request)
+    assistant = await assistant_or_404(server, path(request, "assistant_id"))
+    found = await server.storage.list_assistant_versions(
+        assistant["assistant_id"], metadata=read_type(body, "metadata", dict),
+        limit=read_int(body, "limit", 10, 1, 1000), offset=read_int(body, "offset", 0, 0, 10**9),
+    )
+    return json_response(found)
+
+
+async def set_latest(request: Request) -> Response:
+    server = server_of(request)
+    body = await read_body(request)
+    assistant = await assistant_or_404(server, path(request, "assistant_id"))
+    number = read_type(body, "version", int)
+    if number is None:
+        raise ApiError(422, "'version' is required: the version number to make the latest")
+    version = await server.storage.get_assistant_version(assistant["assistant_id"], number)
+    if version is None:
+        raise ApiError(404, f"Version {number} not found for assistant "
+                       f"{assistant['assistant_id']}")
+    latest = {**assistant, **{k: v for k, v in version.items() if k != "created_at"},
+              "updated_at": now()}
+    await server.storage.put_assistant(latest)
+    return json_response(latest)
 
 
 async def get(request: Request) -> Response:
@@ -90,9 +235,34 @@ async def schemas(request: Request) -> Response:
     })
 
 
+async def subgraphs(request: Request) -> Response:
+    """``{namespace: schemas}`` of the graph's subgraphs (``namespace`` keeps one,
+    ``recurse=true`` goes down into them, names joined by ``|``)."""
+    _, compiled = await _graph_of(request)
+    recurse = request.query_params.get("recurse", "false").lower() == "true"
+    found = {}
+    for name, sub in compiled.get_subgraphs(
+            namespace=request.path_params.get("namespace"), recurse=recurse):
+        context = sub.context_schema
+        found[name] = {
+            "input_schema": None, "output_schema": None,
+            "state_schema": json_schema(sub.schema.cls, "LangGraphState"), "config_schema": {},
+            "context_schema": json_schema(context, "LangGraphContext") if context else None,
+        }
+    return json_response(found)
+
+
 ROUTES = [
+    Route("/assistants", create, methods=["POST"]),
     Route("/assistants/search", search, methods=["POST"]),
+    Route("/assistants/count", count, methods=["POST"]),
     Route("/assistants/{assistant_id}", get, methods=["GET"]),
+    Route("/assistants/{assistant_id}", update, methods=["PATCH"]),
+    Route("/assistants/{assistant_id}", delete, methods=["DELETE"]),
+    Route("/assistants/{assistant_id}/versions", versions, methods=["POST"]),
+    Route("/assistants/{assistant_id}/latest", set_latest, methods=["POST"]),
+    Route("/assistants/{assistant_id}/subgraphs", subgraphs, methods=["GET"]),
+    Route("/assistants/{assistant_id}/subgraphs/{namespace}", subgraphs, methods=["GET"]),
     Route("/assistants/{assistant_id}/graph", graph, methods=["GET"]),
     Route("/assistants/{assistant_id}/schemas", schemas, methods=["GET"]),
 ]

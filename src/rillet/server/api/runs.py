@@ -25,10 +25,12 @@ from rillet.errors import ConfigError, UsageError
 from rillet.graph import CompiledStateGraph
 from rillet.graph._config import recursion_limit
 from rillet.graph._run_setup import _names as interrupt_names
+from rillet.runtime._runtime import coerce_context
 from rillet.server import _json
 from rillet.server._app import Server
+from rillet.server._command import read_command
 from rillet.server._errors import ApiError, read_body, read_int, read_str, read_type
-from rillet.server._runs import STREAM_MODES, RunSpec, ServerStopping
+from rillet.server._runs import API_STREAM_MODES, RunSpec, ServerStopping
 from rillet.server._sse import HEARTBEAT_SECONDS, EventStream
 from rillet.server._state import thread_config, thread_fields_after_run
 from rillet.server._time import now, uuid7
@@ -45,7 +47,7 @@ from rillet.server.storage.base import Record
 __all__ = ["ROUTES"]
 
 LANGGRAPH_VERSION = "1.2.22"  # the LangGraph API rillet follows
-_NOT_YET = {"events": "", "messages-partial": ""}
+_NOT_YET = {"messages-partial": ""}
 _RUN_STATUSES = ("pending", "running", "error", "success", "timeout", "interrupted")
 
 
@@ -58,9 +60,9 @@ def _stream_modes(body: dict[str, Any]) -> list[str]:
         if mode in _NOT_YET:
             hint = f" ({_NOT_YET[mode]})" if _NOT_YET[mode] else ""
             raise ApiError(422, f"stream mode {mode!r} is not supported yet{hint}")
-        if mode not in STREAM_MODES:
+        if mode not in API_STREAM_MODES:
             raise ApiError(422, f"unknown stream mode {mode!r}; expected one of "
-                           f"{', '.join(STREAM_MODES)}")
+                           f"{', '.join(API_STREAM_MODES)}")
     return list(dict.fromkeys(modes))
 
 
@@ -68,19 +70,50 @@ def _check_run_options(graph: CompiledStateGraph, body: dict[str, Any],
                        config: dict[str, Any]) -> None:
     """Refuse, with a 422, what rillet would refuse when the run starts (the same checks
     as the graph's own): a ``config.recursion_limit`` that is not an int of at least 1,
-    ``interrupt_before``/``interrupt_after`` naming nodes the graph has not.
+    ``interrupt_before``/``interrupt_after`` naming nodes the graph has not, a
+    ``context`` that does not fit the graph's ``context_schema``, a ``command`` whose
+    ``goto`` names nodes the graph has not (see ``_command``).
     (``langgraph dev``: a 422 for a limit that is not an integer, a failed run for 0;
     unknown interrupt nodes are ignored.)"""
     try:
         recursion_limit(config)
     except (UsageError, ConfigError) as exc:
         raise ApiError(422, f"'config.recursion_limit': {exc}") from None
+    read_command(body, graph)
+    context = read_type(body, "context", dict)
+    if context is not None:
+        try:
+            coerce_context(graph.context_schema, context)
+        except Exception as exc:  # the schema's own error (a dataclass's, pydantic's)
+            raise ApiError(422, f"'context' does not fit the graph's context_schema: "
+                           f"{exc}") from None
     for option in ("interrupt_before", "interrupt_after"):
         if body.get(option) is not None:
             try:
                 interrupt_names(option, body[option], graph)
             except (UsageError, ConfigError) as exc:
                 raise ApiError(422, str(exc)) from None  # it names the option
+
+
+async def _checkpoint_or_404(server: Server, thread_id: str, checkpoint: dict[str, Any]) -> None:
+    """A run from a checkpoint the thread has not would start from nothing: a 404."""
+    ns, checkpoint_id = checkpoint.get("checkpoint_ns") or "", checkpoint["checkpoint_id"]
+    if not isinstance(checkpoint_id, str) or not isinstance(ns, str):
+        raise ApiError(422, f"'checkpoint_id' must be a checkpoint id (a string), got "
+                       f"{checkpoint_id!r}")
+    if await server.saver.aload(thread_id, ns, checkpoint_id) is None:
+        raise ApiError(404, f"Thread {thread_id} has no checkpoint {checkpoint_id!r}"
+                       + (f" in namespace {ns!r}" if ns else "")
+                       + "; take one from the thread's history")
+
+
+def _context(assistant: Record, body: dict[str, Any]) -> Any:
+    """The run's context: the assistant's, under the run's keys (an object), or the
+    run's own when either is not an object."""
+    mine, given = assistant.get("context") or None, body.get("context")
+    if isinstance(mine, dict) and isinstance(given, dict):
+        return {**mine, **given}
+    return given if given is not None else mine
 
 
 async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, Record]:
@@ -109,7 +142,15 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     delay = _after_seconds(body)
     if assistant is None:
         raise ApiError(404, "Thread or assistant not found.")
-    _check_run_options(server.graph(assistant["graph_id"]), body, config)
+    _check_run_options(server.graph(assistant["graph_id"]),
+                       {**body, "context": _context(assistant, body)}, config)
+    checkpoint = dict(read_type(body, "checkpoint", dict, {}))
+    if read_str(body, "checkpoint_id"):
+        checkpoint["checkpoint_id"] = body["checkpoint_id"]
+    if checkpoint.get("checkpoint_id") is not None and thread_id is not None and (
+        if_not_exists == "create" or await server.storage.get_thread(thread_id) is not None
+    ):
+        await _checkpoint_or_404(server, thread_id, checkpoint)
     temporary = thread_id is None
     if thread_id is None:
         thread_id = uuid7()
@@ -129,9 +170,6 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
                 thread_id, status=None, limit=10**6, offset=0), "rollback")
     graph_id = assistant["graph_id"]
     run_id = uuid7()
-    checkpoint = dict(read_type(body, "checkpoint", dict, {}))
-    if read_str(body, "checkpoint_id"):
-        checkpoint["checkpoint_id"] = body["checkpoint_id"]
     # What LangGraph's server puts in a run's config metadata (checkpoints, messages and
     # debug items show it), minus its platform's plan and API version.
     run_metadata = {
@@ -140,9 +178,17 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
         "langgraph_api_url": str(request.base_url).rstrip("/"),
         **(config.get("metadata") or {}), "run_id": run_id,
     }
-    run_config = {**config, "run_id": run_id, "metadata": run_metadata, "configurable": {
-        **(config.get("configurable") or {}), **thread_config(thread_id, checkpoint)["configurable"]
+    # The assistant's config under the run's, as LangGraph merges them: the run's keys
+    # win, configurable is merged key by key, tags are both lists.
+    base = assistant.get("config") or {}
+    tags = [*(base.get("tags") or []), *(config.get("tags") or [])]
+    run_config = {**base, **config, "run_id": run_id, "metadata": run_metadata, "configurable": {
+        **(base.get("configurable") or {}), **(config.get("configurable") or {}),
+        **thread_config(thread_id, checkpoint)["configurable"],
     }}
+    if tags:
+        run_config["tags"] = list(dict.fromkeys(tags))
+    context = _context(assistant, body)
     stamp = now()
     run: Record = {
         "run_id": run_id, "thread_id": thread_id, "assistant_id": assistant["assistant_id"],
@@ -150,7 +196,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
                      "assistant_id": assistant["assistant_id"]},
         "status": "pending",
         "kwargs": {"input": body.get("input"), "command": command, "config": run_config,
-                   "context": body.get("context") or {}, "stream_mode": modes,
+                   "context": context or {}, "stream_mode": modes,
                    "interrupt_before": body.get("interrupt_before"),
                    "interrupt_after": body.get("interrupt_after"), "webhook": None,
                    "feedback_keys": None, "temporary": temporary, "subgraphs": subgraphs,
@@ -172,7 +218,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     server.runs.start(RunSpec(
         run_id=run_id, thread_id=thread_id, graph_id=graph_id, graph=server.graph(graph_id),
         input=body.get("input"), command=command, config=run_config,
-        context=body.get("context"), stream_modes=modes, subgraphs=subgraphs,
+        context=context, stream_modes=modes, subgraphs=subgraphs,
         interrupt_before=body.get("interrupt_before"),
         interrupt_after=body.get("interrupt_after"), temporary=temporary,
         durability=body.get("durability"), start_at=start_at,
@@ -228,7 +274,10 @@ def _last_event_id(request: Request) -> int:
     if raw is None or raw.strip() == "":
         return -1
     try:
-        return max(int(raw), -1)
+        value = int(raw)
+        if value >= 2**63:  # no log is that long (and SQLite's integers end there)
+            raise ValueError(raw)
+        return max(value, -1)
     except ValueError:
         raise ApiError(422, f"Last-Event-ID must be an event id given by this server (an "
                        f"integer, or -1 for the start), got {raw!r}") from None
@@ -240,7 +289,7 @@ def _stream_response(server: Server, run: Record, after: int, cancel_on_disconne
         if cancel_on_disconnect:
             await server.runs.cancel(run["run_id"])
 
-    return EventStream(server.runs.follow(run["run_id"], after),
+    return EventStream(server.runs.follow(run["run_id"], after, idle=HEARTBEAT_SECONDS),
                        headers=_locations(run, "/stream"), on_disconnect=on_disconnect)
 
 

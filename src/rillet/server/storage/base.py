@@ -7,9 +7,10 @@ server's own (a run's ``_output``) and are never shown to clients. Every method 
 async so a networked backend (Postgres, Redis) fits the same seam; the SQLite one
 answers inline.
 
-An event log belongs to a run: ``append_event`` gives each event the next sequence
-number of its run (0, 1, 2, ...), which is its SSE ``id``; ``read_events`` returns
-those after a sequence number, in order. A run's log outlives the run for a retention
+An event log belongs to a run: ``append_events`` stores a burst of events in one
+transaction (all or none), giving each the next sequence number of its run (0, 1, 2,
+...), which is its SSE ``id``; ``read_events`` returns those after a sequence number,
+in order. A run's log outlives the run for a retention
 time (``delete_event_logs``, swept by the run manager); the run's record stays.
 
 A run record's ``_ended_at`` (UNIX seconds, set when it ends) is what retention counts
@@ -18,11 +19,22 @@ from; ``_attempt`` counts its starts (a restart resumes it as attempt 2, ...).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["Event", "Record", "Storage"]
+__all__ = ["Event", "Record", "Storage", "version_of"]
 
 Record = dict[str, Any]
+
+_VERSION_FIELDS = ("assistant_id", "version", "graph_id", "config", "context", "metadata",
+                   "created_at", "name", "description")
+
+
+def version_of(assistant: Record) -> Record:
+    """The version record of an assistant as it is now (``langgraph dev``'s shape: the
+    version's ``created_at`` is the assistant's ``updated_at``)."""
+    return {**{k: assistant.get(k) for k in _VERSION_FIELDS},
+            "created_at": assistant["updated_at"]}
 
 
 class Event(NamedTuple):
@@ -55,8 +67,32 @@ class Storage:
         raise NotImplementedError
 
     async def search_assistants(
-        self, *, graph_id: str | None, metadata: dict[str, Any] | None, limit: int, offset: int
+        self, *, graph_id: str | None, metadata: dict[str, Any] | None, limit: int, offset: int,
+        name: str | None = None,
     ) -> tuple[list[Record], int]:
+        """``name`` keeps the assistants whose name contains it."""
+        raise NotImplementedError
+
+    async def create_assistant(self, assistant: Record) -> bool:
+        """Insert ``assistant`` and its first version; ``False`` (nothing changed) if its
+        id exists."""
+        raise NotImplementedError
+
+    async def delete_assistant(self, assistant_id: str) -> bool:
+        """Delete the assistant and its versions; ``False`` if it is unknown."""
+        raise NotImplementedError
+
+    async def put_assistant_version(self, version: Record) -> None:
+        """Store one version (``assistant_id``, ``version``, the assistant's fields)."""
+        raise NotImplementedError
+
+    async def get_assistant_version(self, assistant_id: str, version: int) -> Record | None:
+        raise NotImplementedError
+
+    async def list_assistant_versions(
+        self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
+    ) -> list[Record]:
+        """The assistant's versions, newest first."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ threads
@@ -104,8 +140,10 @@ class Storage:
         raise NotImplementedError
 
     # ------------------------------------------------------------ event logs
-    async def append_event(self, run_id: str, event: str, data: bytes) -> int:
-        """Store one event at the end of the run's log; its sequence number."""
+    async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int:
+        """Store ``events`` (``(name, JSON data)`` pairs, at least one) at the end of the
+        run's log, all in one transaction; the sequence number of the first (the others
+        follow it)."""
         raise NotImplementedError
 
     async def read_events(self, run_id: str, after: int = -1, limit: int = 1000) -> list[Event]:

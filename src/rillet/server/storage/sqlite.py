@@ -4,20 +4,21 @@ Each record is a row holding its JSON plus the columns searches sort and filter 
 metadata filters are applied to the decoded rows (enough for one machine's threads;
 a server backend would index them). One connection in WAL mode with
 ``synchronous=NORMAL``: every call is one short transaction, made inline on the
-event loop (each takes microseconds), and a crash of the process loses nothing
-committed.
+event loop (each takes microseconds; a burst of events is one transaction), and a
+crash of the process loses nothing committed.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from rillet.server.storage.base import Event, Record, Storage
+from rillet.server.storage.base import Event, Record, Storage, version_of
 
 __all__ = ["SqliteStorage"]
 
@@ -28,6 +29,8 @@ _SCHEMA = (
         created_at TEXT, updated_at TEXT, data BLOB NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, thread_id TEXT,
         status TEXT, created_at TEXT, data BLOB NOT NULL, ended_at REAL)""",
+    """CREATE TABLE IF NOT EXISTS assistant_versions (assistant_id TEXT NOT NULL,
+        version INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (assistant_id, version))""",
     "CREATE INDEX IF NOT EXISTS runs_by_thread ON runs (thread_id, created_at)",
     """CREATE TABLE IF NOT EXISTS run_events (run_id TEXT NOT NULL, seq INTEGER NOT NULL,
         event TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID""",
@@ -112,12 +115,66 @@ class SqliteStorage(Storage):
         return self._one("SELECT data FROM assistants WHERE assistant_id = ?", (assistant_id,))
 
     async def search_assistants(
-        self, *, graph_id: str | None, metadata: dict[str, Any] | None, limit: int, offset: int
+        self, *, graph_id: str | None, metadata: dict[str, Any] | None, limit: int, offset: int,
+        name: str | None = None,
     ) -> tuple[list[Record], int]:
         rows = self._all("SELECT data FROM assistants ORDER BY created_at DESC, assistant_id")
         found = [r for r in rows
-                 if (graph_id is None or r["graph_id"] == graph_id) and _matches(r, metadata)]
+                 if (graph_id is None or r["graph_id"] == graph_id) and _matches(r, metadata)
+                 and (name is None or name in (r.get("name") or ""))]
         return found[offset : offset + limit], len(found)
+
+    async def create_assistant(self, assistant: Record) -> bool:
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                made = conn.execute(
+                    "INSERT OR IGNORE INTO assistants VALUES (?, ?, ?, ?)",
+                    (assistant["assistant_id"], assistant["graph_id"], assistant["created_at"],
+                     orjson.dumps(assistant)),
+                ).rowcount == 1
+                if made:
+                    conn.execute("INSERT OR REPLACE INTO assistant_versions VALUES (?, ?, ?)",
+                                 (assistant["assistant_id"], assistant["version"],
+                                  orjson.dumps(version_of(assistant))))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return made
+
+    async def delete_assistant(self, assistant_id: str) -> bool:
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                gone = conn.execute("DELETE FROM assistants WHERE assistant_id = ?",
+                                    (assistant_id,)).rowcount
+                conn.execute("DELETE FROM assistant_versions WHERE assistant_id = ?",
+                             (assistant_id,))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return gone == 1
+
+    async def put_assistant_version(self, version: Record) -> None:
+        self._run("INSERT OR REPLACE INTO assistant_versions VALUES (?, ?, ?)",
+                  (version["assistant_id"], version["version"], orjson.dumps(version)))
+
+    async def get_assistant_version(self, assistant_id: str, version: int) -> Record | None:
+        return self._one(
+            "SELECT data FROM assistant_versions WHERE assistant_id = ? AND version = ?",
+            (assistant_id, version),
+        )
+
+    async def list_assistant_versions(
+        self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
+    ) -> list[Record]:
+        rows = self._all("SELECT data FROM assistant_versions WHERE assistant_id = ? "
+                         "ORDER BY version DESC", (assistant_id,))
+        return [r for r in rows if _matches(r, metadata)][offset : offset + limit]
 
     # ------------------------------------------------------------ threads
     async def create_thread(self, thread: Record) -> bool:
@@ -226,19 +283,28 @@ class SqliteStorage(Storage):
         )
 
     # ------------------------------------------------------------ event logs
-    async def append_event(self, run_id: str, event: str, data: bytes) -> int:
+    async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int:
         with self._lock:
-            seq = self._next_seq.get(run_id)
-            if seq is None:
-                row = self.conn.execute(
+            conn = self.conn
+            first = self._next_seq.get(run_id)
+            if first is None:
+                row = conn.execute(
                     "SELECT MAX(seq) FROM run_events WHERE run_id = ?", (run_id,)
                 ).fetchone()
-                seq = 0 if row[0] is None else row[0] + 1
-            self.conn.execute(
-                "INSERT INTO run_events VALUES (?, ?, ?, ?)", (run_id, seq, event, data)
-            )
-            self._next_seq[run_id] = seq + 1
-        return seq
+                first = 0 if row[0] is None else row[0] + 1
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(
+                    "INSERT INTO run_events VALUES (?, ?, ?, ?)",
+                    [(run_id, seq, event, data)
+                     for seq, (event, data) in enumerate(events, first)],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            self._next_seq[run_id] = first + len(events)
+        return first
 
     async def read_events(self, run_id: str, after: int = -1, limit: int = 1000) -> list[Event]:
         with self._lock:
