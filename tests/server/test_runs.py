@@ -170,3 +170,23 @@ def test_api_key(tmp_path) -> None:
         assert client.runs.wait(None, "chain3", input={"x": 0}) == {"x": 3}
     finally:
         stop_server(running)
+
+
+async def test_integers_beyond_64_bits_stay_exact(url: str) -> None:
+    # orjson (the SDK's encoder too) refuses them; a raw client may send them
+    big = 2**70
+    async with httpx.AsyncClient(base_url=url) as http:
+        thread_id = (await http.post("/threads", json={})).json()["thread_id"]
+        body = b'{"assistant_id": "chain3", "input": {"x": %d}}' % big
+        response = await http.post(f"/threads/{thread_id}/runs/wait", content=body,
+                                   headers={"content-type": "application/json"})
+        assert response.status_code == 200
+        assert response.content == b'{"x":%d}' % (big + 3)
+        state = await http.get(f"/threads/{thread_id}/state")
+        assert b'"values":{"x":%d}' % (big + 3) in state.content
+        thread = await http.get(f"/threads/{thread_id}")
+        assert b'"values":{"x":%d}' % (big + 3) in thread.content
+        stream = await http.post(f"/threads/{thread_id}/runs/stream", content=body.replace(
+            b'"input"', b'"stream_mode": ["values"], "input"'),
+            headers={"content-type": "application/json"})
+        assert b"data: {\"x\":%d}" % (big + 1) in stream.content

@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from rillet.server import _json
 from rillet.server.storage.base import Event, Record, Storage, version_of
 
 __all__ = ["SqliteStorage"]
@@ -92,12 +91,12 @@ class SqliteStorage(Storage):
     def _one(self, sql: str, args: tuple[Any, ...]) -> Record | None:
         with self._lock:
             row = self.conn.execute(sql, args).fetchone()
-        return orjson.loads(row[0]) if row else None
+        return _json.loads(row[0]) if row else None
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Record]:
         with self._lock:
             rows = self.conn.execute(sql, args).fetchall()
-        return [orjson.loads(row[0]) for row in rows]
+        return [_json.loads(row[0]) for row in rows]
 
     def _run(self, sql: str, args: tuple[Any, ...]) -> int:
         with self._lock:
@@ -108,7 +107,7 @@ class SqliteStorage(Storage):
         self._run(
             "INSERT OR REPLACE INTO assistants VALUES (?, ?, ?, ?)",
             (assistant["assistant_id"], assistant["graph_id"], assistant["created_at"],
-             orjson.dumps(assistant)),
+             _json.dumps(assistant)),
         )
 
     async def get_assistant(self, assistant_id: str) -> Record | None:
@@ -132,12 +131,12 @@ class SqliteStorage(Storage):
                 made = conn.execute(
                     "INSERT OR IGNORE INTO assistants VALUES (?, ?, ?, ?)",
                     (assistant["assistant_id"], assistant["graph_id"], assistant["created_at"],
-                     orjson.dumps(assistant)),
+                     _json.dumps(assistant)),
                 ).rowcount == 1
                 if made:
                     conn.execute("INSERT OR REPLACE INTO assistant_versions VALUES (?, ?, ?)",
                                  (assistant["assistant_id"], assistant["version"],
-                                  orjson.dumps(version_of(assistant))))
+                                  _json.dumps(version_of(assistant))))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -161,7 +160,7 @@ class SqliteStorage(Storage):
 
     async def put_assistant_version(self, version: Record) -> None:
         self._run("INSERT OR REPLACE INTO assistant_versions VALUES (?, ?, ?)",
-                  (version["assistant_id"], version["version"], orjson.dumps(version)))
+                  (version["assistant_id"], version["version"], _json.dumps(version)))
 
     async def get_assistant_version(self, assistant_id: str, version: int) -> Record | None:
         return self._one(
@@ -181,7 +180,7 @@ class SqliteStorage(Storage):
         return self._run(
             "INSERT OR IGNORE INTO threads VALUES (?, ?, ?, ?, ?)",
             (thread["thread_id"], thread["status"], thread["created_at"], thread["updated_at"],
-             orjson.dumps(thread)),
+             _json.dumps(thread)),
         ) == 1
 
     async def get_thread(self, thread_id: str) -> Record | None:
@@ -194,10 +193,10 @@ class SqliteStorage(Storage):
             ).fetchone()
             if row is None:
                 return None
-            thread: Record = {**orjson.loads(row[0]), **fields}
+            thread: Record = {**_json.loads(row[0]), **fields}
             self.conn.execute(
                 "UPDATE threads SET status = ?, updated_at = ?, data = ? WHERE thread_id = ?",
-                (thread["status"], thread["updated_at"], orjson.dumps(thread), thread_id),
+                (thread["status"], thread["updated_at"], _json.dumps(thread), thread_id),
             )
         return thread
 
@@ -244,7 +243,7 @@ class SqliteStorage(Storage):
         self._run(
             "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
             (run["run_id"], run["thread_id"], run["status"], run["created_at"],
-             orjson.dumps(run), run.get("_ended_at")),
+             _json.dumps(run), run.get("_ended_at")),
         )
 
     async def get_run(self, run_id: str) -> Record | None:
@@ -255,10 +254,10 @@ class SqliteStorage(Storage):
             row = self.conn.execute("SELECT data FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if row is None:
                 return None
-            run: Record = {**orjson.loads(row[0]), **fields}
+            run: Record = {**_json.loads(row[0]), **fields}
             self.conn.execute(
                 "UPDATE runs SET status = ?, data = ?, ended_at = ? WHERE run_id = ?",
-                (run["status"], orjson.dumps(run), run.get("_ended_at"), run_id),
+                (run["status"], _json.dumps(run), run.get("_ended_at"), run_id),
             )
         return run
 
