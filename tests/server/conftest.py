@@ -36,10 +36,12 @@ class RunningServer:
         self.reader: threading.Thread | None = None  # reads output until the process ends
 
 
-def start_server(folder: Path, *extra: str, timeout: float = 30.0) -> RunningServer:
-    """Start ``rillet serve`` on a free port for the test graphs; wait until it listens."""
+def start_server(folder: Path, *extra: str, timeout: float = 30.0,
+                 config: dict[str, object] | None = None) -> RunningServer:
+    """Start ``rillet serve`` on a free port for the test graphs (``config``: more keys
+    for its ``langgraph.json``); wait until it listens."""
     config = {"dependencies": ["."],
-              "graphs": {name: f"./graphs.py:{name}" for name in GRAPHS}}
+              "graphs": {name: f"./graphs.py:{name}" for name in GRAPHS}, **(config or {})}
     (folder / "langgraph.json").write_text(json.dumps(config))
     (folder / "graphs.py").write_text((HERE / "graphs.py").read_text())
     env = {**os.environ, "PYTHONPATH": str(SRC)}
