@@ -301,7 +301,7 @@ async def _run_or_404(request: Request, action: str = "read") -> tuple[Server, R
     if filters:
         thread = await server.storage.get_thread(run["thread_id"])
         if thread is None or not matches(thread.get("metadata"), filters):
-            raise ApiError(404, f"Run {path(request, 'run_id')} not found")
+            raise ApiError(404, f"Thread with ID {run['thread_id']} not found")
     return server, run
 
 

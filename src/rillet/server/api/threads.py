@@ -90,11 +90,14 @@ async def search(request: Request) -> Response:
     body = await read_body(request)
     limit = read_int(body, "limit", 10, 1, 1000)
     offset = read_int(body, "offset", 0, 0, 10**9)
-    value = {"metadata": read_type(body, "metadata", dict), "status": read_str(
+    metadata = read_type(body, "metadata", dict)
+    value = {"metadata": dict(metadata or {}), "status": read_str(
         body, "status", None, _STATUSES), "ids": read_type(body, "ids", list),
         "limit": limit, "offset": offset}
+    # the handler's filter narrows the client's own (as in langgraph dev, which does not
+    # let a handler's change to a search's metadata widen it)
     filters = await authorize(request, "threads", "search", value)
-    query = {"metadata": value["metadata"], "status": value["status"], "ids": value["ids"],
+    query = {"metadata": metadata, "status": value["status"], "ids": value["ids"],
              "sort_by": read_str(body, "sort_by", "created_at"),
              "sort_order": read_str(body, "sort_order", "desc", ("asc", "desc"))}
     if filters:  # the auth filter applies before the page is cut
