@@ -13,6 +13,9 @@ import httpx
 import pytest
 from langgraph_sdk import get_client, get_sync_client
 
+from rillet.server._auth import matches
+from rillet.server.auth import Auth
+
 from .conftest import RunningServer, start_server, stop_server
 
 AUTH_PY = '''
@@ -51,10 +54,21 @@ CORS = {"allow_origins": ["https://app.example"], "allow_methods": ["GET", "POST
         "expose_headers": ["X-Custom"], "max_age": 600}
 
 
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+# The same auth.py on LangGraph's Auth and on rillet's (where the delete handler is sync,
+# which rillet's Auth allows).
+AUTH_FILES = {
+    "langgraph_sdk.Auth": AUTH_PY,
+    "rillet.server.auth.Auth": AUTH_PY.replace(
+        "from langgraph_sdk import Auth", "from rillet.server.auth import Auth").replace(
+        "async def deleters_only", "def deleters_only"),
+}
+
+
+@pytest.fixture(scope="module", params=list(AUTH_FILES))
+def auth_server(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     folder: Path = tmp_path_factory.mktemp("auth")
-    (folder / "auth.py").write_text(AUTH_PY)
+    (folder / "auth.py").write_text(AUTH_FILES[request.param])
     running = start_server(folder, "--api-key", KEY,
                            config={"auth": {"path": "./auth.py:auth"}, "http": {"cors": CORS}})
     yield running
@@ -171,3 +185,29 @@ def test_cors_preflight_follows_http_cors(auth_server: RunningServer) -> None:
     assert simple.status_code == 200
     assert simple.headers["access-control-expose-headers"] == \
         "X-Custom, Content-Location, Location, X-Pagination-Total, X-Pagination-Next"
+
+
+def test_filters_match_metadata() -> None:
+    meta = {"owner": "alice", "tags": ["a", "b"]}
+    assert matches(meta, None) and matches(meta, {})
+    assert matches(meta, {"owner": "alice"}) and not matches(meta, {"owner": "bob"})
+    assert matches(meta, {"owner": {"$eq": "alice"}})
+    assert not matches(meta, {"owner": {"$eq": "bob"}})
+    assert matches(meta, {"tags": {"$contains": "a"}})
+    assert matches(meta, {"tags": {"$contains": ["a", "b"]}})
+    assert not matches(meta, {"tags": {"$contains": "c"}})
+    assert not matches(meta, {"owner": {"$contains": "a"}})  # not a list
+    assert not matches(None, {"owner": "alice"})
+
+
+def test_rillets_auth_refuses_what_langgraphs_refuses() -> None:
+    auth = Auth()
+    auth.on.threads.create(lambda ctx, value: None)
+    with pytest.raises(ValueError, match=r"a handler for threads\.create is set already"):
+        auth.on.threads(actions="create")(lambda ctx, value: None)
+    with pytest.raises(ValueError, match="threads has no action 'put'"):
+        auth.on.threads(actions=["put"])(lambda ctx, value: None)
+    auth.on(lambda ctx, value: None)
+    with pytest.raises(ValueError, match="a global handler"):
+        auth.on(lambda ctx, value: None)
+    assert Auth.exceptions.HTTPException(403).detail == "Forbidden"
