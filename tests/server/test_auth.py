@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import httpx
 import pytest
 from langgraph_sdk import get_client, get_sync_client
 
+from rillet.errors import ConfigError
+from rillet.server import load_config
 from rillet.server._auth import matches
 from rillet.server.auth import Auth
 
@@ -211,3 +214,22 @@ def test_rillets_auth_refuses_what_langgraphs_refuses() -> None:
     with pytest.raises(ValueError, match="a global handler"):
         auth.on(lambda ctx, value: None)
     assert Auth.exceptions.HTTPException(403).detail == "Forbidden"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"auth": {"path": "./graphs.py:chain3"}},
+     "auth.path: ./graphs.py:chain3 is not an Auth object"),
+    ({"auth": {"path": "./auth.py:nope"}}, "auth.path: ./auth.py has no attribute 'nope'"),
+    ({"auth": "./auth.py:auth"}, "'auth' must be an object"),
+    ({"http": {"cors": {"allow_origin": ["*"]}}}, "http.cors.allow_origin is unknown"),
+    ({"http": {"cors": {"max_age": "600"}}}, "http.cors.max_age must be an integer, got '600'"),
+])
+def test_bad_auth_or_cors_config_says_what_to_fix(tmp_path: Path, extra: dict[str, Any],
+                                                   message: str) -> None:
+    (tmp_path / "auth.py").write_text("auth = None\n")
+    (tmp_path / "graphs.py").write_text((Path(__file__).parent / "graphs.py").read_text())
+    (tmp_path / "langgraph.json").write_text(json.dumps(
+        {"graphs": {"chain3": "./graphs.py:chain3"}, **extra}))
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "langgraph.json")
+    assert message in str(info.value)

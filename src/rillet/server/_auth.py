@@ -23,6 +23,7 @@ rillet does not depend on ``langgraph-sdk``.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,7 +164,10 @@ class Authenticate:
             raw = await _call(fn, **{name: parts[name] for name in wanted if name in parts})
             scope["rillet.user"] = User(raw)
         except Exception as exc:
-            status, detail = _status_of(exc) or (401, "Unauthorized")
+            found = _status_of(exc)
+            if found is None:  # a bug in the handler: refuse, and say why in the log
+                logging.getLogger("rillet.server").exception("the authenticate handler failed")
+            status, detail = found or (401, "Unauthorized")
             await JSONResponse({"detail": detail}, status_code=status)(scope, receive, send)
             return
         await self.app(scope, receive, send)

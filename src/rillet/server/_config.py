@@ -100,6 +100,9 @@ _CORS_KEYS = {"allow_origins": list, "allow_methods": list, "allow_headers": lis
               "allow_origin_regex": str}
 
 
+_KIND_NAMES = {list: "a list", bool: "true or false", int: "an integer", str: "a string"}
+
+
 def _read_cors(http: Any, file: Path) -> dict[str, Any] | None:
     """``http.cors`` checked against CORSMiddleware's options."""
     if http is None:
@@ -117,7 +120,7 @@ def _read_cors(http: Any, file: Path) -> dict[str, Any] | None:
             raise ConfigError(f"{file}: http.cors.{key} is unknown; expected one of "
                               f"{', '.join(_CORS_KEYS)}")
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ConfigError(f"{file}: http.cors.{key} must be a {kind.__name__}, "
+            raise ConfigError(f"{file}: http.cors.{key} must be {_KIND_NAMES[kind]}, "
                               f"got {value!r}")
     return dict(cors)
 
