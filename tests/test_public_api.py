@@ -59,6 +59,7 @@ PUBLIC = {
         "wrap_openai",
     },
     "rillet.server": {"ServerConfig", "create_app", "load_config"},
+    "rillet.server.auth": {"Auth", "HTTPException", "MinimalUserDict"},
 }
 
 CONTRACT_MESSAGES = {

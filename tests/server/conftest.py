@@ -38,11 +38,12 @@ class RunningServer:
 
 def start_server(folder: Path, *extra: str, timeout: float = 30.0,
                  graphs: Path = HERE / "graphs.py", names: Iterable[str] = GRAPHS,
-                 ) -> RunningServer:
+                 config: dict[str, object] | None = None) -> RunningServer:
     """Start ``rillet serve`` on a free port for the graphs ``names`` of the file
-    ``graphs`` (by default the test graphs); wait until it listens."""
+    ``graphs`` (by default the test graphs; ``config``: more keys for its
+    ``langgraph.json``); wait until it listens."""
     config = {"dependencies": ["."],
-              "graphs": {name: f"./graphs.py:{name}" for name in names}}
+              "graphs": {name: f"./graphs.py:{name}" for name in names}, **(config or {})}
     (folder / "langgraph.json").write_text(json.dumps(config))
     (folder / "graphs.py").write_text(graphs.read_text())
     env = {**os.environ, "PYTHONPATH": str(SRC)}

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rillet.checkpoint.sqlite import SqliteSaver, connect
 from rillet.graph import CompiledStateGraph
+from rillet.server._auth import Authenticate
 from rillet.server._config import ServerConfig, load_config
 from rillet.server._errors import ApiError
 from rillet.server._runs import RunManager, ServerStopping
@@ -248,13 +249,30 @@ def create_app(
             if owner is not None:
                 owner.close()
 
-    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
-                             allow_headers=["*"],
-                             expose_headers=["content-location", "x-pagination-total",
-                                             "x-pagination-next"])]
+    middleware = [Middleware(CORSMiddleware, **_cors_options(loaded.cors))]
     if api_key:
         middleware.append(Middleware(_ApiKey, key=api_key))
+    if loaded.auth is not None:  # after the API key: a request needs both
+        middleware.append(Middleware(Authenticate, auth=loaded.auth))
     app = Starlette(routes=routes(), middleware=middleware, lifespan=lifespan,
                     exception_handlers={ApiError: _api_error, HTTPException: _http_error})
     app.state.server = server
+    app.state.auth = loaded.auth
     return app
+
+
+#: Headers a browser client must be able to read, whatever ``http.cors`` says.
+_EXPOSED = ["Content-Location", "Location", "X-Pagination-Total", "X-Pagination-Next"]
+
+
+def _cors_options(cors: dict[str, Any] | None) -> dict[str, Any]:
+    """CORSMiddleware's options: ``http.cors`` (always exposing :data:`_EXPOSED`), or
+    every origin, method and header allowed."""
+    if cors is None:
+        return {"allow_origins": ["*"], "allow_methods": ["*"], "allow_headers": ["*"],
+                "expose_headers": _EXPOSED}
+    options = dict(cors)
+    exposed = list(options.get("expose_headers") or [])
+    options["expose_headers"] = exposed + [h for h in _EXPOSED if h.lower() not in
+                                           {e.lower() for e in exposed}]
+    return options

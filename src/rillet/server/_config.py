@@ -4,7 +4,9 @@ Graph entries are ``"./path/to/file.py:name"`` (resolved against the config file
 folder) or ``"package.module:name"``, or ``{"path": ..., "description": ...}``; the name
 may be a compiled graph, a ``StateGraph`` (compiled here) or a factory taking no
 arguments. ``env`` is a dict or the path of a ``.env`` file; ``dependencies`` are
-folders put on ``sys.path`` (relative to the config file).
+folders put on ``sys.path`` (relative to the config file). ``auth.path`` names a
+``langgraph_sdk.Auth`` object (see ``_auth``); ``http.cors`` sets CORS (CORSMiddleware's
+options).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rillet.errors import ConfigError
 from rillet.graph import CompiledStateGraph
+
+if TYPE_CHECKING:
+    from rillet.server._auth import AuthHandlers
 
 __all__ = ["GraphEntry", "ServerConfig", "load_config"]
 
@@ -39,6 +44,10 @@ class ServerConfig:
 
     graphs: dict[str, GraphEntry] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    #: The handlers of ``auth.path`` (see ``_auth``); ``None``: no custom auth.
+    auth: AuthHandlers | None = None
+    #: ``http.cors`` (CORSMiddleware's options); ``None``: allow every origin.
+    cors: dict[str, Any] | None = None
 
     @classmethod
     def from_graphs(cls, graphs: Mapping[str, Any]) -> ServerConfig:
@@ -80,7 +89,40 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
                 f"{file}: graphs.{graph_id} must be 'path.py:name' or {{'path': ...}}"
             )
         graphs[graph_id] = GraphEntry(graph_id, _load_graph(spec, base, graph_id), description)
-    return ServerConfig(graphs, env)
+    from rillet.server._auth import load_auth
+
+    auth = load_auth(raw.get("auth"), base)
+    return ServerConfig(graphs, env, auth, _read_cors(raw.get("http"), file))
+
+
+_CORS_KEYS = {"allow_origins": list, "allow_methods": list, "allow_headers": list,
+              "allow_credentials": bool, "expose_headers": list, "max_age": int,
+              "allow_origin_regex": str}
+
+
+_KIND_NAMES = {list: "a list", bool: "true or false", int: "an integer", str: "a string"}
+
+
+def _read_cors(http: Any, file: Path) -> dict[str, Any] | None:
+    """``http.cors`` checked against CORSMiddleware's options."""
+    if http is None:
+        return None
+    if not isinstance(http, dict):
+        raise ConfigError(f"{file}: 'http' must be an object")
+    cors = http.get("cors")
+    if cors is None:
+        return None
+    if not isinstance(cors, dict):
+        raise ConfigError(f"{file}: 'http.cors' must be an object")
+    for key, value in cors.items():
+        kind = _CORS_KEYS.get(key)
+        if kind is None:
+            raise ConfigError(f"{file}: http.cors.{key} is unknown; expected one of "
+                              f"{', '.join(_CORS_KEYS)}")
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(f"{file}: http.cors.{key} must be {_KIND_NAMES[kind]}, "
+                              f"got {value!r}")
+    return dict(cors)
 
 
 def _load_env(env: Any, base: Path) -> dict[str, str]:
@@ -104,22 +146,30 @@ def _load_env(env: Any, base: Path) -> dict[str, str]:
 
 
 def _load_graph(spec: str, base: Path, graph_id: str) -> CompiledStateGraph:
+    return _as_graph(load_object(spec, base, f"graphs.{graph_id}"), graph_id)
+
+
+def load_object(spec: str, base: Path, where_in_config: str) -> Any:
+    """The object ``"./file.py:name"`` (relative to ``base``) or ``"module:name"`` names.
+
+    :raises ConfigError: naming ``where_in_config`` if it cannot be imported or found.
+    """
     from rillet.cli._errors import UsageError, UserCodeError
     from rillet.cli._load import _import_file
 
     where, sep, attr = spec.rpartition(":")
     if not sep or not where or not attr.isidentifier():
-        raise ConfigError(f"graphs.{graph_id}: bad spec {spec!r}, expected 'path.py:name'")
+        raise ConfigError(f"{where_in_config}: bad spec {spec!r}, expected 'path.py:name'")
     try:
         if where.endswith(".py"):
             module: Any = _import_file(Path(base, where))
         else:
             module = importlib.import_module(where)
     except (UsageError, UserCodeError, ImportError) as exc:
-        raise ConfigError(f"graphs.{graph_id}: {exc}") from exc
+        raise ConfigError(f"{where_in_config}: {exc}") from exc
     if not hasattr(module, attr):
-        raise ConfigError(f"graphs.{graph_id}: {where} has no attribute {attr!r}")
-    return _as_graph(getattr(module, attr), graph_id)
+        raise ConfigError(f"{where_in_config}: {where} has no attribute {attr!r}")
+    return getattr(module, attr)
 
 
 def _as_graph(value: Any, graph_id: str) -> CompiledStateGraph:

@@ -9,10 +9,14 @@ from starlette.responses import Response
 
 from rillet.server import _json
 from rillet.server._app import Server, server_of
+from rillet.server._auth import Filters, authorize, matches
 from rillet.server._errors import ApiError
 from rillet.server.storage.base import Record
 
-__all__ = ["json_response", "page_headers", "public", "server_of", "thread_or_404"]
+__all__ = [
+    "authorize", "authorized_thread", "json_response", "matches", "page_headers", "public",
+    "server_of", "thread_or_404",
+]
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -33,11 +37,23 @@ def public(record: Record) -> Record:
     return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
-async def thread_or_404(server: Server, thread_id: str) -> Record:
+async def thread_or_404(server: Server, thread_id: str, filters: Filters | None = None,
+                        ) -> Record:
+    """The thread, if it exists and its metadata passes the auth ``filters``."""
     thread = await server.storage.get_thread(thread_id)
-    if thread is None:
+    if thread is None or not matches(thread.get("metadata"), filters):
         raise ApiError(404, f"Thread with ID {thread_id} not found")
     return thread
+
+
+async def authorized_thread(request: Request, action: str, thread_id: str | None = None,
+                            **value: Any) -> Record:
+    """The thread of the path (or ``thread_id``) once the auth handler for
+    ``threads.<action>`` let this request act on it (a thread its filter hides: 404).
+    The hook a route on one thread calls first; see :func:`rillet.server._auth.authorize`."""
+    thread_id = thread_id or path(request, "thread_id")
+    filters = await authorize(request, "threads", action, {"thread_id": thread_id, **value})
+    return await thread_or_404(server_of(request), thread_id, filters)
 
 
 def path(request: Request, name: str) -> str:

@@ -14,18 +14,27 @@ from starlette.routing import Route
 
 from rillet.graph import CompiledStateGraph
 from rillet.server._app import Server
+from rillet.server._auth import Filters
 from rillet.server._errors import ApiError, read_body, read_int, read_str, read_type
 from rillet.server._schemas import json_schema
 from rillet.server._time import now
-from rillet.server.api._common import json_response, page_headers, path, server_of
+from rillet.server.api._common import (
+    authorize,
+    json_response,
+    matches,
+    page_headers,
+    path,
+    server_of,
+)
 from rillet.server.storage.base import Record, version_of
 
 __all__ = ["ROUTES", "assistant_or_404"]
 
 
-async def assistant_or_404(server: Server, value: str) -> Record:
+async def assistant_or_404(server: Server, value: str, filters: Filters | None = None,
+                           ) -> Record:
     assistant = await server.storage.get_assistant(server.assistant_id(value))
-    if assistant is None:
+    if assistant is None or not matches(assistant.get("metadata"), filters):
         raise ApiError(404, f"Assistant '{value}' not found")
     return assistant
 
@@ -35,10 +44,18 @@ async def search(request: Request) -> Response:
     body = await read_body(request)
     limit = read_int(body, "limit", 10, 1, 1000)
     offset = read_int(body, "offset", 0, 0, 10**9)
-    found, total = await server.storage.search_assistants(
-        graph_id=read_str(body, "graph_id"), metadata=read_type(body, "metadata", dict),
-        limit=limit, offset=offset, name=read_str(body, "name"),
-    )
+    value = {"graph_id": read_str(body, "graph_id"),
+             "metadata": read_type(body, "metadata", dict), "limit": limit, "offset": offset}
+    filters = await authorize(request, "assistants", "search", value)
+    query = {"graph_id": value["graph_id"], "metadata": value["metadata"],
+             "name": read_str(body, "name")}
+    if filters:  # the auth filter applies before the page is cut
+        every, _ = await server.storage.search_assistants(**query, limit=10**9, offset=0)
+        mine = [a for a in every if matches(a.get("metadata"), filters)]
+        found, total = mine[offset:offset + limit], len(mine)
+    else:
+        found, total = await server.storage.search_assistants(**query, limit=limit,
+                                                              offset=offset)
     return json_response(found, headers=page_headers(offset, len(found), total))
 
 
@@ -184,13 +201,19 @@ async def set_latest(request: Request) -> Response:
 
 
 async def get(request: Request) -> Response:
-    server = server_of(request)
-    return json_response(await assistant_or_404(server, path(request, "assistant_id")))
+    return json_response(await _authorized_assistant(request))
+
+
+async def _authorized_assistant(request: Request) -> Record:
+    """The assistant of the path, once ``assistants.read`` let this request read it."""
+    value = path(request, "assistant_id")
+    filters = await authorize(request, "assistants", "read", {"assistant_id": value})
+    return await assistant_or_404(server_of(request), value, filters)
 
 
 async def _graph_of(request: Request) -> tuple[str, CompiledStateGraph]:
     server = server_of(request)
-    assistant = await assistant_or_404(server, path(request, "assistant_id"))
+    assistant = await _authorized_assistant(request)
     return assistant["graph_id"], server.graph(assistant["graph_id"])
 
 

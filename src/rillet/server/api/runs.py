@@ -35,11 +35,13 @@ from rillet.server._sse import HEARTBEAT_SECONDS, EventStream
 from rillet.server._state import thread_config, thread_fields_after_run
 from rillet.server._time import now, uuid7
 from rillet.server.api._common import (
+    authorize,
+    authorized_thread,
     json_response,
+    matches,
     path,
     public,
     server_of,
-    thread_or_404,
 )
 from rillet.server.api.threads import new_thread
 from rillet.server.storage.base import Record
@@ -116,6 +118,13 @@ def _context(assistant: Record, body: dict[str, Any]) -> Any:
     return given if given is not None else mine
 
 
+async def _create_thread(request: Request, thread_id: str) -> None:
+    """The thread a run makes, as ``threads.create`` would (its handler may set metadata)."""
+    value: dict[str, Any] = {"thread_id": thread_id, "metadata": {}, "if_exists": "raise"}
+    await authorize(request, "threads", "create", value)
+    await server_of(request).storage.create_thread(new_thread(thread_id, value["metadata"]))
+
+
 async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, Record]:
     """Validate the body, make the run's record (and the thread: a stateless run's, or
     one ``if_not_exists="create"`` asks for) and start the run."""
@@ -131,7 +140,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     if command is not None and body.get("input") is not None:
         raise ApiError(422, "give either 'input' or 'command', not both")
     config = dict(read_type(body, "config", dict, {}))
-    metadata = read_type(body, "metadata", dict, {})
+    metadata = dict(read_type(body, "metadata", dict, {}))
     modes = _stream_modes(body)
     subgraphs = read_type(body, "stream_subgraphs", bool, False)
     read_str(body, "on_disconnect", "continue", ("continue", "cancel"))
@@ -144,6 +153,14 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
         raise ApiError(404, "Thread or assistant not found.")
     _check_run_options(server.graph(assistant["graph_id"]),
                        {**body, "context": _context(assistant, body)}, config)
+    value = {"thread_id": thread_id, "assistant_id": assistant["assistant_id"],
+             "metadata": metadata, "kwargs": {"input": body.get("input"), "config": config},
+             "multitask_strategy": strategy, "if_not_exists": if_not_exists}
+    filters = await authorize(request, "threads", "create_run", value)
+    metadata = value["metadata"]
+    existing = await server.storage.get_thread(thread_id) if thread_id is not None else None
+    if existing is not None and not matches(existing.get("metadata"), filters):
+        raise ApiError(404, "Thread or assistant not found.")
     checkpoint = dict(read_type(body, "checkpoint", dict, {}))
     if read_str(body, "checkpoint_id"):
         checkpoint["checkpoint_id"] = body["checkpoint_id"]
@@ -154,11 +171,11 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     temporary = thread_id is None
     if thread_id is None:
         thread_id = uuid7()
-        await server.storage.create_thread(new_thread(thread_id))
-    elif await server.storage.get_thread(thread_id) is None:
+        await _create_thread(request, thread_id)
+    elif existing is None:
         if if_not_exists != "create":
             raise ApiError(404, "Thread or assistant not found.")
-        await server.storage.create_thread(new_thread(thread_id))
+        await _create_thread(request, thread_id)
     if server.runs.thread_busy(thread_id):
         if strategy == "reject":
             raise ApiError(409, "Thread is already running a task. Wait for it to finish or "
@@ -339,13 +356,20 @@ async def wait(request: Request) -> Response:
     return _wait_response(server, run)
 
 
-async def _run_or_404(request: Request) -> tuple[Server, Record]:
+async def _run_or_404(request: Request, action: str = "read") -> tuple[Server, Record]:
+    """The run of the path, once ``threads.<action>`` let this request act on its thread."""
     server = server_of(request)
     run = await server.storage.get_run(path(request, "run_id"))
     thread_id = _thread_id_or_none(request)
     if run is None or (thread_id is not None and run["thread_id"] != thread_id) \
             or (thread_id is None and not run["kwargs"].get("temporary")):
         raise ApiError(404, f"Run {path(request, 'run_id')} not found")
+    filters = await authorize(request, "threads", action, {"thread_id": run["thread_id"],
+                                                            "run_id": run["run_id"]})
+    if filters:
+        thread = await server.storage.get_thread(run["thread_id"])
+        if thread is None or not matches(thread.get("metadata"), filters):
+            raise ApiError(404, f"Thread with ID {run['thread_id']} not found")
     return server, run
 
 
@@ -356,7 +380,7 @@ async def get(request: Request) -> Response:
 
 async def list_runs(request: Request) -> Response:
     server = server_of(request)
-    thread = await thread_or_404(server, path(request, "thread_id"))
+    thread = await authorized_thread(request, "read")
     query = dict(request.query_params)
     runs = await server.storage.list_runs(
         thread["thread_id"], status=read_str(query, "status", None, _RUN_STATUSES),
@@ -383,7 +407,7 @@ async def join_stream(request: Request) -> Response:
 
 
 async def cancel(request: Request) -> Response:
-    server, run = await _run_or_404(request)
+    server, run = await _run_or_404(request, "update")
     query = dict(request.query_params)
     action = read_str(query, "action", "interrupt", ("interrupt", "rollback"))
     if run["status"] not in ("pending", "running"):

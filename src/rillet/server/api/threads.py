@@ -17,7 +17,10 @@ from rillet.server._errors import ApiError, read_body, read_int, read_str, read_
 from rillet.server._state import snapshot_to_state, thread_config, thread_fields_after_run
 from rillet.server._time import now, uuid7
 from rillet.server.api._common import (
+    authorize,
+    authorized_thread,
     json_response,
+    matches,
     page_headers,
     path,
     public,
@@ -52,23 +55,26 @@ async def create(request: Request) -> Response:
     server = server_of(request)
     body = await read_body(request)
     if_exists = read_str(body, "if_exists", "raise", ("raise", "do_nothing"))
-    thread = new_thread(read_str(body, "thread_id"), read_type(body, "metadata", dict))
+    value = {"thread_id": read_str(body, "thread_id"),
+             "metadata": dict(read_type(body, "metadata", dict, {})), "if_exists": if_exists}
+    filters = await authorize(request, "threads", "create", value)
+    thread = new_thread(value["thread_id"], value["metadata"])
     if not await server.storage.create_thread(thread):
         if if_exists == "do_nothing":
-            return json_response(public(await thread_or_404(server, thread["thread_id"])))
+            return json_response(public(await thread_or_404(server, thread["thread_id"],
+                                                            filters)))
         raise ApiError(409, f"Thread with ID {thread['thread_id']} already exists")
     return json_response(thread)
 
 
 async def get(request: Request) -> Response:
-    return json_response(public(await thread_or_404(server_of(request),
-                                                    path(request, "thread_id"))))
+    return json_response(public(await authorized_thread(request, "read")))
 
 
 async def patch(request: Request) -> Response:
     server = server_of(request)
-    thread = await thread_or_404(server, path(request, "thread_id"))
-    metadata = read_type(await read_body(request), "metadata", dict, {})
+    metadata = dict(read_type(await read_body(request), "metadata", dict, {}))
+    thread = await authorized_thread(request, "update", metadata=metadata)
     updated = await server.storage.update_thread(
         thread["thread_id"], metadata={**thread["metadata"], **metadata}, updated_at=now())
     return json_response(public(updated or thread))
@@ -76,7 +82,7 @@ async def patch(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     server = server_of(request)
-    thread_id = path(request, "thread_id")
+    thread_id = (await authorized_thread(request, "delete"))["thread_id"]
     if server.runs.thread_busy(thread_id):
         raise ApiError(409, f"Thread {thread_id} has a run in progress; cancel it first")
     if not await server.storage.delete_thread(thread_id):
@@ -92,14 +98,24 @@ async def search(request: Request) -> Response:
     offset = read_int(body, "offset", 0, 0, 10**9)
     select = _read_choices(body, "select", _SELECT)
     extract = _read_extract(body)
-    found, total = await server.storage.search_threads(
-        metadata=read_type(body, "metadata", dict), status=read_str(body, "status", None,
-                                                                    _STATUSES),
-        ids=read_type(body, "ids", list), limit=limit, offset=offset,
-        sort_by=read_str(body, "sort_by", "created_at", _SORT_BY),
-        sort_order=read_str(body, "sort_order", "desc", ("asc", "desc")),
-        values=read_type(body, "values", dict),
-    )
+    metadata = read_type(body, "metadata", dict)
+    value = {"metadata": dict(metadata or {}), "status": read_str(
+        body, "status", None, _STATUSES), "ids": read_type(body, "ids", list),
+        "limit": limit, "offset": offset}
+    # the handler's filter narrows the client's own (as in langgraph dev, which does not
+    # let a handler's change to a search's metadata widen it)
+    filters = await authorize(request, "threads", "search", value)
+    query = {"metadata": metadata, "status": value["status"], "ids": value["ids"],
+             "sort_by": read_str(body, "sort_by", "created_at", _SORT_BY),
+             "sort_order": read_str(body, "sort_order", "desc", ("asc", "desc")),
+             "values": read_type(body, "values", dict)}
+    if filters:  # the auth filter applies before the page is cut
+        every, _ = await server.storage.search_threads(**query, limit=10**9, offset=0)
+        mine = [t for t in every if matches(t.get("metadata"), filters)]
+        found, total = mine[offset:offset + limit], len(mine)
+    else:
+        found, total = await server.storage.search_threads(**query, limit=limit,
+                                                           offset=offset)
     shown = []
     for thread in found:
         out = public(thread)
@@ -213,7 +229,7 @@ def _graph_of_thread(server: Server, thread: Record) -> CompiledStateGraph | Non
 async def _state(request: Request, checkpoint: dict[str, Any] | None,
                  subgraphs: bool) -> Response:
     server = server_of(request)
-    thread = await thread_or_404(server, path(request, "thread_id"))
+    thread = await authorized_thread(request, "read")
     graph = _graph_of_thread(server, thread)
     if graph is None:
         return json_response(EMPTY_STATE)
@@ -245,7 +261,7 @@ async def post_state_at(request: Request) -> Response:
 
 async def update_state(request: Request) -> Response:
     server = server_of(request)
-    thread = await thread_or_404(server, path(request, "thread_id"))
+    thread = await authorized_thread(request, "update")
     body = await read_body(request)
     graph = _graph_of_thread(server, thread)
     if graph is None:
@@ -274,7 +290,7 @@ async def update_state(request: Request) -> Response:
 
 async def history(request: Request) -> Response:
     server = server_of(request)
-    thread = await thread_or_404(server, path(request, "thread_id"))
+    thread = await authorized_thread(request, "read")
     if request.method == "GET":
         body: dict[str, Any] = dict(request.query_params)
     else:
