@@ -45,6 +45,11 @@ async def owner_only(ctx: Auth.types.AuthContext, value: dict) -> dict:
     return filters
 
 
+@auth.on.store
+async def own_namespace(ctx: Auth.types.AuthContext, value: dict) -> None:
+    value["namespace"] = (ctx.user.identity, *value["namespace"])
+
+
 @auth.on.threads.delete
 async def deleters_only(ctx: Auth.types.AuthContext, value: dict) -> dict:
     if "delete" not in ctx.permissions:
@@ -233,3 +238,60 @@ def test_bad_auth_or_cors_config_says_what_to_fix(tmp_path: Path, extra: dict[st
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "langgraph.json")
     assert message in str(info.value)
+
+
+def test_every_other_endpoint_goes_through_the_handlers(auth_server: RunningServer) -> None:
+    alice, bob = _client(auth_server.url, "token-a"), _client(auth_server.url, "token-b")
+    # assistants: made with their owner, unknown to anyone else
+    made = alice.assistants.create("chain3", name="alice's", metadata={"team": "t"})
+    aid = made["assistant_id"]
+    assert made["metadata"] == {"team": "t", "owner": "alice"}
+    unknown = {"detail": f"Assistant '{aid}' not found"}
+    assert _status(lambda: bob.assistants.get(aid)) == (404, unknown)
+    assert _status(lambda: bob.assistants.update(aid, name="bob's")) == (404, unknown)
+    assert _status(lambda: bob.assistants.get_versions(aid)) == (404, unknown)
+    assert _status(lambda: bob.assistants.set_latest(aid, 1)) == (404, unknown)
+    assert _status(lambda: bob.assistants.delete(aid)) == (404, unknown)
+    assert aid in [a["assistant_id"] for a in alice.assistants.search(limit=100)]
+    assert aid not in [a["assistant_id"] for a in bob.assistants.search(limit=100)]
+    assert alice.assistants.count() == len(alice.assistants.search(limit=100))
+    assert bob.assistants.count() == len(bob.assistants.search(limit=100))
+    assert alice.assistants.update(aid, name="renamed")["version"] == 2
+
+    # threads: count, copy and prune see only the user's own
+    tid = alice.threads.create()["thread_id"]
+    alice.runs.wait(tid, "chain3", input={"x": 1})
+    assert bob.threads.count() == len(bob.threads.search(limit=1000))
+    assert alice.threads.count() == len(alice.threads.search(limit=1000))
+    gone = {"detail": f"Thread with ID {tid} not found"}
+    assert _status(lambda: bob.threads.copy(tid)) == (404, gone)
+    copied = alice.threads.copy(tid)
+    assert copied["metadata"]["owner"] == "alice"
+    assert alice.threads.get_state(copied["thread_id"])["values"] == {"x": 4}
+    assert _status(lambda: bob.threads.prune([tid])) == (403, {"detail": "You may not delete"})
+    theirs = bob.threads.create()["thread_id"]
+    assert alice.threads.prune([theirs]) == {"pruned_count": 0}  # bob's: unknown to alice
+    assert bob.threads.get(theirs)["thread_id"] == theirs
+
+    # runs: delete and cancel_many
+    run = alice.runs.list(tid)[0]
+    # (deleting a run is threads.delete, which bob may not do anywhere)
+    assert _status(lambda: bob.runs.delete(tid, run["run_id"])) == (403, {
+        "detail": "You may not delete"})
+    assert _status(lambda: bob.runs.cancel_many(thread_id=tid, run_ids=[run["run_id"]])) \
+        == (404, {"detail": "No matching runs to cancel. Please verify the thread ID and run "
+                  "IDs are correct, and the runs haven't been deleted or completed."})
+    alice.runs.delete(tid, run["run_id"])
+    assert alice.runs.list(tid) == []
+
+    # the store: each user's namespace is put under their identity by the handler
+    alice.store.put_item(["notes"], "k", {"text": "alice's"})
+    bob.store.put_item(["notes"], "k", {"text": "bob's"})
+    assert alice.store.get_item(["notes"], "k")["value"] == {"text": "alice's"}
+    assert bob.store.get_item(["notes"], "k")["namespace"] == ["bob", "notes"]
+    assert [i["value"] for i in bob.store.search_items(["notes"])["items"]] == [
+        {"text": "bob's"}]
+    assert bob.store.list_namespaces()["namespaces"] == [["bob", "notes"]]
+    bob.store.delete_item(["notes"], "k")
+    assert bob.store.get_item(["notes"], "k") is None
+    assert alice.store.get_item(["notes"], "k")["value"] == {"text": "alice's"}

@@ -62,10 +62,15 @@ async def search(request: Request) -> Response:
 async def count(request: Request) -> Response:
     server = server_of(request)
     body = await read_body(request)
-    _, total = await server.storage.search_assistants(
-        graph_id=read_str(body, "graph_id"), metadata=read_type(body, "metadata", dict),
-        limit=0, offset=0, name=read_str(body, "name"),
-    )
+    value = {"graph_id": read_str(body, "graph_id"),
+             "metadata": read_type(body, "metadata", dict)}
+    filters = await authorize(request, "assistants", "search", value)
+    query = {"graph_id": value["graph_id"], "metadata": value["metadata"],
+             "name": read_str(body, "name")}
+    if filters:
+        every, _ = await server.storage.search_assistants(**query, limit=10**9, offset=0)
+        return json_response(sum(matches(a.get("metadata"), filters) for a in every))
+    _, total = await server.storage.search_assistants(**query, limit=0, offset=0)
     return json_response(total)
 
 
@@ -117,10 +122,14 @@ async def create(request: Request) -> Response:
         except ValueError:
             raise ApiError(422, f"'assistant_id' must be a UUID, got {assistant_id!r}") from None
     config, context = _settings(body, {}, {})
+    value = {"assistant_id": assistant_id, "graph_id": graph_id, "config": config,
+             "context": context, "metadata": dict(read_type(body, "metadata", dict, {})),
+             "if_exists": if_exists, "name": read_str(body, "name")}
+    await authorize(request, "assistants", "create", value)  # it may set metadata
     stamp = now()
     assistant = {
         "assistant_id": assistant_id, "graph_id": graph_id, "config": config,
-        "context": context, "metadata": read_type(body, "metadata", dict, {}),
+        "context": context, "metadata": value["metadata"],
         "name": read_str(body, "name") or "Untitled", "created_at": stamp,
         "updated_at": stamp, "version": 1, "description": read_str(body, "description"),
     }
@@ -138,7 +147,8 @@ async def update(request: Request) -> Response:
     is merged, the others given replace."""
     server = server_of(request)
     body = await read_body(request)
-    old = await assistant_or_404(server, path(request, "assistant_id"))
+    old = await _authorized_assistant(request, "update", metadata=read_type(body, "metadata",
+                                                                             dict))
     graph_id = _graph_id(server, body, required=False) or old["graph_id"]
     config, context = _settings(body, old["config"], old["context"])
     versions = await server.storage.list_assistant_versions(
@@ -158,7 +168,7 @@ async def update(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     server = server_of(request)
-    assistant_id = server.assistant_id(path(request, "assistant_id"))
+    assistant_id = (await _authorized_assistant(request, "delete"))["assistant_id"]
     if not await server.storage.delete_assistant(assistant_id):
         raise ApiError(404, f"Assistant with ID {assistant_id} not found")
     if request.query_params.get("delete_threads", "false").lower() == "true":
@@ -175,7 +185,7 @@ async def delete(request: Request) -> Response:
 async def versions(request: Request) -> Response:
     server = server_of(request)
     body = await read_body(request)
-    assistant = await assistant_or_404(server, path(request, "assistant_id"))
+    assistant = await _authorized_assistant(request, "read")
     found = await server.storage.list_assistant_versions(
         assistant["assistant_id"], metadata=read_type(body, "metadata", dict),
         limit=read_int(body, "limit", 10, 1, 1000), offset=read_int(body, "offset", 0, 0, 10**9),
@@ -186,7 +196,7 @@ async def versions(request: Request) -> Response:
 async def set_latest(request: Request) -> Response:
     server = server_of(request)
     body = await read_body(request)
-    assistant = await assistant_or_404(server, path(request, "assistant_id"))
+    assistant = await _authorized_assistant(request, "update")
     number = read_type(body, "version", int)
     if number is None:
         raise ApiError(422, "'version' is required: the version number to make the latest")
@@ -204,11 +214,14 @@ async def get(request: Request) -> Response:
     return json_response(await _authorized_assistant(request))
 
 
-async def _authorized_assistant(request: Request) -> Record:
-    """The assistant of the path, once ``assistants.read`` let this request read it."""
-    value = path(request, "assistant_id")
-    filters = await authorize(request, "assistants", "read", {"assistant_id": value})
-    return await assistant_or_404(server_of(request), value, filters)
+async def _authorized_assistant(request: Request, action: str = "read", **value: Any,
+                                ) -> Record:
+    """The assistant of the path, once ``assistants.<action>`` let this request act on
+    it (one its filter hides: 404)."""
+    assistant_id = path(request, "assistant_id")
+    filters = await authorize(request, "assistants", action,
+                              {"assistant_id": assistant_id, **value})
+    return await assistant_or_404(server_of(request), assistant_id, filters)
 
 
 async def _graph_of(request: Request) -> tuple[str, CompiledStateGraph]:

@@ -435,15 +435,20 @@ async def cancel_many(request: Request) -> Response:
             or (status is not None and (thread_id, run_ids) != (None, None)):
         raise ApiError(422, "give either 'status' (pending, running or all), or "
                        "'thread_id' and 'run_ids', not both")
+    filters = await authorize(request, "threads", "update",
+                              {"thread_id": thread_id, "run_ids": run_ids, "status": status})
     if status is not None:
         runs = [r for r in await server.storage.unfinished_runs()
                 if status == "all" or r["status"] == status]
+        runs = [r for r in runs if await _thread_matches(server, r["thread_id"], filters)]
         if not runs:
             raise ApiError(404, "No runs found to cancel.")
     else:
         found = [await server.storage.get_run(str(run_id)) for run_id in run_ids or ()]
         runs = [r for r in found if r is not None and r["thread_id"] == thread_id
                 and r["status"] in ("pending", "running")]
+        if runs and not await _thread_matches(server, thread_id or "", filters):
+            runs = []
         if not runs:
             raise ApiError(404, "No matching runs to cancel. Please verify the thread ID and "
                            "run IDs are correct, and the runs haven't been deleted or "
@@ -452,8 +457,16 @@ async def cancel_many(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def _thread_matches(server: Server, thread_id: str, filters: Any) -> bool:
+    """Whether the auth ``filters`` (``None``: no auth) let this user see the thread."""
+    if not filters:
+        return True
+    thread = await server.storage.get_thread(thread_id)
+    return thread is not None and matches(thread.get("metadata"), filters)
+
+
 async def delete(request: Request) -> Response:
-    server, run = await _run_or_404(request)
+    server, run = await _run_or_404(request, "delete")
     if run["status"] in ("pending", "running"):
         raise ApiError(409, f"Run {run['run_id']} is {run['status']}: cancel it first "
                        "(runs.cancel; action='rollback' also deletes it)")

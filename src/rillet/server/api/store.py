@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from rillet.errors import RilletError
 from rillet.server._errors import ApiError, read_body, read_int, read_type
-from rillet.server.api._common import json_response, server_of
+from rillet.server.api._common import authorize, json_response, server_of
 from rillet.store import InvalidNamespaceError, Item
 
 __all__ = ["ROUTES"]
@@ -57,6 +57,22 @@ def _key(body: dict[str, Any]) -> str:
     return key
 
 
+async def _authorized(request: Request, action: str, namespace: tuple[str, ...],
+                      **value: Any) -> tuple[str, ...]:
+    """The namespace to act on once the auth handler for ``store.<action>`` saw the
+    request (as in LangGraph, it may change ``value["namespace"]``, e.g. put it under
+    the user's id, or refuse)."""
+    given: dict[str, Any] = {"namespace": namespace, **value}
+    await authorize(request, "store", action, given)
+    if given["namespace"] == namespace:
+        return namespace
+    raw = given["namespace"]
+    if not isinstance(raw, tuple | list) or not all(isinstance(x, str) for x in raw):
+        raise TypeError(f"the store auth handler set namespace to {raw!r}; set a tuple of "
+                        "strings")
+    return tuple(raw)
+
+
 def _item(item: Item) -> dict[str, Any]:
     return item.dict()
 
@@ -77,6 +93,8 @@ async def put_item(request: Request) -> Response:
     if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float)
                             or ttl <= 0):
         raise ApiError(422, f"'ttl' must be a number of minutes > 0 or null, got {ttl!r}")
+    namespace = await _authorized(request, "put", namespace, key=key, value=value,
+                                  index=index, ttl=ttl)
     try:
         await store.aput(namespace, key, value, index=index, ttl=ttl)
     except (InvalidNamespaceError, RilletError) as exc:
@@ -104,6 +122,7 @@ async def get_item(request: Request) -> Response:
     key = query.get("key")
     if key is None:
         raise ApiError(422, "'key' is required")
+    namespace = await _authorized(request, "get", namespace, key=key)
     item = await store.aget(namespace, key, refresh_ttl=_refresh(query.get("refresh_ttl")))
     return json_response(_item(item) if item is not None else None)
 
@@ -112,7 +131,9 @@ async def delete_item(request: Request) -> Response:
     store = server_of(request).store
     body = await read_body(request)
     namespace = _namespace(body, "namespace")
-    await store.adelete(namespace, _key(body))
+    key = _key(body)
+    namespace = await _authorized(request, "delete", namespace, key=key)
+    await store.adelete(namespace, key)
     return Response(status_code=204)
 
 
@@ -121,6 +142,8 @@ async def search_items(request: Request) -> Response:
     body = await read_body(request)
     prefix = _namespace(body, "namespace_prefix", required=False)
     query = read_type(body, "query", str)
+    prefix = await _authorized(request, "search", prefix, query=query,
+                               filter=body.get("filter"))
     try:
         found = await store.asearch(
             prefix, query=query, filter=read_type(body, "filter", dict),
@@ -141,6 +164,8 @@ async def list_namespaces(request: Request) -> Response:
     max_depth = body.get("max_depth")
     if max_depth is not None:
         max_depth = read_int(body, "max_depth", 0, 1, 10**6)
+    prefix = await _authorized(request, "list_namespaces", prefix or (), suffix=suffix,
+                               max_depth=max_depth) or None
     found = await store.alist_namespaces(
         prefix=prefix, suffix=suffix, max_depth=max_depth,
         limit=read_int(body, "limit", 100, 0, 1000), offset=read_int(body, "offset", 0, 0, 10**9),

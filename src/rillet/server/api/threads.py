@@ -171,17 +171,27 @@ def _extract(thread: Record, steps: list[str | int]) -> Any:
 async def count(request: Request) -> Response:
     server = server_of(request)
     body = await read_body(request)
+    metadata = read_type(body, "metadata", dict)
+    value = {"metadata": dict(metadata or {}), "values": read_type(body, "values", dict),
+             "status": read_str(body, "status", None, _STATUSES)}
+    filters = await authorize(request, "threads", "search", value)
+    if filters:  # counted as a search would list them
+        every, _ = await server.storage.search_threads(
+            metadata=metadata, status=value["status"], ids=None, limit=10**9, offset=0,
+            sort_by="created_at", sort_order="desc", values=value["values"])
+        return json_response(sum(matches(t.get("metadata"), filters) for t in every))
     return json_response(await server.storage.count_threads(
-        metadata=read_type(body, "metadata", dict), values=read_type(body, "values", dict),
-        status=read_str(body, "status", None, _STATUSES)))
+        metadata=metadata, values=value["values"], status=value["status"]))
 
 
 async def copy(request: Request) -> Response:
     """A new thread with the source's metadata and every checkpoint (the same ids), so
     its state and history are the source's; runs are not copied (as ``langgraph dev``)."""
     server = server_of(request)
-    source = await thread_or_404(server, path(request, "thread_id"))
-    thread = new_thread(metadata=source["metadata"])
+    source = await authorized_thread(request, "read")
+    value = {"metadata": dict(source["metadata"])}
+    await authorize(request, "threads", "create", value)  # the copy is the caller's
+    thread = new_thread(metadata=value["metadata"])
     await server.storage.create_thread(thread)
     server.saver.copy_thread(source["thread_id"], thread["thread_id"])
     graph = _graph_of_thread(server, source)
@@ -211,6 +221,12 @@ async def prune(request: Request) -> Response:
                        "first (nothing was pruned)")
     pruned = 0
     for thread_id in dict.fromkeys(thread_ids):
+        try:
+            await authorized_thread(request, "delete", thread_id)
+        except ApiError as exc:  # another user's thread is unknown here: skipped
+            if exc.status == 404:
+                continue
+            raise
         if strategy == "delete":
             if await server.storage.delete_thread(thread_id):
                 server.saver.delete_thread(thread_id)
