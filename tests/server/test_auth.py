@@ -251,7 +251,8 @@ def test_every_other_endpoint_goes_through_the_handlers(auth_server: RunningServ
     assert _status(lambda: bob.assistants.update(aid, name="bob's")) == (404, unknown)
     assert _status(lambda: bob.assistants.get_versions(aid)) == (404, unknown)
     assert _status(lambda: bob.assistants.set_latest(aid, 1)) == (404, unknown)
-    assert _status(lambda: bob.assistants.delete(aid)) == (404, unknown)
+    assert _status(lambda: bob.assistants.delete(aid)) == (404, {
+        "detail": f"Assistant with ID {aid} not found"})
     assert aid in [a["assistant_id"] for a in alice.assistants.search(limit=100)]
     assert aid not in [a["assistant_id"] for a in bob.assistants.search(limit=100)]
     assert alice.assistants.count() == len(alice.assistants.search(limit=100))

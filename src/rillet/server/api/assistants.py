@@ -168,7 +168,13 @@ async def update(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     server = server_of(request)
-    assistant_id = (await _authorized_assistant(request, "delete"))["assistant_id"]
+    assistant_id = server.assistant_id(path(request, "assistant_id"))
+    try:
+        await _authorized_assistant(request, "delete")
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        raise ApiError(404, f"Assistant with ID {assistant_id} not found") from None
     if not await server.storage.delete_assistant(assistant_id):
         raise ApiError(404, f"Assistant with ID {assistant_id} not found")
     if request.query_params.get("delete_threads", "false").lower() == "true":
