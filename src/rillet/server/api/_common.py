@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -14,8 +15,8 @@ from rillet.server._errors import ApiError
 from rillet.server.storage.base import Record
 
 __all__ = [
-    "authorize", "authorized_thread", "json_response", "matches", "page_headers", "public",
-    "server_of", "thread_or_404",
+    "authorize", "authorized_thread", "filtered_page", "json_response", "matches",
+    "page_headers", "public", "server_of", "thread_or_404",
 ]
 
 
@@ -54,6 +55,19 @@ async def authorized_thread(request: Request, action: str, thread_id: str | None
     thread_id = thread_id or path(request, "thread_id")
     filters = await authorize(request, "threads", action, {"thread_id": thread_id, **value})
     return await thread_or_404(server_of(request), thread_id, filters)
+
+
+async def filtered_page(
+    search: Callable[..., Awaitable[tuple[list[Record], int]]], query: dict[str, Any],
+    filters: Filters | None, limit: int, offset: int,
+) -> tuple[list[Record], int]:
+    """``search(**query)``'s page and total as the auth ``filters`` let this user see
+    them: the filter applies before the page is cut (every match is read, then cut)."""
+    if not filters:
+        return await search(**query, limit=limit, offset=offset)
+    every, _ = await search(**query, limit=10**9, offset=0)
+    mine = [record for record in every if matches(record.get("metadata"), filters)]
+    return mine[offset:offset + limit], len(mine)
 
 
 def path(request: Request, name: str) -> str:

@@ -20,6 +20,7 @@ from rillet.server._schemas import json_schema
 from rillet.server._time import now
 from rillet.server.api._common import (
     authorize,
+    filtered_page,
     json_response,
     matches,
     page_headers,
@@ -49,13 +50,8 @@ async def search(request: Request) -> Response:
     filters = await authorize(request, "assistants", "search", value)
     query = {"graph_id": value["graph_id"], "metadata": value["metadata"],
              "name": read_str(body, "name")}
-    if filters:  # the auth filter applies before the page is cut
-        every, _ = await server.storage.search_assistants(**query, limit=10**9, offset=0)
-        mine = [a for a in every if matches(a.get("metadata"), filters)]
-        found, total = mine[offset:offset + limit], len(mine)
-    else:
-        found, total = await server.storage.search_assistants(**query, limit=limit,
-                                                              offset=offset)
+    found, total = await filtered_page(server.storage.search_assistants, query, filters,
+                                       limit, offset)
     return json_response(found, headers=page_headers(offset, len(found), total))
 
 

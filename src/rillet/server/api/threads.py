@@ -19,6 +19,7 @@ from rillet.server._time import now, uuid7
 from rillet.server.api._common import (
     authorize,
     authorized_thread,
+    filtered_page,
     json_response,
     matches,
     page_headers,
@@ -109,13 +110,8 @@ async def search(request: Request) -> Response:
              "sort_by": read_str(body, "sort_by", "created_at", _SORT_BY),
              "sort_order": read_str(body, "sort_order", "desc", ("asc", "desc")),
              "values": read_type(body, "values", dict)}
-    if filters:  # the auth filter applies before the page is cut
-        every, _ = await server.storage.search_threads(**query, limit=10**9, offset=0)
-        mine = [t for t in every if matches(t.get("metadata"), filters)]
-        found, total = mine[offset:offset + limit], len(mine)
-    else:
-        found, total = await server.storage.search_threads(**query, limit=limit,
-                                                           offset=offset)
+    found, total = await filtered_page(server.storage.search_threads, query, filters,
+                                       limit, offset)
     shown = []
     for thread in found:
         out = public(thread)
