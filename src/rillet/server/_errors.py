@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from rillet.server import _json
 
@@ -32,6 +32,16 @@ async def read_body(request: Request) -> dict[str, Any]:
 
     :raises ApiError: 413 for a body over 16 MiB, 422 for one that is not a JSON object.
     """
+    try:
+        return await _read_body(request)
+    except ClientDisconnect:
+        # The client went away mid-body: nobody reads the answer, but an ApiError
+        # ends the request quietly (uncaught, it was a traceback in the log).
+        raise ApiError(400, "the client closed the connection before sending the "
+                       "whole body") from None
+
+
+async def _read_body(request: Request) -> dict[str, Any]:
     raw = bytearray()
     stream = request.stream()
     async for chunk in stream:
