@@ -357,10 +357,15 @@ class LoopThread:
         loop = self.loop
 
         def stop() -> None:
-            for task in asyncio.all_tasks(loop):
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
                 task.cancel()
 
             async def finish() -> None:
+                # Let the cancelled tasks end (bounded: a node may ignore the cancel), so
+                # none is left pending in a closed loop, destroyed later by the GC.
+                if tasks:
+                    await asyncio.wait(tasks, timeout=0.5)
                 await loop.shutdown_asyncgens()
                 loop.stop()
 
