@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import socket
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
+from rillet.checkpoint.sqlite import SqliteSaver, connect
+from rillet.server._runs import RunManager, RunSpec
+from rillet.server.storage import SqliteStorage
+from tests.server import graphs
 from tests.server.conftest import RunningServer
 
 
@@ -31,3 +38,34 @@ def test_a_client_gone_mid_body_logs_no_traceback(server: RunningServer) -> None
         time.sleep(0.05)
     assert not [line for line in server.output[before:] if "Traceback" in line
                 or "Exception in ASGI" in line]
+
+
+async def test_a_run_cancelled_before_its_task_begins_still_ends(tmp_path: Path) -> None:
+    """A cancel that reaches a run's task before its first step (a burst of
+    ``interrupt``/``rollback`` requests on one thread did so): the run still ends
+    ``interrupted``, with its ``metadata`` and ``end`` events, and its followers stop
+    (before: the record stayed ``pending`` for ever and its streams never ended)."""
+    storage = SqliteStorage(tmp_path / "server.sqlite")
+    await storage.setup()
+    saver = SqliteSaver(connect(str(tmp_path / "checkpoints.sqlite")))
+    graph = copy.copy(graphs.chain3)
+    graph.checkpointer = saver
+    manager = RunManager(storage, saver)
+    await storage.create_thread({"thread_id": "t", "status": "idle", "metadata": {},
+                                 "values": None, "created_at": "0", "updated_at": "0"})
+    await storage.put_run({"run_id": "r", "thread_id": "t", "status": "pending",
+                           "created_at": "0", "metadata": {}})
+    manager.start(RunSpec(run_id="r", thread_id="t", graph_id="chain3", graph=graph,
+                          input={"x": 0}, command=None,
+                          config={"configurable": {"thread_id": "t"}}, context=None,
+                          stream_modes=["values"], subgraphs=False))
+    assert await manager.cancel("r")  # no await between: the task has not begun
+    async with asyncio.timeout(10):
+        await manager.wait("r")
+        events = [event.event async for batch in manager.follow("r") for event in batch]
+    assert events == ["metadata", "end"]
+    run = await storage.get_run("r")
+    assert run is not None and run["status"] == "interrupted"
+    assert not manager.thread_busy("t")
+    await storage.close()
+    saver.conn.close()

@@ -154,6 +154,10 @@ class _Live:
     done: bool = False
     #: The run stopped at a checkpoint because the server drains (see :meth:`drain`).
     drained: bool = False
+    #: Its task has begun (a task cancelled before that would skip its clean-up).
+    started: bool = False
+    cancelled: bool = False
+    announced: bool = False  # its metadata event is logged
     #: It waits for its start time (``after_seconds``): a drain stops it at once.
     delayed: bool = False
     pending: list[tuple[str, bytes]] = field(default_factory=list)
@@ -219,7 +223,12 @@ class RunManager:
         live = self._live.get(run_id)
         if live is None or live.task is None or live.done:
             return False
-        live.task.cancel()
+        # A task cancelled before its first step would never run _execute's clean-up
+        # (the record left pending, its followers waiting for ever): flag it instead,
+        # and _execute stops as soon as it begins.
+        live.cancelled = True
+        if live.started:
+            live.task.cancel()
         return True
 
     async def wait(self, run_id: str) -> None:
@@ -404,6 +413,12 @@ class RunManager:
         if live.write_error is not None:
             raise live.write_error
 
+    async def _announce(self, spec: RunSpec, live: _Live) -> None:
+        """The run's first event: ``metadata {run_id, attempt}``."""
+        live.announced = True
+        await self._emit(spec, live, "metadata", {"run_id": spec.run_id,
+                                                  "attempt": spec.attempt})
+
     async def _execute(self, spec: RunSpec, live: _Live) -> None:
         started = time.monotonic()
         lock = self._thread_locks.setdefault(spec.thread_id, asyncio.Lock())
@@ -411,6 +426,9 @@ class RunManager:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_running)
         try:
+            live.started = True
+            if live.cancelled:  # cancelled before its task began
+                raise asyncio.CancelledError
             live.delayed = True
             while spec.start_at is not None and spec.start_at > self.clock():
                 await self.sleep(spec.start_at - self.clock())
@@ -422,8 +440,7 @@ class RunManager:
                 await self.storage.update_run(spec.run_id, status="running", updated_at=now(),
                                               _attempt=spec.attempt)
                 await self.storage.update_thread(spec.thread_id, status="busy", updated_at=now())
-                await self._emit(spec, live, "metadata",
-                                 {"run_id": spec.run_id, "attempt": spec.attempt})
+                await self._announce(spec, live)
                 error: dict[str, str] | None
                 if spec.graph is None:
                     status, error = "error", {
@@ -442,6 +459,8 @@ class RunManager:
             else:
                 status = "interrupted"
                 error = {"error": "UserInterrupt", "message": "the run was cancelled"}
+                if not live.announced:  # cancelled before it began: metadata first still
+                    await asyncio.shield(self._announce(spec, live))
                 status = await asyncio.shield(self._finish(spec, live, status, error))
         finally:
             try:  # what the run emitted before it stopped (a cancel, a drain)

@@ -226,12 +226,14 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
     start_at = server.runs.clock() + delay if delay else None  # not before the record's stamp
     if start_at is not None:
         run["_start_at"] = start_at
-    await server.storage.put_run(run)
     thread = await server.storage.get_thread(thread_id)
     await server.storage.update_thread(
         thread_id, updated_at=stamp, metadata={**(thread or {}).get("metadata", {}),
                                                "graph_id": graph_id,
                                                "assistant_id": assistant["assistant_id"]})
+    # Stored, then started at once: a concurrent cancel or rollback of the thread's runs
+    # that sees the record also sees the run (a record with no run would stay pending).
+    await server.storage.put_run(run)
     server.runs.start(RunSpec(
         run_id=run_id, thread_id=thread_id, graph_id=graph_id, graph=server.graph(graph_id),
         input=body.get("input"), command=command, config=run_config,
