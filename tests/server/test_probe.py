@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import socket
 import time
 from pathlib import Path
@@ -67,5 +68,14 @@ async def test_a_run_cancelled_before_its_task_begins_still_ends(tmp_path: Path)
     run = await storage.get_run("r")
     assert run is not None and run["status"] == "interrupted"
     assert not manager.thread_busy("t")
+    # a follower that had seen the run's first event when the run was deleted (rolled
+    # back by a later run) is told so, instead of a stream that stops mid-run
+    assert await storage.delete_run("r")
+    async with asyncio.timeout(10):
+        rest = [(e.seq, e.event, json.loads(e.data)) async for batch in manager.follow("r", 0)
+                for e in batch]
+    assert rest == [(1, "error", {"error": "RunDeleted", "message": "run r was deleted before "
+                                  "it ended (rolled back by a later run, or its thread "
+                                  "deleted)"})]
     await storage.close()
     saver.conn.close()

@@ -273,6 +273,13 @@ class RunManager:
                 if live is None or live.done or changed is None:
                     if self._draining and last != "end":
                         raise ServerStopping(run_id)
+                    if last != "end" and await self.storage.get_run(run_id) is None:
+                        # deleted before its end (a rollback, its thread deleted): say so
+                        # rather than end the stream mid-run
+                        yield [Event(after + 1, "error", _json.dumps({
+                            "error": "RunDeleted", "message": f"run {run_id} was deleted "
+                            "before it ended (rolled back by a later run, or its thread "
+                            "deleted)"}))]
                     return
                 if idle is not None and timer is None:
                     timer = loop.call_later(idle, ring)
