@@ -111,3 +111,22 @@ def test_bad_configs(tmp_path: Path, graphs: dict[str, str], message: str) -> No
 def test_missing_config(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no config file at"):
         load_config(tmp_path / "langgraph.json")
+
+
+@pytest.mark.parametrize("name", ["server.sqlite", "checkpoints.sqlite", "store.sqlite"])
+def test_serve_refuses_a_damaged_database_with_one_line(tmp_path: Path, name: str) -> None:
+    (tmp_path / "agent.py").write_text(
+        "from typing import TypedDict\nfrom rillet.graph import StateGraph, START\n"
+        "class S(TypedDict):\n    x: int\n"
+        "graph = StateGraph(S).add_node('n', lambda s: s).add_edge(START, 'n').compile()\n")
+    (tmp_path / "langgraph.json").write_text('{"graphs": {"g": "./agent.py:graph"}}')
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / name).write_bytes(b"this was overwritten " * 100)
+    out = subprocess.run([sys.executable, "-m", "rillet.cli", "serve", "--port", "0",
+                          "--data-dir", str(data)], cwd=tmp_path, capture_output=True,
+                         text=True, env={"PYTHONPATH": str(SRC)}, timeout=60)
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr, out.stderr
+    assert f"{data / name} is not a readable SQLite database (file is not a database): " \
+        "restore it from a backup, or move it away to start with an empty one" in out.stderr

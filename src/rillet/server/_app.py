@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rillet.checkpoint.sqlite import SqliteSaver, connect
+from rillet.errors import ConfigError
 from rillet.graph import CompiledStateGraph
 from rillet.server._auth import Authenticate
 from rillet.server._config import ServerConfig, load_config
@@ -129,6 +130,29 @@ def _own(path: Path) -> IO[bytes] | None:
     return handle
 
 
+def _check_databases(folder: Path) -> None:
+    """Refuse, with a message naming it, a data dir file that is not SQLite any more
+    (overwritten, truncated), before anything starts on it.
+
+    :raises ConfigError: naming the file and what to do.
+    """
+    for name in ("server.sqlite", "checkpoints.sqlite", "store.sqlite"):
+        path = folder / name
+        if not path.exists():
+            continue
+        try:
+            conn = sqlite3.connect(str(path))
+            try:
+                conn.execute("PRAGMA schema_version").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(
+                f"{path} is not a readable SQLite database ({exc}): restore it from a "
+                "backup, or move it away to start with an empty one"
+            ) from None
+
+
 def server_of(request: Request) -> Server:
     server: Server = request.app.state.server
     return server
@@ -202,6 +226,7 @@ def create_app(
         loaded = load_config(config)
     folder = Path(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    _check_databases(folder)
     store = storage if storage is not None else SqliteStorage(folder / "server.sqlite")
     saver = SqliteSaver(connect(str(folder / "checkpoints.sqlite")))
     memory = SqliteStore(sqlite3.connect(str(folder / "store.sqlite"), timeout=30.0,
