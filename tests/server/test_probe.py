@@ -79,3 +79,43 @@ async def test_a_run_cancelled_before_its_task_begins_still_ends(tmp_path: Path)
                                   "deleted)"})]
     await storage.close()
     saver.conn.close()
+
+
+async def test_fifty_clients_with_every_strategy_on_one_thread(url: str) -> None:
+    """The probe's burst (``probe-i10/p3_multi.py``): 50 clients at once on one thread,
+    every multitask strategy, every third one streaming. Whatever the interleaving:
+    each answer is a 200 or a reject's 409 (a rollback deleting checkpoints a queued run
+    had started on gave 500s), every stream ends with ``end`` or ``error`` (streams of
+    runs cancelled before their task began never ended), every run left ends in a final
+    status, and the thread's state reads."""
+    strategies = ["enqueue", "reject", "interrupt", "rollback"]
+    async with httpx.AsyncClient(base_url=url, timeout=60,
+                                 limits=httpx.Limits(max_connections=100)) as http:
+        thread_id = (await http.post("/threads", json={})).json()["thread_id"]
+
+        async def one(i: int) -> tuple[int, list[str] | None]:
+            body = {"assistant_id": "slow", "input": {"x": i, "seconds": (i % 7) * 0.02},
+                    "multitask_strategy": strategies[i % 4],
+                    "stream_mode": ["values", "custom"]}
+            if i % 3:
+                response = await http.post(f"/threads/{thread_id}/runs", json=body)
+                return response.status_code, None
+            async with http.stream("POST", f"/threads/{thread_id}/runs/stream",
+                                   json=body) as response:
+                raw = (await response.aread()).decode()
+            return response.status_code, [line[7:] for line in raw.splitlines()
+                                          if line.startswith("event: ")]
+
+        async with asyncio.timeout(120):
+            answers = await asyncio.gather(*[one(i) for i in range(50)])
+            assert {status for status, _ in answers} <= {200, 409}
+            for status, events in answers:
+                if status == 200 and events is not None:
+                    assert events[0] == "metadata" and events[-1] in ("end", "error"), events
+            while True:  # bounded by the timeout: every run reaches a final status
+                runs = (await http.get(f"/threads/{thread_id}/runs?limit=1000")).json()
+                if all(run["status"] not in ("pending", "running") for run in runs):
+                    break
+                await asyncio.sleep(0.05)
+        state = await http.get(f"/threads/{thread_id}/state")
+        assert state.status_code == 200 and isinstance(state.json()["values"]["x"], int)

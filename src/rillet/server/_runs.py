@@ -48,7 +48,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from rillet.graph import CompiledStateGraph
 from rillet.messages import AIMessageChunk, BaseMessage, BaseMessageChunk, message_chunk_to_message
@@ -63,6 +63,8 @@ from rillet.types import StreamMode
 __all__ = ["API_STREAM_MODES", "RunManager", "RunSpec", "ServerStopping"]
 
 log = logging.getLogger("rillet.server")
+T = TypeVar("T")
+_GATE = "(held by a rollback)"  # in _by_thread: the thread is busy, its lock kept
 
 #: Events a run buffers at most before its task waits for the writer.
 MAX_BATCH = 1000
@@ -226,10 +228,47 @@ class RunManager:
         # A task cancelled before its first step would never run _execute's clean-up
         # (the record left pending, its followers waiting for ever): flag it instead,
         # and _execute stops as soon as it begins.
-        live.cancelled = True
-        if live.started:
-            live.task.cancel()
+        if not live.cancelled:  # once: a second cancel would cut its clean-up short
+            live.cancelled = True
+            if live.started:
+                live.task.cancel()
         return True
+
+    @contextlib.asynccontextmanager
+    async def holding(self, thread_ids: list[str], cancel: list[str] | None = None,
+                      ) -> AsyncIterator[list[str]]:
+        """Stop runs and keep their threads to the block (a rollback deletes what they
+        saved): queue for each thread's lock at once, cancel ``cancel`` (``None``: every
+        run of those threads here), wait for them, then hold the locks, so no run made
+        meanwhile starts on a checkpoint the block is about to delete. Yields the ids of
+        the runs it stopped."""
+        gates = []
+        for thread_id in sorted(set(thread_ids)):
+            self._by_thread.setdefault(thread_id, set()).add(_GATE)
+            lock = self._thread_locks.setdefault(thread_id, asyncio.Lock())
+            gates.append((thread_id, lock, asyncio.ensure_future(lock.acquire())))
+        if cancel is None:
+            cancel = [r for t in thread_ids for r in self._by_thread.get(t, ()) if r != _GATE]
+        try:
+            for run_id in cancel:
+                await self.cancel(run_id)
+            for run_id in cancel:
+                await self.wait(run_id)
+            for _, _, acquired in gates:
+                await acquired
+            yield cancel
+        finally:
+            for thread_id, lock, acquired in gates:
+                if acquired.done() and not acquired.cancelled():
+                    lock.release()
+                else:
+                    acquired.cancel()
+                runs = self._by_thread.get(thread_id)
+                if runs is not None:
+                    runs.discard(_GATE)
+                    if not runs:
+                        del self._by_thread[thread_id]
+                        self._thread_locks.pop(thread_id, None)
 
     async def wait(self, run_id: str) -> None:
         """Return once the run has ended (at once if it is not running here)."""
@@ -467,12 +506,12 @@ class RunManager:
                 status = "interrupted"
                 error = {"error": "UserInterrupt", "message": "the run was cancelled"}
                 if not live.announced:  # cancelled before it began: metadata first still
-                    await asyncio.shield(self._announce(spec, live))
-                status = await asyncio.shield(self._finish(spec, live, status, error))
+                    await _to_the_end(self._announce(spec, live))
+                status = await _to_the_end(self._finish(spec, live, status, error))
         finally:
             try:  # what the run emitted before it stopped (a cancel, a drain)
-                await asyncio.shield(self._flush(spec, live))
-            except (Exception, asyncio.CancelledError) as exc:  # its followers stop here
+                await _to_the_end(self._flush(spec, live))
+            except Exception as exc:  # its followers stop here
                 log.warning("run %s: events left unwritten: %r", spec.run_id, exc)
             live.done = True
             live.wake()
@@ -591,3 +630,16 @@ class RunManager:
                                       _output=output, _ended_at=self.clock())
         await self._emit(spec, live, "end", None)
         return status
+
+
+async def _to_the_end(work: Awaitable[T]) -> T:
+    """Await ``work`` to its end even if this task is cancelled meanwhile (a run's
+    clean-up: its ``end`` event must be in the log before its followers are told it
+    ended); the cancel is not lost, the task is ending anyway."""
+    task = asyncio.ensure_future(work)
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                return task.result()

@@ -184,7 +184,8 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
             await server.runs.cancel_thread(thread_id)
         if strategy == "rollback":
             await _stop(server, await server.storage.list_runs(
-                thread_id, status=None, limit=10**6, offset=0), "rollback")
+                thread_id, status=None, limit=10**6, offset=0), "rollback",
+                thread_id=thread_id)
     graph_id = assistant["graph_id"]
     run_id = uuid7()
     # What LangGraph's server puts in a run's config metadata (checkpoints, messages and
@@ -256,28 +257,41 @@ def _after_seconds(body: dict[str, Any]) -> float:
     return float(delay)
 
 
-async def _stop(server: Server, runs: list[Record], action: str) -> None:
+async def _stop(server: Server, runs: list[Record], action: str, *,
+                thread_id: str | None = None) -> None:
     """Cancel the runs that are pending or running and wait until they have stopped;
     with ``action="rollback"`` then delete them, their logs and their checkpoints, and
     set their threads' state back to the last checkpoint left."""
     runs = [r for r in runs if r["status"] in ("pending", "running")]
-    for run in runs:
-        await server.runs.cancel(run["run_id"])
-    for run in runs:
-        await server.runs.wait(run["run_id"])
     if action != "rollback":
+        for run in runs:
+            await server.runs.cancel(run["run_id"])
+        for run in runs:
+            await server.runs.wait(run["run_id"])
         return
-    for run in runs:
-        server.saver.delete_for_runs(run["thread_id"], [run["run_id"]])
-        await server.storage.delete_run(run["run_id"])
-    graph_of = {r["thread_id"]: r["metadata"].get("graph_id", "") for r in runs}
-    for thread_id, graph_id in graph_of.items():
-        graph = server.graphs.get(graph_id)
-        thread = await server.storage.get_thread(thread_id)
-        if graph is not None and thread is not None:
-            fields = await thread_fields_after_run(graph, thread_id, "success")
-            await server.storage.update_thread(thread_id, **fields, error=None,
-                                               updated_at=now())
+    # Their threads are held while their checkpoints go: a run queued meanwhile would
+    # otherwise start on a checkpoint about to be deleted (its own would then name
+    # values the saver no longer has).
+    # With ``thread_id`` (the rollback strategy): every run of the thread is stopped,
+    # also ones made since ``runs`` was listed.
+    threads = [thread_id] if thread_id is not None else [r["thread_id"] for r in runs]
+    async with server.runs.holding(
+            threads, [r["run_id"] for r in runs] if thread_id is None else None) as stopped:
+        # the runs listed, and (by thread) the ones made since that it stopped too
+        graph_of = {r["thread_id"]: r["metadata"].get("graph_id", "") for r in runs}
+        for run_id in dict.fromkeys([*(r["run_id"] for r in runs), *stopped]):
+            record = await server.storage.get_run(run_id)
+            if record is not None:
+                graph_of.setdefault(record["thread_id"], record["metadata"].get("graph_id", ""))
+                server.saver.delete_for_runs(record["thread_id"], [run_id])
+                await server.storage.delete_run(run_id)
+        for thread_id, graph_id in graph_of.items():
+            graph = server.graphs.get(graph_id)
+            thread = await server.storage.get_thread(thread_id)
+            if graph is not None and thread is not None:
+                fields = await thread_fields_after_run(graph, thread_id, "success")
+                await server.storage.update_thread(thread_id, **fields, error=None,
+                                                   updated_at=now())
 
 
 def _locations(run: Record, suffix: str) -> dict[str, str]:
