@@ -162,17 +162,25 @@ def test_kill_9_mid_run_resumes_from_the_last_checkpoint(tmp_path: Path) -> None
         stop_server(server)
 
 
+def _signal_while_b_waits(server: RunningServer, folder: Path, sig: signal.Signals,
+                          ) -> tuple[Any, str, Streamer, str]:
+    """Stream a run of ``gated`` and send the server ``sig`` once the client has seen
+    ``b``'s custom event (``b`` waits for ``go``); the client, thread, streamer, port."""
+    client = get_sync_client(url=server.url, api_key=None)
+    thread_id = client.threads.create()["thread_id"]
+    streamer = Streamer(server.url, thread_id, folder)
+    assert streamer.waiting.wait(30), streamer.error
+    port = _port(server)
+    server.process.send_signal(sig)
+    return client, thread_id, streamer, port
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_ctrl_c_drains_and_the_next_start_resumes(tmp_path: Path, sig: signal.Signals) -> None:
     # no time to reach a checkpoint: the run is cancelled in b, which runs again
     server = start_server(tmp_path, "--drain-timeout", "0")
     try:
-        client = get_sync_client(url=server.url, api_key=None)
-        thread_id = client.threads.create()["thread_id"]
-        streamer = Streamer(server.url, thread_id, tmp_path)
-        assert streamer.waiting.wait(30), streamer.error
-        port = _port(server)
-        server.process.send_signal(sig)
+        client, thread_id, streamer, port = _signal_while_b_waits(server, tmp_path, sig)
         server.process.wait(30)  # it stops though a run and its stream were going
         assert _calls(tmp_path) == ["a", "b"]
         assert server.reader is not None
@@ -195,12 +203,8 @@ def test_ctrl_c_drains_and_the_next_start_resumes(tmp_path: Path, sig: signal.Si
 def test_ctrl_c_lets_a_run_reach_its_next_checkpoint(tmp_path: Path) -> None:
     server = start_server(tmp_path, "--drain-timeout", "60")
     try:
-        client = get_sync_client(url=server.url, api_key=None)
-        thread_id = client.threads.create()["thread_id"]
-        streamer = Streamer(server.url, thread_id, tmp_path)
-        assert streamer.waiting.wait(30), streamer.error
-        port = _port(server)
-        server.process.send_signal(signal.SIGTERM)
+        client, thread_id, streamer, port = _signal_while_b_waits(server, tmp_path,
+                                                                  signal.SIGTERM)
         pause = threading.Event()
         for _ in range(600):  # handshake: the server says it lets the run go on
             if any("go on to their next checkpoint" in line for line in server.output):

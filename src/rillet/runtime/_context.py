@@ -355,14 +355,7 @@ class Task:
         meta = self._metadata
         if meta is None:
             config = self.run.config
-            meta = dict(config.get("metadata") or ())
-            configurable = config.get("configurable")
-            if configurable:
-                # As LangGraph: the run's scalar ids are copied into the metadata.
-                for key in PROPAGATED:
-                    value = configurable.get(key)
-                    if key not in meta and isinstance(value, str | int | float | bool):
-                        meta[key] = value
+            meta = with_run_ids(config)
             meta["ls_integration"] = "langgraph"
             meta["langgraph_step"] = self.step
             meta["langgraph_node"] = self.node.name
@@ -444,6 +437,19 @@ PROPAGATED = (
     "thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id",
     "graph_id",
 )
+
+
+def with_run_ids(config: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``config["metadata"]`` with the run's scalar ids copied in from
+    ``configurable`` (as LangGraph does; keys the metadata has stay)."""
+    metadata = dict(config.get("metadata") or ())
+    configurable = config.get("configurable")
+    if configurable:
+        for key in PROPAGATED:
+            value = configurable.get(key)
+            if key not in metadata and isinstance(value, str | int | float | bool):
+                metadata[key] = value
+    return metadata
 
 current_task: ContextVar[Task | None] = ContextVar("rillet_current_task", default=None)
 

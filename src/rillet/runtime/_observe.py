@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rillet._constants import ROOT
-from rillet.runtime._context import PROPAGATED, current_task
+from rillet.runtime._context import current_task, with_run_ids
 from rillet.stream._events import (
     CachedUpdatesEvent,
     RunEvent,
@@ -239,13 +239,7 @@ def chain_identity(run: RunContext, parent: Task | None) -> tuple[list[str], dic
 def root_metadata(config: dict[str, Any]) -> dict[str, Any]:
     """The metadata of a root run's chain: the config's, the run's scalar ids copied
     from ``configurable``, and ``ls_integration``."""
-    metadata = dict(config.get("metadata") or ())
-    configurable = config.get("configurable")
-    if configurable:
-        for key in PROPAGATED:
-            value = configurable.get(key)
-            if key not in metadata and isinstance(value, str | int | float | bool):
-                metadata[key] = value
+    metadata = with_run_ids(config)
     metadata.setdefault("ls_integration", "langgraph")
     return metadata
 

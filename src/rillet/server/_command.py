@@ -72,9 +72,6 @@ def to_command(command: dict[str, Any]) -> Command[Any]:
     update = command.get("update")
     if isinstance(update, list):
         update = [tuple(pair) for pair in update]
-    goto = command.get("goto")
-    targets = [
-        Send(t["node"], t.get("input")) if isinstance(t, dict) else t
-        for t in (goto if isinstance(goto, list) else [goto] if goto is not None else [])
-    ]
+    targets = [Send(t["node"], t.get("input")) if isinstance(t, dict) else t
+               for t in _targets(command.get("goto"))]
     return Command(resume=command.get("resume"), update=update, goto=targets)
