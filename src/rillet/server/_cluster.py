@@ -171,8 +171,7 @@ class ClusterRuns:
         """As :meth:`RunManager.holding`: no worker claims a run of these threads until
         the block ends (a session advisory lock per thread, which claims try for)."""
         threads = sorted(set(thread_ids))
-        async with self.pool.connection() as conn:
-            await conn.set_autocommit(True)
+        async with self.pool.connection() as conn:  # autocommit: session locks
             try:
                 for thread_id in threads:
                     await conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))",
