@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rillet.checkpoint.base import json_equal
 from rillet.server import _json
 from rillet.server.storage.base import Event, Record, Storage, version_of
 
@@ -42,16 +43,15 @@ _THREAD_SORT = frozenset({"thread_id", "status", "created_at", "updated_at"})
 
 
 def _matches(record: Record, metadata: dict[str, Any] | None) -> bool:
-    if not metadata:
-        return True
-    own = record.get("metadata") or {}
-    return all(own.get(k) == v for k, v in metadata.items())
+    return _holds(record.get("metadata") or {}, metadata)
 
 
 def _holds(values: Any, wanted: dict[str, Any] | None) -> bool:
+    # JSON equality per key (``true`` is not ``1``); a missing key equals ``None``
     if not wanted:
         return True
-    return isinstance(values, dict) and all(values.get(k) == v for k, v in wanted.items())
+    return isinstance(values, dict) and all(json_equal(values.get(k), v)
+                                            for k, v in wanted.items())
 
 
 class SqliteStorage(Storage):
