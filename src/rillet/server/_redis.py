@@ -40,7 +40,7 @@ except ImportError as exc:  # pragma: no cover - the extra is installed in the t
     raise ImportError(
         "rillet serve --redis needs redis-py: pip install 'rillet[redis]'") from exc
 
-__all__ = ["RedisBus", "TRANSIENT"]
+__all__ = ["TRANSIENT", "RedisBus"]
 
 log = logging.getLogger("rillet.server")
 T = TypeVar("T")

@@ -61,9 +61,9 @@ class Scaled:
         self.bus = RedisBus(redis, prefix=prefix, log_ttl=log_ttl)
         size = pool_size + (jobs if role != "api" else 0)
         # A request waits at most 5 s for a connection: then it answers 503.
-        self.storage = storage_class(database, max_size=size, events=self.bus)
         self.pool = pool_class(database, min_size=1, max_size=size, kwargs=connect_kwargs,
                                open=False, timeout=5.0, check=pool_class.check_connection)
+        self.storage = storage_class(pool=self.pool, events=self.bus)
         self.saver = saver_class(self.pool)
         self.store = store_class(self.pool)
         for graph in graphs.values():
