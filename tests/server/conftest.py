@@ -27,6 +27,7 @@ SRC = HERE.parents[1] / "src"
 GRAPHS = ("chain3", "custom", "tokens", "hitl", "boom", "slow", "nested", "mixed",
           "gated", "chat", "greet", "memory", "settings")
 _LISTENING = re.compile(r"at (http://\S+)")
+WORKER_READY = re.compile(r"worker process \d+ executing runs")
 
 
 class RunningServer:
@@ -38,10 +39,13 @@ class RunningServer:
 
 def start_server(folder: Path, *extra: str, timeout: float = 30.0,
                  graphs: Path = HERE / "graphs.py", names: Iterable[str] = GRAPHS,
-                 config: dict[str, object] | None = None) -> RunningServer:
+                 config: dict[str, object] | None = None,
+                 ready: re.Pattern[str] = _LISTENING) -> RunningServer:
     """Start ``rillet serve`` on a free port for the graphs ``names`` of the file
     ``graphs`` (by default the test graphs; ``config``: more keys for its
-    ``langgraph.json``); wait until it listens."""
+    ``langgraph.json``); wait until it listens (until a line of its output matches
+    ``ready``: a worker, :data:`WORKER_READY`, listens nowhere; its ``url`` is then
+    that line)."""
     config = {"dependencies": ["."],
               "graphs": {name: f"./graphs.py:{name}" for name in names}, **(config or {})}
     (folder / "langgraph.json").write_text(json.dumps(config))
@@ -61,9 +65,9 @@ def start_server(folder: Path, *extra: str, timeout: float = 30.0,
         assert process.stdout is not None
         for line in process.stdout:
             lines.append(line)
-            match = _LISTENING.search(line)
+            match = ready.search(line)
             if match and not found:
-                found.append(match.group(1))
+                found.append(match.group(1) if match.groups() else line)
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()

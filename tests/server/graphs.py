@@ -14,6 +14,7 @@ subgraph whose node writes custom data and calls a model (every stream mode at o
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypedDict
@@ -250,3 +251,22 @@ def show_settings(state: SettingsState, runtime: Runtime, config: dict,
 
 
 settings = StateGraph(SettingsState).add_node("show", show_settings).add_edge(START, "show")
+
+
+class RecordState(TypedDict, total=False):
+    dir: str  # a folder of the test's: record (two lines per run: its start and end)
+    n: int
+
+
+async def record(state: RecordState, config: dict) -> dict[str, int]:
+    line = f"{config['configurable']['thread_id']} {config['metadata']['run_id']} {os.getpid()}"
+    with open(Path(state["dir"]) / "record", "a") as out:
+        out.write(f"start {line}\n")
+    await asyncio.sleep(0.002)
+    with open(Path(state["dir"]) / "record", "a") as out:
+        out.write(f"end {line}\n")
+    return {"n": state.get("n", 0) + 1}
+
+
+#: Not served by default (``names=(*GRAPHS, "recorded")``): the scale-out race.
+recorded = StateGraph(RecordState).add_node("record", record).add_edge(START, "record").compile()
