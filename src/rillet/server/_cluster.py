@@ -52,6 +52,7 @@ from rillet.server import _json
 from rillet.server._redis import TRANSIENT as REDIS_TRANSIENT
 from rillet.server._redis import RedisBus
 from rillet.server._runs import RunManager, RunSpec, ServerStopping
+from rillet.server._time import now as stamp
 from rillet.server.storage import Event, Storage
 
 __all__ = ["ClusterRuns", "Worker", "transient"]
@@ -188,9 +189,26 @@ class ClusterRuns:
                     await conn.execute("SELECT pg_advisory_unlock_all()")
 
     async def wait(self, run_id: str) -> None:
-        """Return once the run has ended (or is gone)."""
-        while True:
+        """Return once the run has ended (or is gone): its log's ``end`` event, which
+        comes after its outcome is stored, or (at each ``poll``) its record."""
+        after = -1
+        while not self._draining:
             changed = self.bus.changed(run_id)
+            try:
+                events = await self.storage.read_events(run_id, after, limit=10_000)
+                if events and events[-1].event == "end":
+                    return
+                if events:
+                    after = events[-1].seq
+                    continue
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+            try:
+                await asyncio.wait_for(asyncio.shield(changed), self.poll)
+                continue
+            except asyncio.TimeoutError:
+                pass
             try:
                 run = await self.storage.get_run(run_id)
                 if run is None or run["status"] not in _UNFINISHED:
@@ -198,10 +216,6 @@ class ClusterRuns:
             except Exception as exc:
                 if not transient(exc):
                     raise
-            if self._draining:
-                return
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(changed), self.poll)
 
     async def follow(self, run_id: str, after: int = -1, *,
                      idle: float | None = None) -> AsyncIterator[list[Event]]:
@@ -401,55 +415,51 @@ class Worker:
         return True
 
     async def _take(self, conn: Any, run_id: str, thread_id: str, now: float,
-                    ) -> tuple[dict[str, Any], int] | None:
+                    ) -> tuple[dict[str, Any], str, str | None] | None:
+        """Claim the run if it is still due and its thread's turn, in one transaction:
+        ``(its record as it was, its status before, its cancel mark)``. The record is
+        stored ``running`` here (its JSON too, as the storage keeps it), so the run's
+        task does not store it again."""
         async with conn.transaction():
             cur = await conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
                                      (_thread_key(thread_id),))
             if not (await cur.fetchone())[0]:
                 return None  # another worker claims a run of it, or a rollback holds it
             cur = await conn.execute(
-                f"SELECT status, attempt, seq FROM {_RUNS} WHERE run_id = %(run)s AND "
-                "((status = 'pending' AND (start_at IS NULL OR start_at <= %(now)s)) OR "
-                "(status = 'running' AND lease_until < %(now)s)) FOR UPDATE SKIP LOCKED",
-                {"run": run_id, "now": now})
+                f"SELECT status, attempt, seq, cancel, data FROM {_RUNS} WHERE run_id = "
+                "%(run)s AND ((status = 'pending' AND (start_at IS NULL OR start_at <= "
+                "%(now)s)) OR (status = 'running' AND lease_until < %(now)s)) "
+                "FOR UPDATE SKIP LOCKED", {"run": run_id, "now": now})
             row = await cur.fetchone()
             if row is None:
                 return None
-            status, attempt, seq = row
+            status, attempt, seq, cancel, data = row
             cur = await conn.execute(
                 f"SELECT 1 FROM {_RUNS} WHERE thread_id = %s AND status IN ('pending', "
                 "'running') AND seq < %s LIMIT 1", (thread_id, seq))
             if await cur.fetchone() is not None:
                 return None  # an older run of the thread goes first
-            attempt = attempt + (status == "running")
+            record = _json.loads(data)
+            attempt = attempt + (status == "running")  # taken from a lost worker: next one
+            stored = {**record, "status": "running", "updated_at": stamp(), "_attempt": attempt}
             await conn.execute(
                 f"UPDATE {_RUNS} SET status = 'running', attempt = %s, worker = %s, "
-                "lease_until = %s WHERE run_id = %s",
-                (attempt, self.id, now + self.lease, run_id))
-        record = await self.storage.get_run(run_id)
-        if record is None:
-            return None
-        return {**record, "status": status}, attempt
+                "lease_until = %s, data = %s WHERE run_id = %s",
+                (attempt, self.id, now + self.lease, _json.dumps(stored), run_id))
+        return {**record, "status": status}, status, cancel
 
-    async def _begin(self, record: dict[str, Any], attempt: int) -> None:
+    async def _begin(self, record: dict[str, Any], status: str, cancel: str | None) -> None:
         run_id, thread_id = record["run_id"], record["thread_id"]
-        # the attempt as _resumed_spec counts it: a run taken from a dead worker is the
-        # next one, a pending run keeps its number
-        spec = await self.runs._resumed_spec(
-            {**record, "_attempt": attempt - (record["status"] == "running")}, self.graphs)
-        if attempt > self.max_attempts:
+        spec = await self.runs._resumed_spec(record, self.graphs)
+        spec.claimed = True
+        if spec.attempt > self.max_attempts:
             spec.refusal = {"error": "RunAttemptsExhausted", "message":
-                            f"run {run_id} was started {attempt - 1} times and its worker "
-                            f"was lost each time (at most {self.max_attempts} attempts)"}
+                            f"run {run_id} was started {spec.attempt - 1} times and its "
+                            f"worker was lost each time (at most {self.max_attempts} "
+                            "attempts)"}
         self._active[run_id] = thread_id
         self.runs.start(spec, on_done=self._done)
-        if record.get("_cancel") or run_id in self._cancels:
-            await self.runs.cancel(run_id)
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(f"SELECT cancel FROM {_RUNS} WHERE run_id = %s",
-                                     (run_id,))
-            row = await cur.fetchone()
-        if row is not None and row[0]:
+        if cancel or run_id in self._cancels:
             await self.runs.cancel(run_id)
 
     def _done(self, run_id: str) -> None:

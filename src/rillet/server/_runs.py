@@ -150,6 +150,8 @@ class RunSpec:
     start_at: float | None = None  # UNIX seconds (the manager's clock): not before then
     #: An error to end the run with instead of running it (its attempts are used up).
     refusal: dict[str, str] | None = None
+    #: Its record is stored ``running`` already (a scaled deployment's claim did it).
+    claimed: bool = False
 
 
 @dataclass
@@ -515,8 +517,9 @@ class RunManager:
                 if self._draining:  # it waited for the thread or a slot: left pending
                     status = "left for the next start"
                     return
-                await self.storage.update_run(spec.run_id, status="running", updated_at=now(),
-                                              _attempt=spec.attempt)
+                if not spec.claimed:
+                    await self.storage.update_run(spec.run_id, status="running",
+                                                  updated_at=now(), _attempt=spec.attempt)
                 await self.storage.update_thread(spec.thread_id, status="busy", updated_at=now())
                 await self._announce(spec, live)
                 error: dict[str, str] | None
