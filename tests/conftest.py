@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests._postgres import postgres_dsn, postgres_fresh_dsn  # noqa: F401 - fixtures
+from tests._redis import redis_url  # noqa: F401 - fixtures
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

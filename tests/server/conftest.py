@@ -90,11 +90,31 @@ def stop_server(server: RunningServer) -> None:
         server.process.wait(5)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(tmp_path_factory.mktemp("serve"))
+def scaled_args(postgres_dsn: str, redis_url: str) -> list[str]:
+    """``rillet serve`` options of one process of a scaled deployment on a new empty
+    database and its own Redis key prefix."""
+    from tests._postgres import fresh_database
+    from tests._redis import fresh_prefix
+
+    return ["--database", fresh_database(postgres_dsn), "--redis", redis_url,
+            "--redis-prefix", fresh_prefix()]
+
+
+@pytest.fixture(scope="session", params=["embedded", "scaled"])
+def server(tmp_path_factory: pytest.TempPathFactory,
+           request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    """The server most tests share, once of each kind: ``embedded`` (the data dir), and
+    ``scaled``, one ``--role all`` process on PostgreSQL and Redis, so every test of the
+    API runs on both backends."""
+    extra: list[str] = []
+    if request.param == "scaled":
+        extra = scaled_args(request.getfixturevalue("postgres_dsn"),
+                            request.getfixturevalue("redis_url"))
+    running = start_server(tmp_path_factory.mktemp("serve"), *extra)
     yield running
     stop_server(running)
+    if os.environ.get("RILLET_TEST_SERVER_LOG"):
+        Path(os.environ["RILLET_TEST_SERVER_LOG"]).write_text("".join(running.output))
 
 
 @pytest.fixture(scope="session")

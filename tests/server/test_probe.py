@@ -67,7 +67,7 @@ async def test_a_run_cancelled_before_its_task_begins_still_ends(tmp_path: Path)
     assert events == ["metadata", "end"]
     run = await storage.get_run("r")
     assert run is not None and run["status"] == "interrupted"
-    assert not manager.thread_busy("t")
+    assert not await manager.thread_busy("t")
     # a follower that had seen the run's first event when the run was deleted (rolled
     # back by a later run) is told so, instead of a stream that stops mid-run
     assert await storage.delete_run("r")

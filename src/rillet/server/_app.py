@@ -64,8 +64,8 @@ class Server:
     config: ServerConfig
     graphs: dict[str, CompiledStateGraph]
     storage: Storage
-    runs: RunManager
-    saver: SqliteSaver
+    runs: Any  # RunManager, or a scaled deployment's ClusterRuns (the same interface)
+    saver: Any  # SqliteSaver, or a scaled deployment's AsyncPostgresSaver
     store: BaseStore
 
     def graph(self, graph_id: str) -> CompiledStateGraph:
@@ -195,6 +195,13 @@ def create_app(
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
     clock: Callable[[], float] = time.time,
     max_running: int = 10,
+    database: str | None = None,
+    redis: str | None = None,
+    role: str = "all",
+    lease: float = 30.0,
+    max_attempts: int = 3,
+    poll: float = 1.0,
+    redis_prefix: str = "rillet:",
 ) -> Starlette:
     """The server as an ASGI app.
 
@@ -211,9 +218,15 @@ def create_app(
     after the run ends (``math.inf``: for ever), swept at start and periodically;
     ``clock`` gives UNIX seconds (for tests). At most ``max_running`` runs execute at
     once; the others wait, ``pending``.
-    """
-    from rillet.server.api import routes
 
+    With ``database`` (a PostgreSQL URL) and ``redis`` (a Redis URL) it is one process
+    of a scaled deployment (see ``_cluster``): records, checkpoints and the store in
+    PostgreSQL, event logs and signals in Redis, nothing in the data dir. ``role``
+    ``"api"`` only answers (workers elsewhere execute the runs), ``"all"`` also executes
+    up to ``max_running`` runs; ``lease`` is how long a worker owns a run without
+    renewing, ``max_attempts`` how many times a run is started in all when its worker
+    is lost, ``poll`` how often waiters look again when no signal comes.
+    """
     error_log = logging.getLogger("uvicorn.error")
     if _QUIET not in error_log.filters:
         error_log.addFilter(_QUIET)
@@ -224,6 +237,24 @@ def create_app(
         loaded = ServerConfig.from_graphs(config)
     else:
         loaded = load_config(config)
+    if not log_ttl >= 0:
+        raise ValueError(f"log_ttl must be a number of seconds >= 0, got {log_ttl!r}")
+    if not 0 <= drain_timeout < math.inf:
+        raise ValueError(f"drain_timeout must be a number of seconds >= 0, got "
+                         f"{drain_timeout!r}")
+    # the served copies save to the server's checkpointer and use the server's store
+    graphs = {graph_id: copy.copy(entry.graph) for graph_id, entry in loaded.graphs.items()}
+    if database is not None or redis is not None:
+        if database is None or redis is None:
+            raise ConfigError("a scaled deployment needs both --database (PostgreSQL) and "
+                              "--redis")
+        if role not in ("api", "all"):
+            raise ConfigError(f"the HTTP server runs role 'api' or 'all', got {role!r} "
+                              "(a worker alone: rillet serve --role worker)")
+        app = _scaled_app(loaded, graphs, database, redis, api_key, role=role, jobs=max_running,
+                          lease=lease, max_attempts=max_attempts, drain_timeout=drain_timeout,
+                          log_ttl=log_ttl, poll=poll, prefix=redis_prefix, clock=clock)
+        return app
     folder = Path(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     _check_databases(folder)
@@ -232,18 +263,9 @@ def create_app(
     memory = SqliteStore(sqlite3.connect(str(folder / "store.sqlite"), timeout=30.0,
                                          check_same_thread=False, isolation_level=None))
     memory.setup()
-    graphs = {}
-    for graph_id, entry in loaded.graphs.items():
-        # the served copy saves to the server's checkpointer and uses the server's store
-        graph = copy.copy(entry.graph)
+    for graph in graphs.values():
         graph.checkpointer = saver
         graph.store = memory
-        graphs[graph_id] = graph
-    if not log_ttl >= 0:
-        raise ValueError(f"log_ttl must be a number of seconds >= 0, got {log_ttl!r}")
-    if not 0 <= drain_timeout < math.inf:
-        raise ValueError(f"drain_timeout must be a number of seconds >= 0, got "
-                         f"{drain_timeout!r}")
     manager = RunManager(store, saver, log_ttl=log_ttl, drain_timeout=drain_timeout,
                          clock=clock, max_running=max_running)
     server = Server(loaded, graphs, store, manager, saver, memory)
@@ -274,16 +296,96 @@ def create_app(
             if owner is not None:
                 owner.close()
 
+    return _starlette(server, api_key, lifespan)
+
+
+def _starlette(server: Server, api_key: str | None,
+               lifespan: Callable[[Starlette], Any]) -> Starlette:
+    from rillet.server.api import routes
+
+    loaded = server.config
     middleware = [Middleware(CORSMiddleware, **_cors_options(loaded.cors))]
     if api_key:
         middleware.append(Middleware(_ApiKey, key=api_key))
     if loaded.auth is not None:  # after the API key: a request needs both
         middleware.append(Middleware(Authenticate, auth=loaded.auth))
+    handlers: dict[Any, Any] = {ApiError: _api_error, HTTPException: _http_error}
+    for kind in _unavailable_errors():
+        handlers[kind] = _unavailable
     app = Starlette(routes=routes(), middleware=middleware, lifespan=lifespan,
-                    exception_handlers={ApiError: _api_error, HTTPException: _http_error})
+                    exception_handlers=handlers)
     app.state.server = server
     app.state.auth = loaded.auth
     return app
+
+
+def _unavailable_errors() -> list[type[Exception]]:
+    """Errors of a scaled deployment's PostgreSQL or Redis being away (503s)."""
+    kinds: list[type[Exception]] = []
+    with contextlib.suppress(ImportError):
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        kinds += [psycopg.OperationalError, PoolTimeout]
+    with contextlib.suppress(ImportError):
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        kinds += [RedisConnectionError, RedisTimeoutError]
+    return kinds
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    which = "Redis" if type(exc).__module__.startswith("redis") else "PostgreSQL"
+    logging.getLogger("rillet.server").warning("%s %s: %s is unavailable: %r",
+                                               request.method, request.url.path, which, exc)
+    return JSONResponse(
+        {"detail": f"{which} is unavailable ({type(exc).__name__}: {exc}); nothing was "
+                   "lost: retry the request in a few seconds"},
+        status_code=503, headers={"Retry-After": "2"})
+
+
+def _scaled_app(loaded: ServerConfig, graphs: dict[str, CompiledStateGraph], database: str,
+                redis: str, api_key: str | None, **options: Any) -> Starlette:
+    from rillet.server._scaled import Scaled
+
+    scaled = Scaled(graphs, database, redis, **options)
+    server = Server(loaded, graphs, scaled.storage, scaled.runs, scaled.saver, scaled.store)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await scaled.open()
+        try:
+            await server.register_assistants()
+            yield
+        finally:
+            await scaled.close()
+
+    app = _starlette(server, api_key, lifespan)
+    app.state.scaled = scaled
+    return app
+
+
+async def run_worker(config: str | os.PathLike[str] | ServerConfig | Mapping[str, Any],
+                     database: str, redis: str, *, stop: asyncio.Event,
+                     ready: Callable[[], object] | None = None, **options: Any) -> None:
+    """A worker process of a scaled deployment (no HTTP): claim and execute runs until
+    ``stop`` is set, then drain (see ``_cluster.Worker.stop``)."""
+    from rillet.server._scaled import Scaled
+
+    loaded = config if isinstance(config, ServerConfig) else \
+        ServerConfig.from_graphs(config) if isinstance(config, Mapping) else load_config(config)
+    graphs = {graph_id: copy.copy(entry.graph) for graph_id, entry in loaded.graphs.items()}
+    scaled = Scaled(graphs, database, redis, role="worker", **options)
+    await scaled.open()
+    try:
+        server = Server(loaded, graphs, scaled.storage, None, scaled.saver, scaled.store)
+        await server.register_assistants()
+        if ready is not None:
+            ready()
+        await stop.wait()
+    finally:
+        await scaled.close()
 
 
 #: Headers a browser client must be able to read, whatever ``http.cors`` says.

@@ -117,6 +117,11 @@ class _MessageStream:
         return out
 
 
+class _LeftForRetry(Exception):
+    """The run stopped because the database or the event log is away (``retryable``):
+    it is left as it is, for a later attempt from its last checkpoint."""
+
+
 class ServerStopping(Exception):
     """Raised in the response of a client following a run the server stopped for its
     shutdown: the connection is cut (not ended), so the client reconnects, to the
@@ -143,6 +148,8 @@ class RunSpec:
     durability: Any = None
     attempt: int = 1
     start_at: float | None = None  # UNIX seconds (the manager's clock): not before then
+    #: An error to end the run with instead of running it (its attempts are used up).
+    refusal: dict[str, str] | None = None
 
 
 @dataclass
@@ -162,6 +169,10 @@ class _Live:
     announced: bool = False  # its metadata event is logged
     #: It waits for its start time (``after_seconds``): a drain stops it at once.
     delayed: bool = False
+    #: Another process owns the run now (a scaled deployment's takeover): it stops
+    #: without recording anything.
+    abandoned: bool = False
+    on_done: Callable[[str], object] | None = None
     pending: list[tuple[str, bytes]] = field(default_factory=list)
     writer: asyncio.Task[None] | None = None
     write_error: BaseException | None = None
@@ -182,7 +193,8 @@ class RunManager:
     def __init__(self, storage: Storage, saver: Any = None, *, log_ttl: float = 3600.0,
                  drain_timeout: float = 0.0, clock: Callable[[], float] = time.time,
                  max_running: int = 10,
-                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+                 retryable: Callable[[BaseException], bool] | None = None) -> None:
         if max_running < 1:
             raise ValueError(f"max_running must be at least 1, got {max_running!r}")
         self.storage = storage
@@ -191,6 +203,9 @@ class RunManager:
         self.drain_timeout = drain_timeout
         self.clock = clock  # UNIX seconds: when runs end, and the retention sweep
         self.sleep = sleep  # waits for a run's start time (``after_seconds``)
+        # errors that leave a run for a later attempt rather than fail it (a scaled
+        # deployment's database or Redis away); none in the embedded server
+        self.retryable = retryable or (lambda exc: False)
         self._live: dict[str, _Live] = {}
         self._by_thread: dict[str, set[str]] = {}
         self._thread_locks: dict[str, asyncio.Lock] = {}
@@ -198,16 +213,17 @@ class RunManager:
         self.max_running = max_running
         self._slots: asyncio.Semaphore | None = None  # made on the loop, at the first run
 
-    def thread_busy(self, thread_id: str) -> bool:
+    async def thread_busy(self, thread_id: str) -> bool:
         """Whether a run of the thread is pending or running here."""
         return bool(self._by_thread.get(thread_id))
 
-    def start(self, spec: RunSpec) -> None:
+    def start(self, spec: RunSpec, on_done: Callable[[str], object] | None = None) -> None:
         """Start ``spec`` in the background (its run record is already stored). While
-        the server drains, the run stays ``pending`` for the next start."""
+        the server drains, the run stays ``pending`` for the next start. ``on_done(run_id)``
+        is called once it has stopped, however it did."""
         if self._draining:
             return
-        live = _Live()
+        live = _Live(on_done=on_done)
         self._live[spec.run_id] = live
         self._by_thread.setdefault(spec.thread_id, set()).add(spec.run_id)
         live.task = asyncio.get_running_loop().create_task(self._execute(spec, live))
@@ -233,6 +249,22 @@ class RunManager:
             if live.started:
                 live.task.cancel()
         return True
+
+    def abandon(self, run_id: str) -> None:
+        """Stop a run another process owns now: nothing is recorded or logged."""
+        live = self._live.get(run_id)
+        if live is not None and live.task is not None and not live.done:
+            live.abandoned = True
+            live.task.cancel()
+
+    async def end_unstarted(self, spec: RunSpec) -> None:
+        """End, as cancelled, a run no task had started (a scaled deployment's pending
+        run): its log gets what a run cancelled before it began logs."""
+        live = _Live()
+        error = {"error": "UserInterrupt", "message": "the run was cancelled"}
+        await self._announce(spec, live)
+        await self._finish(spec, live, "interrupted", error)
+        await self._flush(spec, live)
 
     @contextlib.asynccontextmanager
     async def holding(self, thread_ids: list[str], cancel: list[str] | None = None,
@@ -488,8 +520,8 @@ class RunManager:
                 await self.storage.update_thread(spec.thread_id, status="busy", updated_at=now())
                 await self._announce(spec, live)
                 error: dict[str, str] | None
-                if spec.graph is None:
-                    status, error = "error", {
+                if spec.graph is None or spec.refusal is not None:
+                    status, error = "error", spec.refusal or {
                         "error": "GraphNotFound",
                         "message": f"graph {spec.graph_id!r} is not served any more"}
                     await self._emit(spec, live, "error", error)
@@ -499,8 +531,12 @@ class RunManager:
                     status = "left for the next start"
                     return
                 status = await self._finish(spec, live, status, error)
+        except _LeftForRetry as exc:
+            status = f"left for another attempt ({exc.__cause__!r})"
         except asyncio.CancelledError:
-            if self._draining:  # left pending/running: the next start resumes it
+            if live.abandoned:
+                status = "abandoned: another worker owns it"
+            elif self._draining:  # left pending/running: the next start resumes it
                 status = "left for the next start"
             else:
                 status = "interrupted"
@@ -508,6 +544,10 @@ class RunManager:
                 if not live.announced:  # cancelled before it began: metadata first still
                     await _to_the_end(self._announce(spec, live))
                 status = await _to_the_end(self._finish(spec, live, status, error))
+        except Exception as exc:
+            if not self.retryable(exc):
+                raise
+            status = f"left for another attempt ({exc!r})"
         finally:
             try:  # what the run emitted before it stopped (a cancel, a drain)
                 await _to_the_end(self._flush(spec, live))
@@ -525,6 +565,8 @@ class RunManager:
                 self._thread_locks.pop(spec.thread_id, None)
             log.info("run %s graph=%s status=%s %.3fs", spec.run_id, spec.graph_id, status,
                      time.monotonic() - started)
+            if live.on_done is not None:
+                live.on_done(spec.run_id)
 
     async def _stream(self, spec: RunSpec, live: _Live) -> tuple[str, dict[str, str] | None]:
         """Stream the graph into the log; ``(run status, error or None)``."""
@@ -571,6 +613,8 @@ class RunManager:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the graph failed: the client sees an error event
+            if self.retryable(exc):  # not the graph: its checkpoint or log could not be saved
+                raise _LeftForRetry from exc
             log.info("run %s failed: %r", spec.run_id, exc)
             error = {"error": type(exc).__name__, "message": str(exc)}
             await self._emit(spec, live, "error", error)

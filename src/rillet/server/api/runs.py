@@ -176,7 +176,7 @@ async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, 
         if if_not_exists != "create":
             raise ApiError(404, "Thread or assistant not found.")
         await _create_thread(request, thread_id)
-    if server.runs.thread_busy(thread_id):
+    if await server.runs.thread_busy(thread_id):
         if strategy == "reject":
             raise ApiError(409, "Thread is already running a task. Wait for it to finish or "
                            "choose a different multitask strategy.")

@@ -84,7 +84,7 @@ async def patch(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     server = server_of(request)
     thread_id = (await authorized_thread(request, "delete"))["thread_id"]
-    if server.runs.thread_busy(thread_id):
+    if await server.runs.thread_busy(thread_id):
         raise ApiError(409, f"Thread {thread_id} has a run in progress; cancel it first")
     if not await server.storage.delete_thread(thread_id):
         raise ApiError(404, f"Thread with ID {thread_id} not found")
@@ -211,7 +211,7 @@ async def prune(request: Request) -> Response:
     if not all(isinstance(t, str) for t in thread_ids):
         raise ApiError(422, f"'thread_ids' must be a list of thread ids, got {thread_ids!r}")
     strategy = read_str(body, "strategy", "delete", ("delete", "keep_latest"))
-    busy = [t for t in thread_ids if server.runs.thread_busy(t)]
+    busy = [t for t in thread_ids if await server.runs.thread_busy(t)]
     if busy:
         raise ApiError(409, f"Threads {', '.join(busy)} have a run in progress; cancel it "
                        "first (nothing was pruned)")
@@ -279,7 +279,7 @@ async def update_state(request: Request) -> Response:
     if graph is None:
         raise ApiError(400, f"Thread '{thread['thread_id']}' has no assigned graph ID: make a "
                        "run on it first, or set 'graph_id' in its metadata")
-    if server.runs.thread_busy(thread["thread_id"]):
+    if await server.runs.thread_busy(thread["thread_id"]):
         raise ApiError(409, "Thread is busy with a run; wait for it or cancel it first")
     checkpoint = dict(read_type(body, "checkpoint", dict, {}))
     if read_str(body, "checkpoint_id"):
