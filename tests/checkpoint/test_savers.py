@@ -507,6 +507,50 @@ def test_copy_thread(saver: Any) -> None:
     assert saver.load("t", "", None) == (r2, [PendingWrite("a", 0, "c", b"w", "p")])
 
 
+def test_delete_for_runs(saver: Any) -> None:
+    def by(run: Any, **kw: Any) -> CheckpointRecord:
+        return rec(metadata={"run_id": run, "step": 1}, **kw)
+
+    a = by("r1", versions={"c": "1", "x": "1"})
+    saver.save(a, {("c", "1"): Blob(b"c1"), ("x", "1"): Blob(b"x1"), ("o", "1"): Blob(b"o")})
+    b = by("r2", parent=a.checkpoint_id, versions={"c": "2", "x": "1"})
+    saver.save(b, {("c", "2"): Blob(b"c2", base="1"), ("d", "1"): Blob(b"d1")})
+    saver.save_writes("t", "", b.checkpoint_id, [PendingWrite("task", 0, "c", b"w")])
+    sub = by("r2", ns="sub:1", versions={"s": "1"})
+    saver.save(sub, {("s", "1"): Blob(b"s1")})
+    keep_sub = by("r1", ns="sub:1", versions={"s": "0"})
+    saver.save(keep_sub, {("s", "0"): Blob(b"s0")})
+    c = by("r3", parent=b.checkpoint_id, versions={"c": "3", "x": "1"})
+    saver.save(c, {("c", "3"): Blob(b"c3", base="2")})
+    number = rec(metadata={"run_id": 2}, versions={"c": "1"})  # not the string "2"
+    saver.save(number, {})
+    no_run = rec(metadata={}, versions={})
+    saver.save(no_run, {})
+    other = by("r2", thread="u", versions={"c": "2"})
+    saver.save(other, {("c", "2"): Blob(b"u2")})
+
+    assert saver.delete_for_runs("t", []) == 0
+    assert saver.delete_for_runs("t", ["r2", "2", "nope"]) == 2
+    assert [h.checkpoint_id for h in saver.history("t", None)] == [
+        no_run.checkpoint_id, number.checkpoint_id, c.checkpoint_id,
+        keep_sub.checkpoint_id, a.checkpoint_id]
+    assert saver.load("t", "", b.checkpoint_id) is None
+    everything = [(ch, v) for ch in "cxdos" for v in "0123"]
+    # c2 stays: c3 (kept) is a delta over it
+    assert saver.load_blobs("t", "", everything) == {
+        ("c", "1"): [b"c1"], ("c", "2"): [b"c1", b"c2"], ("c", "3"): [b"c1", b"c2", b"c3"],
+        ("x", "1"): [b"x1"]}
+    assert saver.load_blobs("t", "sub:1", everything) == {("s", "0"): [b"s0"]}
+    saver.save(b, {})  # the same id again: its old writes went with it
+    assert saver.load("t", "", b.checkpoint_id) == (b, [])
+    assert saver.load("u", "", None) == (other, [])
+    assert saver.load_blobs("u", "", [("c", "2")]) == {("c", "2"): [b"u2"]}
+    assert saver.delete_for_runs("t", ["r1", "r2", "r3"]) == 4
+    assert [h.checkpoint_id for h in saver.history("t", None)] == [
+        no_run.checkpoint_id, number.checkpoint_id]
+    assert saver.load_blobs("t", "", everything) == {("c", "1"): [b"c1"]}
+
+
 def test_newest_after_copy_prune_and_delete(saver: Any) -> None:
     older = rec("copy")  # made first: its id is the oldest
     early = [new_checkpoint_id(), new_checkpoint_id()]  # older than what they follow
@@ -828,6 +872,12 @@ async def test_faces_are_derived() -> None:
         SyncOnly().save(rec(), {})
     with pytest.raises(NotImplementedError, match=r"neither aprune\(\) nor prune\(\)"):
         await SyncOnly().aprune("t", 1)
+    with pytest.raises(NotImplementedError,
+                       match=r"neither adelete_for_runs\(\) nor delete_for_runs\(\)"):
+        await SyncOnly().adelete_for_runs("t", ["r"])
+    with pytest.raises(NotImplementedError,
+                       match=r"neither delete_for_runs\(\) nor adelete_for_runs\(\)"):
+        SyncOnly().delete_for_runs("t", ["r"])
 
 
 def test_sync_face_of_async_saver_without_a_loop_uses_a_private_one() -> None:

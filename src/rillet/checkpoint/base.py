@@ -425,6 +425,14 @@ class BaseCheckpointSaver:
         self._need("acopy_thread", "copy_thread")
         return self._sync(self.acopy_thread(source_thread_id, target_thread_id))
 
+    def delete_for_runs(self, thread_id: str, run_ids: Sequence[str]) -> int:
+        """Delete the thread's records whose metadata ``run_id`` (a string) is one of
+        ``run_ids``, in every namespace, with their writes, and every blob of the thread
+        no remaining record needs; how many records were deleted. (Optional: the
+        server's ``multitask_strategy="rollback"`` uses it.)"""
+        self._need("adelete_for_runs", "delete_for_runs")
+        return self._sync(self.adelete_for_runs(thread_id, run_ids))
+
     # -- async primitives ------------------------------------------------------------
 
     async def asave(self, record: CheckpointRecord, blobs: Mapping[BlobKey, Blob]) -> None:
@@ -478,6 +486,11 @@ class BaseCheckpointSaver:
         return await self._async(
             "copy_thread", self.copy_thread, source_thread_id, target_thread_id
         )
+
+    async def adelete_for_runs(self, thread_id: str, run_ids: Sequence[str]) -> int:
+        """Async :meth:`delete_for_runs`."""
+        return await self._async("delete_for_runs", self.delete_for_runs, thread_id,
+                                 list(run_ids))
 
     # -- deriving one face from the other ---------------------------------------------
 

@@ -154,6 +154,22 @@ class InMemorySaver(BaseCheckpointSaver):
                 self._drop_unneeded_blobs(space, records.values())
         return deleted
 
+    def delete_for_runs(self, thread_id: str, run_ids: Sequence[str]) -> int:
+        wanted = set(run_ids)
+        deleted = 0
+        with self._lock:
+            spaces = {k for k in (*self._records, *self._blobs) if k[0] == thread_id}
+            for space in spaces:
+                records = self._records.get(space, {})
+                self._latest.pop(space, None)
+                for cid in [c for c, saved in records.items()
+                            if isinstance(run := saved[5].get("run_id"), str) and run in wanted]:
+                    del records[cid]
+                    self._writes.pop((*space, cid), None)
+                    deleted += 1
+                self._drop_unneeded_blobs(space, records.values())
+        return deleted
+
     def _drop_unneeded_blobs(self, space: _Space, kept: Any) -> None:
         stored = self._blobs.get(space, {})
         needed: set[BlobKey] = set()

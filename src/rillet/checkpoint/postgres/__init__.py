@@ -266,6 +266,38 @@ def prune_stmt(thread_id: str, keep_last: int) -> Stmt:
     return sql, {"t": thread_id, "keep": keep_last}
 
 
+def delete_for_runs_stmt(thread_id: str, run_ids: Sequence[str]) -> Stmt:
+    # Every CTE sees the rows as they were before the statement, so the records that
+    # stay are named by the negated condition, not read back after the delete.
+    theirs = ("jsonb_typeof(c.metadata -> 'run_id') = 'string' "
+              "AND c.metadata ->> 'run_id' = ANY(%(runs)s::text[])")
+    sql = f"""
+    WITH RECURSIVE doomed AS (
+        DELETE FROM rillet_checkpoints AS c WHERE c.thread_id = %(t)s AND {theirs}
+        RETURNING c.checkpoint_ns, c.checkpoint_id),
+    doomed_writes AS (
+        DELETE FROM rillet_checkpoint_writes AS w USING doomed AS d
+        WHERE w.thread_id = %(t)s AND w.checkpoint_ns = d.checkpoint_ns
+          AND w.checkpoint_id = d.checkpoint_id),
+    need(ns, channel, version) AS (
+        SELECT c.checkpoint_ns, v.key COLLATE "C", v.value COLLATE "C"
+        FROM rillet_checkpoints AS c CROSS JOIN LATERAL jsonb_each_text(c.versions) AS v
+        WHERE c.thread_id = %(t)s AND ({theirs}) IS NOT TRUE
+        UNION
+        SELECT b.checkpoint_ns, b.channel, b.base FROM need AS n
+        JOIN rillet_checkpoint_blobs AS b
+          ON b.thread_id = %(t)s AND b.checkpoint_ns = n.ns AND b.channel = n.channel
+         AND b.version = n.version
+        WHERE b.base IS NOT NULL),
+    doomed_blobs AS (
+        DELETE FROM rillet_checkpoint_blobs AS b
+        WHERE b.thread_id = %(t)s AND NOT EXISTS (
+            SELECT 1 FROM need AS n
+            WHERE n.ns = b.checkpoint_ns AND n.channel = b.channel AND n.version = b.version))
+    SELECT count(*) FROM doomed"""
+    return sql, {"t": thread_id, "runs": list(run_ids)}
+
+
 def copy_stmt(source: str, target: str) -> Stmt:
     def copy(table: str, cols: str, key: str, sets: str) -> str:
         rest = cols.removeprefix("thread_id, ")
@@ -372,6 +404,11 @@ class PostgresSaver(BaseCheckpointSaver):
 
     def prune(self, thread_id: str, keep_last: int) -> int:
         return int(self._run(prune_stmt(thread_id, keep_last))[0][0])
+
+    def delete_for_runs(self, thread_id: str, run_ids: Sequence[str]) -> int:
+        if not run_ids:
+            return 0
+        return int(self._run(delete_for_runs_stmt(thread_id, run_ids))[0][0])
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         self._run(copy_stmt(source_thread_id, target_thread_id))

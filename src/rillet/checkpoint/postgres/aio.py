@@ -35,6 +35,7 @@ from rillet.checkpoint.postgres import (
     Stmt,
     blobs_stmt,
     copy_stmt,
+    delete_for_runs_stmt,
     delete_stmt,
     history_stmt,
     load_stmt,
@@ -148,6 +149,11 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
 
     async def aprune(self, thread_id: str, keep_last: int) -> int:
         return int((await self._run(prune_stmt(thread_id, keep_last)))[0][0])
+
+    async def adelete_for_runs(self, thread_id: str, run_ids: Sequence[str]) -> int:
+        if not run_ids:
+            return 0
+        return int((await self._run(delete_for_runs_stmt(thread_id, run_ids)))[0][0])
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         await self._run(copy_stmt(source_thread_id, target_thread_id))

@@ -283,7 +283,7 @@ async def _stop(server: Server, runs: list[Record], action: str, *,
             record = await server.storage.get_run(run_id)
             if record is not None:
                 graph_of.setdefault(record["thread_id"], record["metadata"].get("graph_id", ""))
-                server.saver.delete_for_runs(record["thread_id"], [run_id])
+                await server.saver.adelete_for_runs(record["thread_id"], [run_id])
                 await server.storage.delete_run(run_id)
         for thread_id, graph_id in graph_of.items():
             graph = server.graphs.get(graph_id)

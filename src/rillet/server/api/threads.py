@@ -88,7 +88,7 @@ async def delete(request: Request) -> Response:
         raise ApiError(409, f"Thread {thread_id} has a run in progress; cancel it first")
     if not await server.storage.delete_thread(thread_id):
         raise ApiError(404, f"Thread with ID {thread_id} not found")
-    server.saver.delete_thread(thread_id)
+    await server.saver.adelete_thread(thread_id)
     return Response(status_code=204)
 
 
@@ -189,7 +189,7 @@ async def copy(request: Request) -> Response:
     await authorize(request, "threads", "create", value)  # the copy is the caller's
     thread = new_thread(metadata=value["metadata"])
     await server.storage.create_thread(thread)
-    server.saver.copy_thread(source["thread_id"], thread["thread_id"])
+    await server.saver.acopy_thread(source["thread_id"], thread["thread_id"])
     graph = _graph_of_thread(server, source)
     if graph is not None:
         fields = await thread_fields_after_run(
@@ -225,10 +225,10 @@ async def prune(request: Request) -> Response:
             raise
         if strategy == "delete":
             if await server.storage.delete_thread(thread_id):
-                server.saver.delete_thread(thread_id)
+                await server.saver.adelete_thread(thread_id)
                 pruned += 1
         elif await server.storage.get_thread(thread_id) is not None:
-            server.saver.prune(thread_id, keep_last=1)
+            await server.saver.aprune(thread_id, keep_last=1)
             pruned += 1
     return json_response({"pruned_count": pruned})
 

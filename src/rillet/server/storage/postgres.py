@@ -258,14 +258,14 @@ class PostgresStorage(Storage):
             rows = await cur.fetchall()
         return [_json.loads(r[0]) for r in rows], int(row[0]) if row else 0
 
-    async def _count(self, sql: str, args: Sequence[Any]) -> int:
+    async def _write(self, sql: str, args: Sequence[Any]) -> int:
         async with self.transaction() as cur:
             await cur.execute(sql, args)
             return cur.rowcount
 
     # ------------------------------------------------------------ assistants
     async def put_assistant(self, assistant: Record) -> None:
-        await self._count(
+        await self._write(
             f"{_PUT_ASSISTANT} ON CONFLICT (assistant_id) DO UPDATE SET graph_id = "
             "EXCLUDED.graph_id, created_at = EXCLUDED.created_at, name = EXCLUDED.name, "
             "metadata = EXCLUDED.metadata, data = EXCLUDED.data", _assistant_row(assistant))
@@ -311,7 +311,7 @@ class PostgresStorage(Storage):
         return gone
 
     async def put_assistant_version(self, version: Record) -> None:
-        await self._count(_PUT_VERSION, (version["assistant_id"], version["version"],
+        await self._write(_PUT_VERSION, (version["assistant_id"], version["version"],
                                          _jsonb(version.get("metadata") or {}),
                                          _json.dumps(version)))
 
@@ -330,7 +330,7 @@ class PostgresStorage(Storage):
 
     # ------------------------------------------------------------ threads
     async def create_thread(self, thread: Record) -> bool:
-        return await self._count(
+        return await self._write(
             "INSERT INTO rillet_server_threads (thread_id, status, created_at, updated_at, "
             "state_updated_at, metadata, \"values\", data) VALUES "
             "(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s) ON CONFLICT DO NOTHING",
@@ -397,7 +397,7 @@ class PostgresStorage(Storage):
 
     # ------------------------------------------------------------ runs
     async def put_run(self, run: Record) -> None:
-        await self._count(
+        await self._write(
             "INSERT INTO rillet_server_runs (run_id, thread_id, status, created_at, start_at, "
             "ended_at, attempt, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (run_id) DO UPDATE SET thread_id = EXCLUDED.thread_id, "
