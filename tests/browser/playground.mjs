@@ -124,6 +124,41 @@ async function main() {
     await page.screenshot({ path: join(artifacts, "desktop.png"), fullPage: true });
     const threadUrl = page.url();
 
+    // a stream cut before its end: the page joins the run again after the last event
+    // it saw (Last-Event-ID) and shows each event once
+    await page.selectOption("#assistant", { label: "counter" });
+    await page.locator('#drawing svg .node[data-node="c"]').waitFor();
+    const joins = [];
+    page.on("request", (request) => {
+      if (request.method() === "GET" && /\/runs\/[^/]+\/stream$/.test(new URL(request.url()).pathname)) {
+        joins.push(request.headers()["last-event-id"] ?? null);
+      }
+    });
+    await page.route("**/threads/*/runs/stream", async (route) => {
+      const request = route.request();
+      const response = await fetch(request.url(), {
+        method: "POST", headers: request.headers(), body: request.postData(),
+        signal: AbortSignal.timeout(TIMEOUT),
+      });
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let text = "";
+      while (text.split("\n\n").length <= 3) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      await reader.cancel(); // the run goes on: the page asks for on_disconnect "continue"
+      const kept = text.split("\n\n").slice(0, 3);
+      seen.cutAfter = kept.map((block) => /^id: (\d+)$/m.exec(block)[1]);
+      await route.fulfill({ status: 200, contentType: "text/event-stream", body: `${kept.join("\n\n")}\n\n` });
+    }, { times: 1 });
+    await page.fill("#input", '{"x": 0}');
+    await page.click("#run");
+    await waitStatus(page, "success");
+    seen.joins = joins;
+    seen.eventsAfterReconnect = await eventRows(page);
+
     // the same thread on a phone-sized screen
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,

@@ -5,9 +5,10 @@ installed by ``scripts/test.sh``) picks the ``draft`` graph, checks the server's
 drawing, starts a run and sees its tokens in the page while the run still waits (the
 graph's ``write`` node waits for a file the script creates only after that), sees the
 updates and custom data labelled by node and subgraph, answers the interrupt, opens the
-history, forks from the checkpoint before the review and answers no, then loads the
-thread on a phone-sized screen. Any console or page error fails it. The screenshots are
-kept in ``test-artifacts/playground/``.
+history, forks from the checkpoint before the review and answers no, runs ``counter``
+with its first stream cut after three events (the page joins the run again with
+``Last-Event-ID``), then loads the first thread on a phone-sized screen. Any console
+or page error fails it. The screenshots are kept in ``test-artifacts/playground/``.
 """
 
 from __future__ import annotations
@@ -132,6 +133,11 @@ def _check_run(seen: dict[str, Any]) -> None:
     # the fork's checkpoints come first, the first run's stay below them
     assert seen["historyAfterFork"] == [["step 4", "done"], ["step 3", "next: review"],
                                         *seen["history"]]
+    # the first stream cut after three events: joined again from the third one's id
+    assert seen["cutAfter"] == ["0", "1", "2"]
+    assert seen["joins"] == ["2"]
+    assert _rows(seen, "eventsAfterReconnect") == [["update", node, "", {"x": x}]
+                                                   for node, x in (("a", 1), ("b", 2), ("c", 3))]
     assert seen["phoneState"] == seen["forkedState"]
     assert seen["phoneWidths"] == [390, 390]  # nothing wider than the phone's screen
     assert seen["problems"] == []
