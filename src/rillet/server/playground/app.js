@@ -475,7 +475,7 @@ async function start() {
     const thread = new URLSearchParams(location.hash.slice(1)).get("thread");
     if (thread) {
       setThread(thread);
-      await refreshThread();
+      if (await refreshThread()) setStatus("interrupted");
     }
   } catch (error) {
     showError(error);
