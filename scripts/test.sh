@@ -7,6 +7,8 @@
 #     psycopg)
 #   - Node.js and npm, from the system's packages, and the JavaScript client the server
 #     tests use (`npm ci` in tests/server/js, from its package-lock.json)
+#   - Chromium, from the system's packages, and Playwright's playwright-core driving it
+#     (`npm ci` in tests/browser; no browser download): the playground's browser tests
 #   - the LangGraph oracle, a second virtualenv in .venv-oracle (only when missing) with
 #     LangGraph's own server, pinned: tests/server/test_differential.py runs `langgraph
 #     dev` from it next to `rillet serve` and compares what the two answer
@@ -41,6 +43,12 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
 fi
 (cd tests/server/js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing Chromium (for the playground's browser tests)..." >&2
+  apt_install chromium
+fi
+(cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 # Versions as the differential tests were written against (LangGraph 1.2.22, its
 # in-memory `langgraph dev`); delete .venv-oracle to reinstall.

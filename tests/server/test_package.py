@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import socket
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -32,7 +34,7 @@ def test_serve_help_lists_its_options() -> None:
                          capture_output=True, text=True, env={"PYTHONPATH": str(SRC)},
                          check=True)
     for option in ("--config", "--host", "--port", "--data-dir", "--api-key", "--log-ttl",
-                   "--drain-timeout"):
+                   "--drain-timeout", "--open"):
         assert option in out.stdout
 
 
@@ -130,3 +132,25 @@ def test_serve_refuses_a_damaged_database_with_one_line(tmp_path: Path, name: st
     assert "Traceback" not in out.stderr, out.stderr
     assert f"{data / name} is not a readable SQLite database (file is not a database): " \
         "restore it from a backup, or move it away to start with an empty one" in out.stderr
+
+
+def test_the_wheel_ships_the_playground(tmp_path: Path) -> None:
+    # Built from a copy of the sources (the build leaves build/ and egg-info behind).
+    root = SRC.parent
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(root / name, tmp_path / name)
+    shutil.copytree(SRC, tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                          str(tmp_path / "dist"), str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    (wheel,) = (tmp_path / "dist").glob("rillet-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {name: archive.read(name) for name in archive.namelist()
+                   if name.startswith("rillet/server/playground/")}
+    playground = SRC / "rillet" / "server" / "playground"
+    assert sorted(shipped) == ["rillet/server/playground/app.js",
+                               "rillet/server/playground/index.html",
+                               "rillet/server/playground/style.css"]
+    for name, body in shipped.items():
+        assert body == (playground / Path(name).name).read_bytes()

@@ -97,6 +97,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--log-level", default="warning",
                         choices=["critical", "error", "warning", "info", "debug"],
                         help="uvicorn's log level; 'info' also logs one line per run")
+    parser.add_argument("--open", action="store_true",
+                        help="open the playground page in the default browser once listening")
     parser.set_defaults(handler=serve_command)
 
 
@@ -152,6 +154,11 @@ def serve_command(args: argparse.Namespace) -> int:
                 sys.stdout.write(f"rillet: serving {graphs} at http://{host}:{port} "
                                  f"({where})\n")
                 sys.stdout.flush()
+                if args.open:  # $BROWSER or the system's default; not waited for
+                    import webbrowser
+
+                    asyncio.get_running_loop().run_in_executor(
+                        None, webbrowser.open, f"http://{host}:{port}/")
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             # Ctrl-C / SIGTERM: stop the runs first (at their next checkpoint, or

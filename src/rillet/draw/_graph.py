@@ -65,7 +65,8 @@ class NodeStyles:
 
 @dataclass
 class DrawableGraph:
-    """A graph to draw: ``draw_mermaid()``, ``draw_ascii()``, ``draw_png()``, ``to_dot()``.
+    """A graph to draw: ``draw_mermaid()``, ``draw_ascii()``, ``draw_svg()``, ``draw_png()``,
+    ``to_dot()``.
 
     Returned by ``CompiledStateGraph.get_graph()``. Nothing here reaches the network:
     PNGs are rendered by the local Graphviz ``dot`` program.
@@ -197,6 +198,14 @@ class DrawableGraph:
         from rillet.draw._ascii import draw_ascii
 
         return draw_ascii(self.nodes, self.edges)
+
+    def draw_svg(self) -> str:
+        """An SVG document in pure Python (no Graphviz): the layout of
+        :meth:`draw_ascii`, conditional edges dashed, expanded subgraphs framed; each
+        node a ``<g class="node" data-node="ID">``."""
+        from rillet.draw._svg import draw_svg
+
+        return draw_svg(self.nodes, self.edges)
 
     def print_ascii(self) -> None:
         """Print :meth:`draw_ascii`."""

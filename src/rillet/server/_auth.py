@@ -6,9 +6,10 @@ and ``_global_handlers``), so a LangGraph project keeps its ``auth.py`` unchange
 rillet does not depend on ``langgraph-sdk``.
 
 - :class:`Authenticate` (ASGI middleware) calls the ``@auth.authenticate`` handler on
-  every request but ``/ok`` and preflights, passing the request parts its parameters
-  name (``authorization``, ``headers``, ``path``, ``method``, ``path_params``,
-  ``query_params``, ``request``); the :class:`User` it makes goes in the request scope.
+  every request but ``/ok``, the playground page's files and preflights, passing the
+  request parts its parameters name (``authorization``, ``headers``, ``path``,
+  ``method``, ``path_params``, ``query_params``, ``request``); the :class:`User` it
+  makes goes in the request scope.
   An exception with a ``status_code`` (``Auth.exceptions.HTTPException``) answers that
   status and ``detail``; any other answers 401.
 - :func:`authorize` is the hook every route calls before it acts:
@@ -34,6 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rillet.errors import ConfigError
 from rillet.server._errors import ApiError
+from rillet.server._public import is_public
 
 __all__ = ["AuthContext", "AuthHandlers", "Authenticate", "User", "authorize", "matches"]
 
@@ -145,7 +147,7 @@ class Authenticate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fn = self.auth.authenticate
-        if scope["type"] != "http" or scope["path"] == "/ok" or scope["method"] == "OPTIONS":
+        if scope["type"] != "http" or is_public(scope["path"]) or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
         if fn is None:

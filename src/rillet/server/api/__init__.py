@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from rillet.server.api import assistants, meta, runs, store, threads
+from rillet.server.api import assistants, meta, playground, runs, store, threads
 
 __all__ = ["routes"]
 
@@ -12,4 +12,4 @@ __all__ = ["routes"]
 def routes() -> list[BaseRoute]:
     """Every route of the server, the more specific paths first."""
     return [*meta.ROUTES, *assistants.ROUTES, *runs.ROUTES, *threads.ROUTES,
-            *store.ROUTES]
+            *store.ROUTES, *playground.ROUTES]

@@ -1,7 +1,7 @@
 """Assistants: each served graph has one system assistant; users make more (create,
 update, which makes a new version, delete, versions, set the latest version, count).
-Search, get, graph, schemas, subgraphs. A graph's name is accepted wherever an
-assistant id is (it names the graph's system assistant)."""
+Search, get, graph (and ``graph.svg``, drawn), schemas, subgraphs. A graph's name is
+accepted wherever an assistant id is (it names the graph's system assistant)."""
 
 from __future__ import annotations
 
@@ -262,6 +262,14 @@ async def graph(request: Request) -> Response:
     return json_response({"nodes": nodes, "edges": edges})
 
 
+async def graph_svg(request: Request) -> Response:
+    """The graph drawn as SVG in pure Python (the playground shows it; no Graphviz)."""
+    _, compiled = await _graph_of(request)
+    drawing = compiled.get_graph(xray=_xray(request.query_params.get("xray")))
+    return Response(drawing.draw_svg(), media_type="image/svg+xml",
+                    headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
 async def schemas(request: Request) -> Response:
     graph_id, compiled = await _graph_of(request)
     context = compiled.context_schema
@@ -302,5 +310,6 @@ ROUTES = [
     Route("/assistants/{assistant_id}/subgraphs", subgraphs, methods=["GET"]),
     Route("/assistants/{assistant_id}/subgraphs/{namespace}", subgraphs, methods=["GET"]),
     Route("/assistants/{assistant_id}/graph", graph, methods=["GET"]),
+    Route("/assistants/{assistant_id}/graph.svg", graph_svg, methods=["GET"]),
     Route("/assistants/{assistant_id}/schemas", schemas, methods=["GET"]),
 ]
