@@ -101,8 +101,6 @@ def test_the_page_needs_no_user_under_custom_auth(tmp_path: Path) -> None:
         stop_server(server)
 
 
-@pytest.mark.xfail(strict=True, reason="needs _ApiKey in server/_app.py to let "
-                   "rillet.server._public.is_public paths through (left to the lead)")
 def test_the_page_needs_no_api_key(tmp_path: Path) -> None:
     server = start_server(tmp_path, "--api-key", "k", names=("chain3",))
     try:

@@ -32,6 +32,7 @@ from rillet.graph import CompiledStateGraph
 from rillet.server._auth import Authenticate
 from rillet.server._config import ServerConfig, load_config
 from rillet.server._errors import ApiError
+from rillet.server._public import is_public
 from rillet.server._runs import RunManager, ServerStopping
 from rillet.server._time import now
 from rillet.server.storage import SqliteStorage, Storage
@@ -159,13 +160,14 @@ def server_of(request: Request) -> Server:
 
 
 class _ApiKey:
-    """Every route but ``/ok`` needs ``x-api-key: KEY``."""
+    """Every route but ``/ok`` and the playground's files needs ``x-api-key: KEY``."""
 
     def __init__(self, app: ASGIApp, key: str) -> None:
         self.app, self.key = app, key.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] != "/ok" and scope["method"] != "OPTIONS":
+        if (scope["type"] == "http" and not is_public(scope["path"])
+                and scope["method"] != "OPTIONS"):
             given = dict(scope["headers"]).get(b"x-api-key") or b""
             if not hmac.compare_digest(given, self.key):
                 response = JSONResponse({"detail": "Missing or invalid API key (x-api-key)"},
