@@ -215,6 +215,14 @@ class PostgresStorage(Storage):
                     conn.cursor(row_factory=tuple_row) as cur):
             yield cur
 
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
+        """A cursor (tuple rows) on a pooled connection for one statement, its own
+        transaction (autocommit): one round trip less than :meth:`transaction`'s
+        BEGIN and COMMIT around it."""
+        async with self.pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            yield cur
+
     async def setup(self) -> None:
         """Open the pool (if it is ours) and create or migrate the tables."""
         if self._own_pool and self.pool.closed:
@@ -235,13 +243,13 @@ class PostgresStorage(Storage):
             await self.pool.close()
 
     async def _one(self, sql: str, args: Sequence[Any]) -> Record | None:
-        async with self.transaction() as cur:
+        async with self.statement() as cur:
             await cur.execute(sql, args)
             row = await cur.fetchone()
         return _json.loads(row[0]) if row else None
 
     async def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Record]:
-        async with self.transaction() as cur:
+        async with self.statement() as cur:
             await cur.execute(sql, args)
             rows = await cur.fetchall()
         return [_json.loads(row[0]) for row in rows]
@@ -259,7 +267,7 @@ class PostgresStorage(Storage):
         return [_json.loads(r[0]) for r in rows], int(row[0]) if row else 0
 
     async def _write(self, sql: str, args: Sequence[Any]) -> int:
-        async with self.transaction() as cur:
+        async with self.statement() as cur:
             await cur.execute(sql, args)
             return cur.rowcount
 
@@ -390,7 +398,7 @@ class PostgresStorage(Storage):
     ) -> int:
         args: list[Any] = []
         where = _thread_filter(metadata, values, status, args)
-        async with self.transaction() as cur:
+        async with self.statement() as cur:
             await cur.execute(f"SELECT count(*) FROM rillet_server_threads{_where(where)}", args)
             row = await cur.fetchone()
         return int(row[0]) if row else 0
@@ -449,7 +457,7 @@ class PostgresStorage(Storage):
     async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int:
         if self.events is not None:
             return await self.events.append(run_id, events)
-        async with self.transaction() as cur:
+        async with self.statement() as cur:
             await cur.execute(_APPEND, {"run": run_id, "n": len(events),
                                         "names": [name for name, _ in events],
                                         "datas": [bytes(data) for _, data in events]})
@@ -460,7 +468,7 @@ class PostgresStorage(Storage):
     async def read_events(self, run_id: str, after: int = -1, limit: int = 1000) -> list[Event]:
         if self.events is not None:
             return list(await self.events.read(run_id, after, limit))
-        async with self.transaction() as cur:
+        async with self.statement() as cur:
             await cur.execute("SELECT seq, event, data FROM rillet_server_run_events "
                               "WHERE run_id = %s AND seq > %s ORDER BY seq LIMIT %s",
                               (run_id, after, limit))
