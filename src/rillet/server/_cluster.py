@@ -207,7 +207,7 @@ class ClusterRuns:
             try:
                 await asyncio.wait_for(asyncio.shield(changed), self.poll)
                 continue
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             try:
                 run = await self.storage.get_run(run_id)
