@@ -541,7 +541,8 @@ class MemoryLogs:
         self.logs: dict[str, list[Event]] = {}
         self.deleted: list[list[str]] = []
 
-    async def append(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int:
+    async def append(self, run_id: str, events: Sequence[tuple[str, bytes]], *,
+                     attempt: int | None = None) -> int:
         log = self.logs.setdefault(run_id, [])
         first = len(log)
         log.extend(Event(first + i, e, d) for i, (e, d) in enumerate(events))

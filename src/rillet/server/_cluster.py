@@ -50,7 +50,7 @@ from typing import Any
 from rillet.graph import CompiledStateGraph
 from rillet.server import _json
 from rillet.server._redis import TRANSIENT as REDIS_TRANSIENT
-from rillet.server._redis import RedisBus
+from rillet.server._redis import RedisBus, StaleAttempt
 from rillet.server._runs import RunManager, RunSpec, ServerStopping
 from rillet.server._time import now as stamp
 from rillet.server.storage import Event, Storage
@@ -73,10 +73,12 @@ def _pg_transient() -> tuple[type[BaseException], ...]:
 
 def transient(exc: BaseException) -> bool:
     """Whether ``exc`` comes from PostgreSQL or Redis being away for a while (the run
-    may go on later, the request may be retried), rather than from the run or request."""
+    may go on later, the request may be retried), rather than from the run or request;
+    or from this process's attempt of a run being stale (another worker owns it now: it
+    stops without recording anything)."""
     seen: set[int] = set()
     error: BaseException | None = exc
-    kinds = (*_pg_transient(), *REDIS_TRANSIENT)
+    kinds = (*_pg_transient(), *REDIS_TRANSIENT, StaleAttempt)
     while error is not None and id(error) not in seen:
         if isinstance(error, kinds):
             return True

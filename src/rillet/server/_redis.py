@@ -35,12 +35,13 @@ from rillet.server.storage import Event
 try:
     import redis.asyncio as aioredis
     from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import ResponseError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 except ImportError as exc:  # pragma: no cover - the extra is installed in the tests
     raise ImportError(
         "rillet serve --redis needs redis-py: pip install 'rillet[redis]'") from exc
 
-__all__ = ["TRANSIENT", "RedisBus"]
+__all__ = ["TRANSIENT", "RedisBus", "StaleAttempt"]
 
 log = logging.getLogger("rillet.server")
 T = TypeVar("T")
@@ -56,6 +57,14 @@ if done then
     return tonumber(string.sub(done, sep + 1))
   end
 end
+local attempt = tonumber(ARGV[6])
+if attempt > 0 then
+  local fence = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if attempt < fence then
+    return redis.error_reply('STALE attempt ' .. attempt .. ' < ' .. fence)
+  end
+  if attempt > fence then redis.call('SET', KEYS[3], attempt, 'EX', 86400 * 7) end
+end
 local n = tonumber(ARGV[2])
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if #top > 0 then
@@ -64,7 +73,7 @@ if #top > 0 then
 end
 local first = n
 local ended = false
-for i = 6, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   n = n + 1
   redis.call('XADD', KEYS[1], '0-' .. n, 'e', ARGV[i], 'd', ARGV[i + 1])
   if ARGV[i] == 'end' then ended = true end
@@ -74,12 +83,19 @@ redis.call('SET', KEYS[2], ARGV[1] .. ' ' .. first, 'EX', 86400)
 if ended and ttl > 0 then
   redis.call('EXPIRE', KEYS[1], ttl)
   redis.call('EXPIRE', KEYS[2], ttl)
+  redis.call('EXPIRE', KEYS[3], ttl)
 end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return first
 """
 
 SIGNALS = ("wake", "queued", "cancel")
+
+
+class StaleAttempt(Exception):
+    """An append by an attempt of a run older than one that appended already: the
+    worker lost the run (its lease ran out while it stalled) and another took it over.
+    Its events are refused, so the log holds one attempt at a time."""
 
 
 class RedisBus:
@@ -134,15 +150,26 @@ class RedisBus:
                 pause = min(pause * 2, 1.0)
 
     # ------------------------------------------------------------ event logs
-    async def append(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int:
-        """Add ``events`` to the run's log; the number of the first (see the module doc)."""
+    async def append(self, run_id: str, events: Sequence[tuple[str, bytes]], *,
+                     attempt: int | None = None) -> int:
+        """Add ``events`` to the run's log; the number of the first (see the module doc).
+
+        :raises StaleAttempt: ``attempt`` is older than one that appended already.
+        """
         token = uuid.uuid4().hex
         ttl = 0 if math.isinf(self.log_ttl) else max(int(self.log_ttl), 1)
-        args: list[Any] = [token, self._floor.get(run_id, 0), self._channel("wake"), run_id, ttl]
+        args: list[Any] = [token, self._floor.get(run_id, 0), self._channel("wake"), run_id, ttl,
+                           attempt or 0]
         for name, data in events:
             args += (name, data)
-        keys = [self._key(run_id), f"{self.prefix}batch:{run_id}"]
-        first = int(await self._retrying(lambda: self._script(keys=keys, args=args)))
+        keys = [self._key(run_id), f"{self.prefix}batch:{run_id}",
+                f"{self.prefix}fence:{run_id}"]
+        try:
+            first = int(await self._retrying(lambda: self._script(keys=keys, args=args)))
+        except ResponseError as exc:
+            if str(exc).startswith("STALE"):
+                raise StaleAttempt(f"run {run_id}: {exc}") from None
+            raise
         if any(name == "end" for name, _ in events):
             self._floor.pop(run_id, None)
         else:
@@ -161,7 +188,8 @@ class RedisBus:
 
     async def delete(self, run_ids: Sequence[str]) -> None:
         if run_ids:
-            keys = [k for r in run_ids for k in (self._key(r), f"{self.prefix}batch:{r}")]
+            keys = [k for r in run_ids for k in (self._key(r), f"{self.prefix}batch:{r}",
+                                                  f"{self.prefix}fence:{r}")]
             await self._retrying(lambda: self.client.delete(*keys))
 
     # ------------------------------------------------------------ signals

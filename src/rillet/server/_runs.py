@@ -476,7 +476,7 @@ class RunManager:
         try:
             while live.pending:
                 batch, live.pending = live.pending, []
-                await self.storage.append_events(spec.run_id, batch)
+                await self.storage.append_events(spec.run_id, batch, attempt=spec.attempt)
                 live.wake()
         except Exception as exc:  # the run's task raises it at its next event
             log.warning("run %s: cannot write its event log: %r", spec.run_id, exc)

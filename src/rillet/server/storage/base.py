@@ -140,10 +140,13 @@ class Storage:
         raise NotImplementedError
 
     # ------------------------------------------------------------ event logs
-    async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int:
+    async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]], *,
+                            attempt: int | None = None) -> int:
         """Store ``events`` (``(name, JSON data)`` pairs, at least one) at the end of the
         run's log, all in one transaction; the sequence number of the first (the others
-        follow it)."""
+        follow it). ``attempt`` is the run's attempt writing them: a backend shared by
+        processes refuses an attempt older than one that wrote already (raises
+        ``StaleAttempt``: a worker that lost the run to another); others ignore it."""
         raise NotImplementedError
 
     async def read_events(self, run_id: str, after: int = -1, limit: int = 1000) -> list[Event]:

@@ -87,7 +87,8 @@ _THREAD_SORT = frozenset({"thread_id", "status", "created_at", "updated_at",
 class EventLogs(Protocol):
     """Where event logs go instead of PostgreSQL (``PostgresStorage(events=...)``)."""
 
-    async def append(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int: ...
+    async def append(self, run_id: str, events: Sequence[tuple[str, bytes]], *,
+                     attempt: int | None = None) -> int: ...
 
     async def read(self, run_id: str, after: int, limit: int) -> list[Event]: ...
 
@@ -454,9 +455,10 @@ class PostgresStorage(Storage):
         return gone
 
     # ------------------------------------------------------------ event logs
-    async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int:
+    async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]], *,
+                            attempt: int | None = None) -> int:
         if self.events is not None:
-            return await self.events.append(run_id, events)
+            return await self.events.append(run_id, events, attempt=attempt)
         async with self.statement() as cur:
             await cur.execute(_APPEND, {"run": run_id, "n": len(events),
                                         "names": [name for name, _ in events],

@@ -282,7 +282,8 @@ class SqliteStorage(Storage):
         )
 
     # ------------------------------------------------------------ event logs
-    async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]]) -> int:
+    async def append_events(self, run_id: str, events: Sequence[tuple[str, bytes]], *,
+                            attempt: int | None = None) -> int:
         with self._lock:
             conn = self.conn
             first = self._next_seq.get(run_id)
