@@ -15,6 +15,7 @@ import contextlib
 import logging
 import math
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +44,25 @@ def _imports() -> tuple[Any, ...]:
         AsyncPostgresStore
 
 
+class _IdleCheck:
+    """The pool's check of a connection before it is lent: only of one that has been
+    idle a while (a round trip saved on every busy checkout, ~25 per run), so a
+    connection left from before a PostgreSQL restart is still found and replaced."""
+
+    IDLE = 0.5  # seconds
+
+    def __init__(self, check: Callable[[Any], Any]) -> None:
+        self._check = check
+        self._back: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    async def returned(self, conn: Any) -> None:
+        self._back[conn] = time.monotonic()
+
+    async def check(self, conn: Any) -> None:
+        if time.monotonic() - self._back.get(conn, 0.0) > self.IDLE:
+            await self._check(conn)
+
+
 class Scaled:
     """What a scaled process runs on (see the module doc)."""
 
@@ -61,8 +81,9 @@ class Scaled:
         self.bus = RedisBus(redis, prefix=prefix, log_ttl=log_ttl)
         size = pool_size + (jobs if role != "api" else 0)
         # A request waits at most 5 s for a connection: then it answers 503.
+        idle = _IdleCheck(pool_class.check_connection)
         self.pool = pool_class(database, min_size=1, max_size=size, kwargs=connect_kwargs,
-                               open=False, timeout=5.0, check=pool_class.check_connection)
+                               open=False, timeout=5.0, check=idle.check, reset=idle.returned)
         self.storage = storage_class(pool=self.pool, events=self.bus)
         self.saver = saver_class(self.pool)
         self.store = store_class(self.pool)
