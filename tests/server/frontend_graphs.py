@@ -104,15 +104,13 @@ thinker = StateGraph(AgentState).add_node("think", think).add_edge(START, "think
 async def wait_for_gate(state: AgentState) -> dict[str, list[BaseMessage]]:
     """Streams "Waiting", then waits for the file named by the user's message."""
     gate = Path(json.loads(str(state["messages"][-1].content))["gate"])
-    model = FakeChatModel(["Waiting"])
-    first = await model.ainvoke(state["messages"])
-    for _ in range(3000):
+    first = await FakeChatModel([AIMessage("Waiting", id="wait-1")]).ainvoke(state["messages"])
+    for _ in range(3000):  # 30 s at most
         if gate.exists():
             break
         await asyncio.sleep(0.01)
-    done = await FakeChatModel([" done"]).ainvoke(state["messages"])
-    return {"messages": [AIMessage(content=str(first.content) + str(done.content),
-                                   id=first.id)]}
+    done = await FakeChatModel([AIMessage("Done.", id="wait-2")]).ainvoke(state["messages"])
+    return {"messages": [first, done]}
 
 
 gated = (

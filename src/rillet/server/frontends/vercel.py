@@ -5,7 +5,9 @@ the chat ``id`` is the server's thread (made on its first run). A thread with no
 messages yet takes every message of ``messages`` (a history the client starts from);
 after that only the last one, a user message the thread has not got (``useChat``
 sends the whole history each time, with the new message last). The run's answer is
-one UI message whose id is the run's id: ``start``, ``start-step``/``finish-step``
+one UI message whose id is the run's id (a resumed run's: the id of the request's
+last message when that is the interrupted assistant message, so the answer goes
+on): ``start``, ``start-step``/``finish-step``
 per node of the root graph, ``text-*``, ``reasoning-*``, ``tool-input-start`` /
 ``-delta`` / ``-available`` and ``tool-output-available``, ``data-<name>`` for what a
 node gives the stream writer (``<name>``: the value's ``"type"`` when it is an
@@ -44,11 +46,12 @@ HEADERS = {"x-vercel-ai-ui-message-stream": "v1", "x-accel-buffering": "no",
 _DONE = b"data: [DONE]\n\n"
 
 
-def encode(part: p.Part) -> list[dict[str, Any]]:
-    """The UI message stream chunks for one part."""
+def encode(part: p.Part, message_id: str | None = None) -> list[dict[str, Any]]:
+    """The UI message stream chunks for one part; ``message_id``: the UI message the
+    run's answer goes to (the run's id when not given)."""
     match part:
         case p.RunStart(run_id=run_id):
-            return [{"type": "start", "messageId": run_id}]
+            return [{"type": "start", "messageId": message_id or run_id}]
         case p.StepStart(namespace=()):
             return [{"type": "start-step"}]
         case p.StepEnd(namespace=()):
@@ -154,15 +157,18 @@ async def chat(request: Request) -> Response:
         new = [m for m in last if m["type"] == "human" and m["id"] not in seen]
     else:
         new = []
-    command, run_input = None, None
+    command, run_input, message_id = None, None, None
     if "resume" in body:
+        if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "assistant":
+            message_id = str(messages[-1].get("id"))  # the interrupted answer goes on
         command = {"resume": body["resume"], **({"update": {"messages": new}} if new else {})}
     else:
         run_input = {"messages": new}
     server, run = await start_run(request, request.path_params["graph_id"], chat_id,
                                   input=run_input, command=command,
                                   metadata={"frontend": "vercel-ai"})
-    return DataStream(follow_parts(server, run), encode, headers=HEADERS, last=_DONE)
+    return DataStream(follow_parts(server, run), lambda part: encode(part, message_id),
+                      headers=HEADERS, last=_DONE)
 
 
 async def resume_stream(request: Request) -> Response:
