@@ -6,6 +6,8 @@ user's question, then answers with the tool's result; the tool also writes custo
 data. ``approve`` asks (``interrupt``) before it runs the tool; the resume value says
 whether to. ``thinker`` answers from a model that streams reasoning first.
 ``gated`` streams one token, then waits for a file the test creates (resume tests).
+``counter`` counts its runs in its state (state snapshots and deltas), ``failing``
+fails in its second node.
 """
 
 from __future__ import annotations
@@ -121,4 +123,28 @@ async def wait_for_gate(state: AgentState) -> dict[str, list[BaseMessage]]:
 
 gated = (
     StateGraph(AgentState).add_node("wait", wait_for_gate).add_edge(START, "wait").compile()
+)
+
+
+class CountState(TypedDict, total=False):
+    messages: Annotated[list[BaseMessage], add_messages]
+    count: int
+    label: str
+
+
+def bump(state: CountState) -> dict[str, Any]:
+    return {"count": state.get("count", 0) + 1,
+            "messages": [AIMessage(f"count {state.get('count', 0) + 1}", id="bumped")]}
+
+
+def explode(state: CountState) -> dict[str, Any]:
+    raise ValueError("no good")
+
+
+counter = (
+    StateGraph(CountState).add_node("bump", bump).add_edge(START, "bump").compile()
+)
+failing = (
+    StateGraph(CountState).add_node("bump", bump).add_node("explode", explode)
+    .add_edge(START, "bump").add_edge("bump", "explode").compile()
 )

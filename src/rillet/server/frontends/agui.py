@@ -151,7 +151,7 @@ def _user_content(content: Any, where: str) -> Any:
         if not isinstance(part, dict) or part.get("type") != "text" \
                 or not isinstance(part.get("text"), str):
             raise ApiError(422, f"'{where}[{i}]' must be a text part "
-                           "({{\"type\": \"text\", \"text\": ...}}): other parts are not "
+                           '({"type": "text", "text": ...}): other parts are not '
                            "supported yet")
         blocks.append({"type": "text", "text": part["text"]})
     return blocks
@@ -235,7 +235,7 @@ async def run(request: Request) -> Response:
     state = body.get("state")
     if state is not None and not isinstance(state, dict):
         raise ApiError(422, f"'state' must be an object, got {state!r}")
-    extras = {key: _field(body.get(key) or [], key, list, "a list")
+    extras = {key: _field([] if body.get(key) is None else body[key], key, list, "a list")
               for key in ("tools", "context")}
     server = server_of(request)
     known = await thread_values(server, thread_id)
