@@ -14,6 +14,7 @@ here exactly with generated ids (uuids, interrupt ids) put in by name.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -250,3 +251,20 @@ def test_vercel_reconnect_to_a_run_in_progress(node: str, served: RunningServer,
     # the POST's own stream saw the same run, then the end marker
     assert data[-1] == "[DONE]"
     assert [json.loads(item)["type"] for item in data[:-1]] == got["types"]
+
+
+README = (HERE.parents[1] / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name", ["readme_agui.mjs", "readme_vercel.mjs"])
+def test_readme_front_end_snippet_runs(node: str, served: RunningServer, name: str) -> None:
+    """The README's "Front ends" snippets are these files, word for word; each prints
+    what its closing comment says."""
+    code = (JS / name).read_text()
+    assert f"```js\n{code}```" in README, f"README.md must hold {name} as a js block"
+    done = subprocess.run([node, name], cwd=JS, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "RILLET_URL": served.url})
+    assert done.returncode == 0, done.stderr
+    expected = [line.removeprefix("// ") for line in code.splitlines()
+                if line.startswith("// ")][1:]  # the first comment says what to install
+    assert done.stdout.splitlines() == expected
