@@ -219,3 +219,38 @@ def test_vercel_resume_get_replays_a_run_in_progress(url: str, tmp_path: Path) -
         {"type": "finish", "finishReason": "stop"}, "[DONE]"]
     assert [json.loads(s[6:]) if s != "data: [DONE]" else "[DONE]"
             for s in seen if s.startswith("data: ")] == replayed
+
+
+def test_front_ends_follow_custom_auth(tmp_path: Path) -> None:
+    """With ``auth.path``, another user's thread is hidden from both protocols (a 404,
+    before its messages or interrupts are read)."""
+    from tests.server.test_auth import AUTH_PY, KEY
+
+    (tmp_path / "auth.py").write_text(AUTH_PY)
+    running = start_server(tmp_path, "--api-key", KEY, graphs=GRAPHS,
+                           names=("approve", "counter"),
+                           config={"auth": {"path": "./auth.py:auth"}})
+    try:
+        def as_user(token: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {token}", "x-api-key": KEY}
+
+        asked = httpx.post(
+            f"{running.url}/agui/approve", headers=as_user("token-a"), timeout=30,
+            json=run_input("alice-thread", "r1", [{"id": "u1", "role": "user", "content": "x"}]))
+        assert events(asked)[-1]["outcome"]["type"] == "interrupt"
+        hidden = {"detail": "Thread with ID alice-thread not found"}
+        bob = httpx.post(
+            f"{running.url}/agui/approve", headers=as_user("token-b"), timeout=30,
+            json=run_input("alice-thread", "r2", [], resume=[
+                {"interruptId": "x", "status": "resolved"}]))
+        assert (bob.status_code, bob.json()) == (404, hidden)
+        chat = httpx.post(f"{running.url}/vercel/approve", headers=as_user("token-b"),
+                          json={"id": "alice-thread", "messages": []}, timeout=30)
+        assert (chat.status_code, chat.json()) == (404, hidden)
+        stream = httpx.get(f"{running.url}/vercel/approve/alice-thread/stream",
+                           headers=as_user("token-b"), timeout=30)
+        assert (stream.status_code, stream.json()) == (404, hidden)
+        assert httpx.post(f"{running.url}/agui/approve", json=run_input("t", "r", []),
+                          timeout=30).status_code == 401  # the API key, no user
+    finally:
+        stop_server(running)

@@ -15,11 +15,13 @@ from starlette.responses import StreamingResponse
 from rillet.server import _json
 from rillet.server._app import Server
 from rillet.server._sse import HEARTBEAT_SECONDS
+from rillet.server.api._common import authorized_thread, server_of
 from rillet.server.api.runs import _create_run
 from rillet.server.frontends._parts import STREAM_MODES, Part, PartMapper
 from rillet.server.storage.base import Record
 
-__all__ = ["DataStream", "follow_parts", "start_run", "thread_values"]
+__all__ = ["DataStream", "follow_parts", "known_thread", "pending_interrupts", "start_run",
+           "thread_values"]
 
 _KEEP_ALIVE = b": keep-alive\n\n"
 
@@ -38,17 +40,24 @@ async def start_run(request: Request, graph_id: str, thread_id: str, *,
     return await _create_run(request, thread_id, body)
 
 
-async def thread_values(server: Server, thread_id: str) -> dict[str, Any]:
+async def known_thread(request: Request, thread_id: str) -> Record:
+    """The thread as this request may see it (``{}`` when it does not exist yet; 404
+    when the auth handler hides it), to read its values and interrupts."""
+    server = server_of(request)
+    if await server.storage.get_thread(thread_id) is None:
+        return {}
+    return await authorized_thread(request, "read", thread_id)
+
+
+def thread_values(thread: Record) -> dict[str, Any]:
     """The thread's values after its last run (``{}`` for a new thread)."""
-    thread = await server.storage.get_thread(thread_id)
-    values = (thread or {}).get("values")
+    values = thread.get("values")
     return values if isinstance(values, dict) else {}
 
 
-async def pending_interrupts(server: Server, thread_id: str) -> list[str]:
+def pending_interrupts(thread: Record) -> list[str]:
     """The ids of the interrupts the thread waits on."""
-    thread = await server.storage.get_thread(thread_id)
-    found = (thread or {}).get("interrupts") or {}
+    found = thread.get("interrupts") or {}
     return [str(item.get("id")) for items in found.values() for item in items]
 
 

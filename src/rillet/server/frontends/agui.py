@@ -26,11 +26,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from rillet.server._errors import ApiError, read_body
-from rillet.server.api._common import server_of
 from rillet.server.frontends import _parts as p
 from rillet.server.frontends._run import (
     DataStream,
     follow_parts,
+    known_thread,
     pending_interrupts,
     start_run,
     thread_values,
@@ -237,13 +237,13 @@ async def run(request: Request) -> Response:
         raise ApiError(422, f"'state' must be an object, got {state!r}")
     extras = {key: _field([] if body.get(key) is None else body[key], key, list, "a list")
               for key in ("tools", "context")}
-    server = server_of(request)
-    known = await thread_values(server, thread_id)
+    thread = await known_thread(request, thread_id)
+    known = thread_values(thread)
     seen = {str(m.get("id")) for m in known.get("messages") or () if isinstance(m, dict)}
     new = [m for m in messages if m["id"] not in seen]
     changed = {k: v for k, v in (state or {}).items()
                if k not in ("messages", "__interrupt__") and known.get(k) != v}
-    command = _resume(body, await pending_interrupts(server, thread_id))
+    command = _resume(body, pending_interrupts(thread))
     run_input = None
     if command is not None:
         if new or changed:

@@ -37,7 +37,13 @@ from starlette.routing import Route
 from rillet.server._errors import ApiError, read_body
 from rillet.server.api._common import authorized_thread, server_of
 from rillet.server.frontends import _parts as p
-from rillet.server.frontends._run import DataStream, follow_parts, start_run, thread_values
+from rillet.server.frontends._run import (
+    DataStream,
+    follow_parts,
+    known_thread,
+    start_run,
+    thread_values,
+)
 
 __all__ = ["HEADERS", "ROUTES", "encode", "from_ui_messages"]
 
@@ -147,8 +153,7 @@ async def chat(request: Request) -> Response:
     messages = body.get("messages")
     if not isinstance(messages, list):
         raise ApiError(422, f"'messages' must be a list of UI messages, got {messages!r}")
-    server = server_of(request)
-    known = (await thread_values(server, chat_id)).get("messages") or []
+    known = thread_values(await known_thread(request, chat_id)).get("messages") or []
     if not known:
         new = from_ui_messages(messages)
     elif messages:
