@@ -104,17 +104,22 @@ def scaled_args(postgres_dsn: str, redis_url: str) -> list[str]:
             "--redis-prefix", fresh_prefix()]
 
 
+def backend(request: pytest.FixtureRequest) -> list[str]:
+    """The ``rillet serve`` options of a fixture parametrized ``embedded``/``scaled``:
+    none, or a new database and Redis prefix of the session's servers."""
+    if request.param == "embedded":
+        return []
+    return scaled_args(request.getfixturevalue("postgres_dsn"),
+                       request.getfixturevalue("redis_url"))
+
+
 @pytest.fixture(scope="session", params=["embedded", "scaled"])
 def server(tmp_path_factory: pytest.TempPathFactory,
            request: pytest.FixtureRequest) -> Iterator[RunningServer]:
     """The server most tests share, once of each kind: ``embedded`` (the data dir), and
     ``scaled``, one ``--role all`` process on PostgreSQL and Redis, so every test of the
     API runs on both backends."""
-    extra: list[str] = []
-    if request.param == "scaled":
-        extra = scaled_args(request.getfixturevalue("postgres_dsn"),
-                            request.getfixturevalue("redis_url"))
-    running = start_server(tmp_path_factory.mktemp("serve"), *extra)
+    running = start_server(tmp_path_factory.mktemp("serve"), *backend(request))
     yield running
     stop_server(running)
     if os.environ.get("RILLET_TEST_SERVER_LOG"):

@@ -16,17 +16,19 @@ import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 
-from tests.server.conftest import RunningServer, start_server, stop_server
+from tests.server.conftest import RunningServer, backend, start_server, stop_server
 
 pytestmark = pytest.mark.timeout(120)
 
 GRAPHS = Path(__file__).parent / "frontend_graphs.py"
 
 
-@pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["embedded", "scaled"])
+def url(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A server of the front-end graphs, once of each kind (the data dir; one process on
+    PostgreSQL and Redis)."""
     running: RunningServer = start_server(
-        tmp_path_factory.mktemp("frontends"), graphs=GRAPHS,
+        tmp_path_factory.mktemp("frontends"), *backend(request), graphs=GRAPHS,
         names=("agent", "approve", "gated", "counter", "failing"))
     yield running.url
     stop_server(running)

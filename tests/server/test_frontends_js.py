@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.conftest import RunningServer, start_server, stop_server
+from tests.server.conftest import RunningServer, backend, start_server, stop_server
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -52,9 +52,11 @@ def node() -> str:
     return node
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(tmp_path_factory.mktemp("frontends"), graphs=GRAPHS,
+@pytest.fixture(scope="module", params=["embedded", "scaled"])
+def served(tmp_path_factory: pytest.TempPathFactory,
+           request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("frontends"), *backend(request),
+                           graphs=GRAPHS,
                            names=("agent", "approve", "thinker", "gated"))
     yield running
     stop_server(running)
