@@ -215,6 +215,14 @@ class PostgresStorage(Storage):
                     conn.cursor(row_factory=tuple_row) as cur):
             yield cur
 
+    @asynccontextmanager
+    async def _statement(self) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
+        """A cursor (tuple rows) on a pooled connection, outside a transaction: for one
+        statement, which autocommit makes its own transaction (no BEGIN / COMMIT round
+        trips)."""
+        async with self.pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            yield cur
+
     async def setup(self) -> None:
         """Open the pool (if it is ours) and create or migrate the tables."""
         if self._own_pool and self.pool.closed:
@@ -235,13 +243,13 @@ class PostgresStorage(Storage):
             await self.pool.close()
 
     async def _one(self, sql: str, args: Sequence[Any]) -> Record | None:
-        async with self.transaction() as cur:
+        async with self._statement() as cur:
             await cur.execute(sql, args)
             row = await cur.fetchone()
         return _json.loads(row[0]) if row else None
 
     async def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Record]:
-        async with self.transaction() as cur:
+        async with self._statement() as cur:
             await cur.execute(sql, args)
             rows = await cur.fetchall()
         return [_json.loads(row[0]) for row in rows]
@@ -259,7 +267,7 @@ class PostgresStorage(Storage):
         return [_json.loads(r[0]) for r in rows], int(row[0]) if row else 0
 
     async def _count(self, sql: str, args: Sequence[Any]) -> int:
-        async with self.transaction() as cur:
+        async with self._statement() as cur:
             await cur.execute(sql, args)
             return cur.rowcount
 
