@@ -34,8 +34,6 @@ async def parts(postgres_fresh_dsn: str, redis_url: str,
     await bus.close()
 
 
-@pytest.mark.xfail(strict=True, reason="ClusterRuns.follow stops at the first poll that "
-                   "finds the run ended and no more events (the fix is the next commit)")
 async def test_a_run_marked_ended_before_its_end_event_still_streams_its_end(
         parts: tuple[PostgresStorage, RedisBus]) -> None:
     """The worker records the run's status, then appends ``end`` (``_finish``); a
