@@ -62,6 +62,8 @@ log = logging.getLogger("rillet.server")
 #: Statuses of a run that has not ended.
 _UNFINISHED = ("pending", "running")
 _RUNS = "rillet_server_runs"
+#: Seconds a follower waits for the ``end`` event of a run recorded as ended.
+_END_GRACE = 5.0
 
 
 def _pg_transient() -> tuple[type[BaseException], ...]:
@@ -228,6 +230,7 @@ class ClusterRuns:
         loop = asyncio.get_running_loop()
         quiet_since = checked = loop.time()
         last = None
+        ended_seen: float | None = None  # when a poll first found the run ended, no end
         while True:
             if self._draining and last != "end":
                 raise ServerStopping(run_id)
@@ -271,7 +274,13 @@ class ClusterRuns:
             if run["status"] not in _UNFINISHED:
                 tail = await self.storage.read_events(run_id, after)
                 if not tail:
-                    return  # ended, and its log holds no more (its end is gone with it)
+                    # Its worker records the status, then appends ``end``: wait for that
+                    # a while; no ``end`` by then, its log is gone (swept) or its worker
+                    # died in between.
+                    ended_seen = loop.time() if ended_seen is None else ended_seen
+                    if loop.time() - ended_seen < _END_GRACE:
+                        continue
+                    return
                 after, last = tail[-1].seq, tail[-1].event
                 yield tail
                 if last == "end":
