@@ -167,7 +167,12 @@ def serve_command(args: argparse.Namespace) -> int:
             await app.state.server.runs.drain()
             await super().shutdown(sockets)
 
-    server = _Server(uvicorn.Config(app, log_level=args.log_level, lifespan="on"))
+    # Idle keep-alive connections are kept 75 s, longer than clients and load balancers
+    # keep theirs (httpx 5 s, AWS ALB 60 s): a client then never sends a request on a
+    # connection the server is closing at that moment (uvicorn's 5 s equals httpx's, and
+    # under load such requests got "Server disconnected without sending a response").
+    server = _Server(uvicorn.Config(app, log_level=args.log_level, lifespan="on",
+                                    timeout_keep_alive=75))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn has shut down cleanly
         asyncio.run(server.serve(sockets=[sock]))
     return 0

@@ -19,7 +19,9 @@ both (``--role all``). Nothing about a run lives in one process only:
   as a restarted embedded server resumes it: from the thread's last checkpoint when the
   run had saved one (the steps it finished do not run again; the step that was cut does).
   A worker that finds, at renewal, that it no longer owns a run (its lease ran out while
-  it was stalled, and another worker took it) abandons it without recording anything.
+  it was stalled, and another worker took it) abandons it without recording anything;
+  until then the run's *fence* (``_fence``) keeps it from writing anything once the
+  worker's own clock says the lease it last confirmed has run out.
 - **Graceful drain** (SIGTERM, Ctrl-C): a worker stops claiming, lets each running run
   go on to its next checkpoint (``--drain-timeout``), then hands them back (lease
   expired at once), so another worker continues them right away.
@@ -49,6 +51,7 @@ from typing import Any
 
 from rillet.graph import CompiledStateGraph
 from rillet.server import _json
+from rillet.server._fence import FENCE, LeaseLost
 from rillet.server._redis import TRANSIENT as REDIS_TRANSIENT
 from rillet.server._redis import RedisBus, StaleAttempt
 from rillet.server._runs import RunManager, RunSpec, ServerStopping
@@ -80,7 +83,7 @@ def transient(exc: BaseException) -> bool:
     stops without recording anything)."""
     seen: set[int] = set()
     error: BaseException | None = exc
-    kinds = (*_pg_transient(), *REDIS_TRANSIENT, StaleAttempt)
+    kinds = (*_pg_transient(), *REDIS_TRANSIENT, StaleAttempt, LeaseLost)
     while error is not None and id(error) not in seen:
         if isinstance(error, kinds):
             return True
@@ -335,6 +338,8 @@ class Worker:
         self.runs = RunManager(storage, saver, log_ttl=log_ttl, drain_timeout=drain_timeout,
                                clock=clock, max_running=jobs, retryable=transient)
         self._active: dict[str, str] = {}  # run id -> thread id, runs executing here
+        # run id -> until when (time.monotonic()) its lease is surely ours: its fence
+        self._held_until: dict[str, float] = {}
         self._cancels: set[str] = set()  # cancel signals for runs being claimed
         self._kick = asyncio.Event()
         self._stopping = False
@@ -408,7 +413,7 @@ class Worker:
 
     async def claim(self) -> bool:
         """Take one run from the queue and start it; whether there was one."""
-        now = self.clock()
+        now, sent = self.clock(), time.monotonic()
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 f"SELECT run_id, thread_id FROM {_RUNS} WHERE (status = 'pending' AND "
@@ -423,6 +428,7 @@ class Worker:
                     break
             else:
                 return False
+        self._held_until[run_id] = sent + self.lease
         await self._begin(*taken)
         return True
 
@@ -470,12 +476,21 @@ class Worker:
                             f"worker was lost each time (at most {self.max_attempts} "
                             "attempts)"}
         self._active[run_id] = thread_id
-        self.runs.start(spec, on_done=self._done)
+        fenced = FENCE.set(lambda: self._fence(run_id))  # the run's task inherits it
+        try:
+            self.runs.start(spec, on_done=self._done)
+        finally:
+            FENCE.reset(fenced)
         if cancel or run_id in self._cancels:
             await self.runs.cancel(run_id)
 
+    def _fence(self, run_id: str) -> None:
+        if time.monotonic() >= self._held_until.get(run_id, 0.0):
+            raise LeaseLost(f"worker {self.id}: the lease of run {run_id} has run out")
+
     def _done(self, run_id: str) -> None:
         self._active.pop(run_id, None)
+        self._held_until.pop(run_id, None)
         self._cancels.discard(run_id)
         self._kick.set()
         if not self._stopping:  # the thread's next run may go now, on any worker
@@ -496,6 +511,7 @@ class Worker:
         """Extend the leases of the runs executing here; abandon those it lost, stop
         those cancelled."""
         run_ids = list(self._active)
+        sent = time.monotonic()
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 f"UPDATE {_RUNS} SET lease_until = %s WHERE worker = %s AND status = "
@@ -509,5 +525,7 @@ class Worker:
             if run_id not in kept:
                 log.warning("worker %s: run %s is no longer ours: abandoned", self.id, run_id)
                 self.runs.abandon(run_id)
-            elif kept[run_id]:
-                await self.runs.cancel(run_id)
+            else:
+                self._held_until[run_id] = sent + self.lease
+                if kept[run_id]:
+                    await self.runs.cancel(run_id)

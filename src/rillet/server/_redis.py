@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from rillet.server._fence import check as check_fence
 from rillet.server.storage import Event
 
 try:
@@ -156,6 +157,7 @@ class RedisBus:
 
         :raises StaleAttempt: ``attempt`` is older than one that appended already.
         """
+        check_fence()  # a run its worker may have lost logs nothing (``_fence``)
         token = uuid.uuid4().hex
         ttl = 0 if math.isinf(self.log_ttl) else max(int(self.log_ttl), 1)
         args: list[Any] = [token, self._floor.get(run_id, 0), self._channel("wake"), run_id, ttl,
@@ -182,6 +184,8 @@ class RedisBus:
             self._key(run_id), f"({0}-{after + 1}", "+", count=limit))
         out = []
         for entry_id, fields in entries:
+            if not entry_id.startswith(b"0-"):  # not one of rillet's (ids 0-N): skipped
+                continue
             seq = int(entry_id.rsplit(b"-", 1)[1]) - 1
             out.append(Event(seq, fields[b"e"].decode(), fields[b"d"]))
         return out

@@ -548,9 +548,10 @@ class RunManager:
                     await _to_the_end(self._announce(spec, live))
                 status = await _to_the_end(self._finish(spec, live, status, error))
         except Exception as exc:
-            if not self.retryable(exc):
-                raise
-            status = f"left for another attempt ({exc!r})"
+            if self.retryable(exc):
+                status = f"left for another attempt ({exc!r})"
+            else:  # not the graph's failure (that is an error event): no retry cures it
+                status = await _to_the_end(self._fail(spec, exc))
         finally:
             try:  # what the run emitted before it stopped (a cancel, a drain)
                 await _to_the_end(self._flush(spec, live))
@@ -570,6 +571,24 @@ class RunManager:
                      time.monotonic() - started)
             if live.on_done is not None:
                 live.on_done(spec.run_id)
+
+    async def _fail(self, spec: RunSpec, exc: Exception) -> str:
+        """End a run that cannot go on, nor be retried (its log refuses every event it
+        writes, say): its record and its thread say ``error``, so that its followers
+        and waiters end (they poll the record) and no worker claims it again."""
+        log.error("run %s: ended, it cannot go on: %r", spec.run_id, exc)
+        error = {"error": type(exc).__name__, "message": str(exc)}
+        try:
+            await self.storage.update_run(spec.run_id, status="error", updated_at=now(),
+                                          _output={"__error__": error},
+                                          _ended_at=self.clock())
+            if not spec.temporary:
+                await self.storage.update_thread(spec.thread_id, status="error",
+                                                 error=error, updated_at=now())
+        except Exception as again:  # the database is away too: it stays resumable
+            log.warning("run %s: cannot record its end: %r", spec.run_id, again)
+            return f"error, not recorded ({again!r})"
+        return "error"
 
     async def _stream(self, spec: RunSpec, live: _Live) -> tuple[str, dict[str, str] | None]:
         """Stream the graph into the log; ``(run status, error or None)``."""

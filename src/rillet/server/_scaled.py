@@ -40,7 +40,7 @@ def _imports() -> tuple[Any, ...]:
     except ImportError as exc:
         raise ImportError("rillet serve --database needs psycopg 3: pip install "
                           "'rillet[server,postgres,redis]'") from exc
-    return AsyncConnectionPool, CONNECT_KWARGS, AsyncPostgresSaver, PostgresStorage, \
+    return _fenced(AsyncConnectionPool), CONNECT_KWARGS, AsyncPostgresSaver, PostgresStorage, \
         AsyncPostgresStore
 
 
@@ -61,6 +61,21 @@ class _IdleCheck:
     async def check(self, conn: Any) -> None:
         if time.monotonic() - self._back.get(conn, 0.0) > self.IDLE:
             await self._check(conn)
+
+
+def _fenced(pool_class: Any) -> Any:
+    """The pool, whose connections a run its worker may have lost cannot take
+    (``_fence``): its checkpoints and records are not written."""
+    from rillet.server._fence import check
+
+    class FencedPool(pool_class):  # type: ignore[misc]
+        @contextlib.asynccontextmanager
+        async def connection(self, timeout: float | None = None) -> Any:
+            check()
+            async with super().connection(timeout) as conn:
+                yield conn
+
+    return FencedPool
 
 
 class Scaled:
