@@ -437,6 +437,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         record["errors"] += 1
         record["error_sample"].append(f"run statuses {record['statuses']} "
                                       f"{record['status_errors']}")
+    if record["errors"]:  # what the processes said (at --log-level warning: only trouble)
+        record["log_sample"] = {p.name: [line.rstrip() for line in p.lines[1:]][-20:]
+                                for p in deploy.processes}
     return {k: ({kk: _r(vv) for kk, vv in v.items()} if isinstance(v, dict) else _r(v))
             for k, v in record.items()}
 

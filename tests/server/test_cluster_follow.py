@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from rillet.server._cluster import ClusterRuns
+from rillet.server._cluster import ClusterRuns, Worker
 from rillet.server._redis import RedisBus
 from rillet.server.storage.postgres import PostgresStorage
 from tests._redis import fresh_prefix
@@ -72,3 +72,34 @@ async def test_a_run_marked_ended_before_its_end_event_still_streams_its_end(
     await storage.append_events("r1", [("end", b"null")])
     await asyncio.wait_for(task, 10)
     assert got == ["metadata", "values", "end"]
+
+
+async def test_a_renewal_keeps_a_run_that_recorded_its_end_and_drops_one_taken_over(
+        parts: tuple[PostgresStorage, RedisBus]) -> None:
+    """A worker's run records its status, then logs ``end``; a lease renewal in between
+    must not abandon it (that cancelled the ``end``: 1 to 4 streams of 1,000 without it
+    in the load test). A run another worker has taken over is abandoned."""
+    storage, bus = parts
+    worker = Worker(storage, bus, {}, worker_id="w1")
+    for run_id, status, owner in (("ending", "success", "w1"), ("taken", "running", "w2"),
+                                  ("going", "running", "w1")):
+        await storage.create_thread({"thread_id": f"t-{run_id}", "created_at": AT,
+                                     "updated_at": AT, "metadata": {}, "status": "busy",
+                                     "config": {}, "values": None})
+        await storage.put_run({"run_id": run_id, "thread_id": f"t-{run_id}",
+                               "assistant_id": "a", "created_at": AT, "updated_at": AT,
+                               "status": status, "metadata": {}, "kwargs": {"input": None},
+                               "multitask_strategy": "reject"})
+        async with storage.statement() as cur:
+            await cur.execute("UPDATE rillet_server_runs SET worker = %s, lease_until = 0 "
+                              "WHERE run_id = %s", (owner, run_id))
+        worker._active[run_id] = f"t-{run_id}"
+    abandoned: list[str] = []
+    worker.runs.abandon = abandoned.append  # type: ignore[method-assign]
+    await worker.renew()
+    assert abandoned == ["taken"]
+    assert sorted(worker._held_until) == ["ending", "going"]
+    async with storage.statement() as cur:
+        await cur.execute("SELECT run_id, lease_until > 0 FROM rillet_server_runs "
+                          "ORDER BY run_id")
+        assert await cur.fetchall() == [("ending", True), ("going", True), ("taken", False)]

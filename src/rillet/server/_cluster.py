@@ -96,6 +96,35 @@ def _thread_key(thread_id: str) -> str:
     return f"rillet-thread:{thread_id}"
 
 
+#: A worker's claim, one statement: up to ``n`` runs that are due (pending and past
+#: their ``start_at``, or running under a lease that expired) and the oldest unfinished
+#: run of their thread (so a thread's runs go one at a time, in order), not already
+#: here (``mine``), taken ``running`` under this worker's lease; the previous status
+#: and the attempt (the next one when taken from a lost worker). The candidates are
+#: a few rows first, so that the thread's advisory lock (which :meth:`ClusterRuns.holding`
+#: holds while it rolls runs back) is tried on them only; a locked row is skipped.
+_CLAIM = f"""
+WITH candidates AS MATERIALIZED (
+    SELECT r.run_id, r.thread_id FROM {_RUNS} AS r
+    WHERE ((r.status = 'pending' AND (r.start_at IS NULL OR r.start_at <= %(now)s))
+           OR (r.status = 'running' AND r.lease_until < %(now)s))
+      AND r.run_id <> ALL(%(mine)s::text[])
+      AND NOT EXISTS (SELECT 1 FROM {_RUNS} AS o WHERE o.thread_id = r.thread_id
+                      AND o.status IN ('pending', 'running') AND o.seq < r.seq)
+    ORDER BY r.seq LIMIT 32),
+due AS (
+    SELECT r.run_id, r.status FROM {_RUNS} AS r JOIN candidates AS c USING (run_id)
+    WHERE ((r.status = 'pending' AND (r.start_at IS NULL OR r.start_at <= %(now)s))
+           OR (r.status = 'running' AND r.lease_until < %(now)s))
+      AND pg_try_advisory_xact_lock(hashtextextended('rillet-thread:' || c.thread_id, 0))
+    ORDER BY r.seq LIMIT %(n)s
+    FOR UPDATE OF r SKIP LOCKED)
+UPDATE {_RUNS} AS t SET status = 'running', attempt = t.attempt + (due.status = 'running')::int,
+    worker = %(worker)s, lease_until = %(until)s
+FROM due WHERE t.run_id = due.run_id
+RETURNING t.run_id, due.status, t.attempt, t.cancel, t.data"""
+
+
 class ClusterRuns:
     """The run manager of an API process (the interface the routes use, as
     :class:`RunManager`'s), for runs that workers anywhere execute."""
@@ -196,26 +225,29 @@ class ClusterRuns:
                     await conn.execute("SELECT pg_advisory_unlock_all()")
 
     async def wait(self, run_id: str) -> None:
-        """Return once the run has ended (or is gone): its log's ``end`` event, which
-        comes after its outcome is stored, or (at each ``poll``) its record."""
-        after = -1
+        """Return once the run has ended (or is gone): its log's last event is ``end``
+        (which comes after its outcome is stored), read at the ``ended`` signal, or
+        without one after ``poll`` seconds, then twice that, up to 5 polls (what a lost
+        signal costs); or its record says so, read every 5 polls (a record costs more
+        than a log's tail: 500 runs waiting in the queue would read 500 a second)."""
+        loop = asyncio.get_running_loop()
+        checked, pause = loop.time(), self.poll
         while not self._draining:
-            changed = self.bus.changed(run_id)
+            ended = self.bus.ended(run_id)
             try:
-                events = await self.storage.read_events(run_id, after, limit=10_000)
-                if events and events[-1].event == "end":
+                if await self.bus.last(run_id) == "end":
                     return
-                if events:
-                    after = events[-1].seq
-                    continue
             except Exception as exc:
                 if not transient(exc):
                     raise
             try:
-                await asyncio.wait_for(asyncio.shield(changed), self.poll)
+                await asyncio.wait_for(asyncio.shield(ended), pause)
                 continue
             except TimeoutError:
-                pass
+                pause = min(pause * 2, 5 * self.poll)
+            if loop.time() - checked < 5 * self.poll:
+                continue
+            checked = loop.time()
             try:
                 run = await self.storage.get_run(run_id)
                 if run is None or run["status"] not in _UNFINISHED:
@@ -341,6 +373,7 @@ class Worker:
         # run id -> until when (time.monotonic()) its lease is surely ours: its fence
         self._held_until: dict[str, float] = {}
         self._cancels: set[str] = set()  # cancel signals for runs being claimed
+        self._stateless: set[str] = set()  # runs executing here whose thread is their own
         self._kick = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -395,7 +428,7 @@ class Worker:
         pause = 0.05
         while not self._stopping:
             try:
-                claimed = await self.claim() if len(self._active) < self.jobs else None
+                claimed = await self.claim()
                 pause = 0.05
             except Exception as exc:
                 if not transient(exc):
@@ -411,60 +444,33 @@ class Worker:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), self.poll)
 
-    async def claim(self) -> bool:
-        """Take one run from the queue and start it; whether there was one."""
+    async def claim(self) -> int:
+        """Take up to as many runs from the queue as there are free job slots, and
+        start them; how many."""
+        free = self.jobs - len(self._active)
+        if free < 1:
+            return 0
         now, sent = self.clock(), time.monotonic()
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                f"SELECT run_id, thread_id FROM {_RUNS} WHERE (status = 'pending' AND "
-                "(start_at IS NULL OR start_at <= %(now)s)) OR (status = 'running' AND "
-                "lease_until < %(now)s) ORDER BY seq LIMIT 32", {"now": now})
-            candidates = await cur.fetchall()
-            for run_id, thread_id in candidates:
-                if run_id in self._active:
-                    continue
-                taken = await self._take(conn, run_id, thread_id, now)
-                if taken is not None:
-                    break
-            else:
-                return False
-        self._held_until[run_id] = sent + self.lease
-        await self._begin(*taken)
-        return True
-
-    async def _take(self, conn: Any, run_id: str, thread_id: str, now: float,
-                    ) -> tuple[dict[str, Any], str, str | None] | None:
-        """Claim the run if it is still due and its thread's turn, in one transaction:
-        ``(its record as it was, its status before, its cancel mark)``. The record is
-        stored ``running`` here (its JSON too, as the storage keeps it), so the run's
-        task does not store it again."""
-        async with conn.transaction():
-            cur = await conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
-                                     (_thread_key(thread_id),))
-            if not (await cur.fetchone())[0]:
-                return None  # another worker claims a run of it, or a rollback holds it
-            cur = await conn.execute(
-                f"SELECT status, attempt, seq, cancel, data FROM {_RUNS} WHERE run_id = "
-                "%(run)s AND ((status = 'pending' AND (start_at IS NULL OR start_at <= "
-                "%(now)s)) OR (status = 'running' AND lease_until < %(now)s)) "
-                "FOR UPDATE SKIP LOCKED", {"run": run_id, "now": now})
-            row = await cur.fetchone()
-            if row is None:
-                return None
-            status, attempt, seq, cancel, data = row
-            cur = await conn.execute(
-                f"SELECT 1 FROM {_RUNS} WHERE thread_id = %s AND status IN ('pending', "
-                "'running') AND seq < %s LIMIT 1", (thread_id, seq))
-            if await cur.fetchone() is not None:
-                return None  # an older run of the thread goes first
-            record = _json.loads(data)
-            attempt = attempt + (status == "running")  # taken from a lost worker: next one
-            stored = {**record, "status": "running", "updated_at": stamp(), "_attempt": attempt}
-            await conn.execute(
-                f"UPDATE {_RUNS} SET status = 'running', attempt = %s, worker = %s, "
-                "lease_until = %s, data = %s WHERE run_id = %s",
-                (attempt, self.id, now + self.lease, _json.dumps(stored), run_id))
-        return {**record, "status": status}, status, cancel
+        # pipelined: BEGIN and the claim go at once, the records' update and COMMIT too
+        async with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
+            cur = await conn.execute(_CLAIM, {"now": now, "mine": list(self._active),
+                                              "n": free, "worker": self.id,
+                                              "until": now + self.lease})
+            taken, stored = [], {}
+            for run_id, status, attempt, cancel, data in await cur.fetchall():
+                record = _json.loads(data)
+                taken.append(({**record, "status": status}, status, cancel))
+                stored[run_id] = _json.dumps({**record, "status": "running",
+                                              "updated_at": stamp(), "_attempt": attempt})
+            if stored:  # the record's JSON says so too, as the storage keeps it
+                await conn.execute(
+                    f"UPDATE {_RUNS} AS r SET data = v.data FROM unnest(%s::text[], "
+                    "%s::bytea[]) AS v(run_id, data) WHERE r.run_id = v.run_id",
+                    (list(stored), list(stored.values())))
+        for record, status, cancel in sorted(taken, key=lambda t: t[0]["created_at"]):
+            self._held_until[record["run_id"]] = sent + self.lease
+            await self._begin(record, status, cancel)
+        return len(taken)
 
     async def _begin(self, record: dict[str, Any], status: str, cancel: str | None) -> None:
         run_id, thread_id = record["run_id"], record["thread_id"]
@@ -476,6 +482,8 @@ class Worker:
                             f"worker was lost each time (at most {self.max_attempts} "
                             "attempts)"}
         self._active[run_id] = thread_id
+        if spec.temporary:
+            self._stateless.add(run_id)
         fenced = FENCE.set(lambda: self._fence(run_id))  # the run's task inherits it
         try:
             self.runs.start(spec, on_done=self._done)
@@ -493,7 +501,11 @@ class Worker:
         self._held_until.pop(run_id, None)
         self._cancels.discard(run_id)
         self._kick.set()
-        if not self._stopping:  # the thread's next run may go now, on any worker
+        stateless = run_id in self._stateless
+        self._stateless.discard(run_id)
+        # the thread's next run may go now, on any worker (a stateless run's thread has
+        # none: the claims of other workers are spared)
+        if not self._stopping and not stateless:
             asyncio.get_running_loop().create_task(self.bus.signal("queued", run_id))
 
     # ------------------------------------------------------------ leases
@@ -512,20 +524,23 @@ class Worker:
         those cancelled."""
         run_ids = list(self._active)
         sent = time.monotonic()
+        # Not only those running: one that has just recorded its end is still ours
+        # until its ``end`` event is logged.
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                f"UPDATE {_RUNS} SET lease_until = %s WHERE worker = %s AND status = "
-                "'running' AND run_id = ANY(%s) RETURNING run_id, cancel",
+                f"UPDATE {_RUNS} SET lease_until = %s WHERE worker = %s AND run_id = ANY(%s) "
+                "RETURNING run_id, status, cancel",
                 (self.clock() + self.lease, self.id, run_ids))
             rows = await cur.fetchall()
-        kept = {run_id: cancel for run_id, cancel in rows}
+        kept = {run_id: (status, cancel) for run_id, status, cancel in rows}
         for run_id in run_ids:
             if run_id not in self._active:
                 continue  # ended meanwhile
-            if run_id not in kept:
+            if run_id not in kept:  # another worker took it, or it was deleted
                 log.warning("worker %s: run %s is no longer ours: abandoned", self.id, run_id)
                 self.runs.abandon(run_id)
             else:
                 self._held_until[run_id] = sent + self.lease
-                if kept[run_id]:
+                status, cancel = kept[run_id]
+                if status == "running" and cancel:
                     await self.runs.cancel(run_id)

@@ -12,7 +12,8 @@ and reads retry through a dropped connection for up to ``retry_for`` seconds (a 
 restart), then raise.
 
 **Signals** are pub/sub messages whose payload is a run id: ``wake`` (the run's log
-grew: its followers read on), ``queued`` (a run is waiting for a worker), ``cancel``
+grew: its followers read on), ``ended`` (its ``end`` event was appended: what a
+``runs.wait`` waits for), ``queued`` (a run is waiting for a worker), ``cancel``
 (stop the run, wherever it runs). Each process keeps one subscription
 (:meth:`RedisBus.listen`); a message may be lost (while the subscription reconnects),
 so every waiter also polls: signals make things fast, the logs and the database make
@@ -74,7 +75,7 @@ if #top > 0 then
 end
 local first = n
 local ended = false
-for i = 7, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   n = n + 1
   redis.call('XADD', KEYS[1], '0-' .. n, 'e', ARGV[i], 'd', ARGV[i + 1])
   if ARGV[i] == 'end' then ended = true end
@@ -87,10 +88,13 @@ if ended and ttl > 0 then
   redis.call('EXPIRE', KEYS[3], ttl)
 end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
+if ended then redis.call('PUBLISH', ARGV[7], ARGV[4]) end
 return first
 """
 
-SIGNALS = ("wake", "queued", "cancel")
+SIGNALS = ("wake", "ended", "queued", "cancel")
+#: The highest entry id of rillet's (``0-N``): a stream's tail of rillet's entries.
+_LAST_ID = f"0-{2**64 - 1}"
 
 
 class StaleAttempt(Exception):
@@ -104,24 +108,32 @@ class RedisBus:
     ``append``/``read``/``delete`` are the ``events=`` of ``PostgresStorage``.
 
     ``log_ttl``: a log expires that many seconds after its ``end`` event (besides the
-    storage's sweep; ``math.inf``: never).
+    storage's sweep; ``math.inf``: never). ``max_connections``: to Redis at most (the
+    subscription's included); more commands at once wait for one.
     """
 
     def __init__(self, url: str, *, prefix: str = "rillet:", retry_for: float = 30.0,
-                 log_ttl: float = math.inf) -> None:
+                 log_ttl: float = math.inf, max_connections: int = 64) -> None:
         self.url, self.prefix, self.retry_for = url, prefix, retry_for
+        self.max_connections = max_connections
         self.log_ttl = log_ttl
         self.client: Any = None
         self._script: Any = None
         self._floor: dict[str, int] = {}  # run id -> the next event number it wrote
-        self._waiters: dict[str, asyncio.Future[None]] = {}
+        self._waiters: dict[str, asyncio.Future[None]] = {}  # wake
+        self._enders: dict[str, asyncio.Future[None]] = {}  # ended
         self.handlers: dict[str, Callable[[str], object]] = {}
         self.connected = asyncio.Event()  # the subscription is on
 
     async def setup(self) -> None:
-        self.client = aioredis.Redis.from_url(
-            self.url, socket_connect_timeout=5, socket_timeout=10, health_check_interval=15,
+        # At most ``max_connections`` at once; a command waits (up to 10 s) for one
+        # rather than fail, as redis-py's default pool (100, then an error) would
+        # under 500 streams read at once.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.url, max_connections=self.max_connections, timeout=10,
+            socket_connect_timeout=5, socket_timeout=10, health_check_interval=15,
             retry_on_timeout=False)
+        self.client = aioredis.Redis(connection_pool=pool)
         await self._retrying(self.client.ping)
         self._script = self.client.register_script(_APPEND)
 
@@ -161,7 +173,7 @@ class RedisBus:
         token = uuid.uuid4().hex
         ttl = 0 if math.isinf(self.log_ttl) else max(int(self.log_ttl), 1)
         args: list[Any] = [token, self._floor.get(run_id, 0), self._channel("wake"), run_id, ttl,
-                           attempt or 0]
+                           attempt or 0, self._channel("ended")]
         for name, data in events:
             args += (name, data)
         keys = [self._key(run_id), f"{self.prefix}batch:{run_id}",
@@ -190,6 +202,12 @@ class RedisBus:
             out.append(Event(seq, fields[b"e"].decode(), fields[b"d"]))
         return out
 
+    async def last(self, run_id: str) -> str | None:
+        """The name of the run's last event (``None``: its log is empty or gone)."""
+        entries = await self._retrying(lambda: self.client.xrevrange(
+            self._key(run_id), _LAST_ID, "-", count=1))
+        return entries[0][1][b"e"].decode() if entries else None
+
     async def delete(self, run_ids: Sequence[str]) -> None:
         if run_ids:
             keys = [k for r in run_ids for k in (self._key(r), f"{self.prefix}batch:{r}",
@@ -213,21 +231,37 @@ class RedisBus:
             future = self._waiters[run_id] = asyncio.get_running_loop().create_future()
         return future
 
-    def _wake(self, run_id: str) -> None:
-        future = self._waiters.pop(run_id, None)
+    def ended(self, run_id: str) -> asyncio.Future[None]:
+        """A future resolved when the run's ``end`` event is appended (or when the
+        subscription comes back); take it before reading the log."""
+        future = self._enders.get(run_id)
+        if future is None or future.done():
+            future = self._enders[run_id] = asyncio.get_running_loop().create_future()
+        return future
+
+    @staticmethod
+    def _resolve(futures: dict[str, asyncio.Future[None]], run_id: str) -> None:
+        future = futures.pop(run_id, None)
         if future is not None and not future.done():
             future.set_result(None)
 
-    def _wake_all(self) -> None:
-        waiters, self._waiters = self._waiters, {}
-        for future in waiters.values():
-            if not future.done():
-                future.set_result(None)
+    def _wake(self, run_id: str) -> None:
+        self._resolve(self._waiters, run_id)
 
-    async def listen(self) -> None:
-        """Dispatch signals until cancelled: ``wake`` to :meth:`changed`'s futures, the
-        others to ``handlers[signal](run_id)``; reconnect whenever Redis goes away."""
-        channels = {self._channel(s).encode(): s for s in SIGNALS}
+    def _wake_all(self) -> None:
+        for futures in (self._waiters, self._enders):
+            for run_id in list(futures):
+                self._resolve(futures, run_id)
+
+    async def listen(self, signals: Sequence[str] = SIGNALS) -> None:
+        """Dispatch ``signals`` until cancelled: ``wake`` to :meth:`changed`'s futures,
+        the others to ``handlers[signal](run_id)``; reconnect whenever Redis goes away.
+        A process subscribes to the signals it acts on only: every append publishes a
+        ``wake``, which a worker has no use for."""
+        unknown = set(signals) - set(SIGNALS)
+        if unknown or not signals:
+            raise ValueError(f"signals must be some of {', '.join(SIGNALS)}, got {signals!r}")
+        channels = {self._channel(s).encode(): s for s in signals}
         pause = 0.05
         while True:
             pubsub = self.client.pubsub()
@@ -248,6 +282,8 @@ class RedisBus:
                     signal, run_id = channels.get(message["channel"]), message["data"].decode()
                     if signal == "wake":
                         self._wake(run_id)
+                    elif signal == "ended":
+                        self._resolve(self._enders, run_id)
                     elif signal is not None and signal in self.handlers:
                         try:
                             self.handlers[signal](run_id)

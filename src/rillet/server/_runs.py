@@ -522,6 +522,9 @@ class RunManager:
                                                   updated_at=now(), _attempt=spec.attempt)
                 await self.storage.update_thread(spec.thread_id, status="busy", updated_at=now())
                 await self._announce(spec, live)
+                # in the log before any node runs: an attempt that did anything (and
+                # was cut) is always one a client was told of
+                await self._flush(spec, live)
                 error: dict[str, str] | None
                 if spec.graph is None or spec.refusal is not None:
                     status, error = "error", spec.refusal or {
@@ -536,6 +539,7 @@ class RunManager:
                 status = await self._finish(spec, live, status, error)
         except _LeftForRetry as exc:
             status = f"left for another attempt ({exc.__cause__!r})"
+            log.warning("run %s: %s", spec.run_id, status)
         except asyncio.CancelledError:
             if live.abandoned:
                 status = "abandoned: another worker owns it"
@@ -550,6 +554,7 @@ class RunManager:
         except Exception as exc:
             if self.retryable(exc):
                 status = f"left for another attempt ({exc!r})"
+                log.warning("run %s: %s", spec.run_id, status)
             else:  # not the graph's failure (that is an error event): no retry cures it
                 status = await _to_the_end(self._fail(spec, exc))
         finally:

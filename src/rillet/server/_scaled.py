@@ -131,7 +131,12 @@ class Scaled:
         with contextlib.suppress(Exception):
             await self.store.asweep_ttl()
         loop = asyncio.get_running_loop()
-        self._listener = loop.create_task(self.bus.listen())
+        from rillet.server._redis import SIGNALS
+
+        # an API process follows and waits for runs, a worker claims and cancels them
+        signals = {"api": ("wake", "ended"), "worker": ("queued", "cancel")}.get(
+            self.role, SIGNALS)
+        self._listener = loop.create_task(self.bus.listen(signals))
         with contextlib.suppress(asyncio.TimeoutError):  # signals are a speed-up: go on
             await asyncio.wait_for(self.bus.connected.wait(), 5.0)
         if self.runs is not None and not math.isinf(self.log_ttl):

@@ -118,11 +118,14 @@ def _context(assistant: Record, body: dict[str, Any]) -> Any:
     return given if given is not None else mine
 
 
-async def _create_thread(request: Request, thread_id: str) -> None:
-    """The thread a run makes, as ``threads.create`` would (its handler may set metadata)."""
+async def _create_thread(request: Request, thread_id: str, graph: dict[str, str]) -> bool:
+    """The thread a run makes, as ``threads.create`` would (its handler may set metadata),
+    with the run's ``graph_id`` and ``assistant_id`` in its metadata; whether this
+    request made it (not a concurrent one)."""
     value: dict[str, Any] = {"thread_id": thread_id, "metadata": {}, "if_exists": "raise"}
     await authorize(request, "threads", "create", value)
-    await server_of(request).storage.create_thread(new_thread(thread_id, value["metadata"]))
+    return await server_of(request).storage.create_thread(
+        new_thread(thread_id, {**value["metadata"], **graph}))
 
 
 async def _create_run(request: Request, thread_id: str | None,
@@ -172,14 +175,17 @@ async def _create_run(request: Request, thread_id: str | None,
     ):
         await _checkpoint_or_404(server, thread_id, checkpoint)
     temporary = thread_id is None
+    graph_id = assistant["graph_id"]
+    graph = {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]}
+    made = False  # a thread made here has no run yet, and its metadata names the graph
     if thread_id is None:
         thread_id = uuid7()
-        await _create_thread(request, thread_id)
+        made = await _create_thread(request, thread_id, graph)
     elif existing is None:
         if if_not_exists != "create":
             raise ApiError(404, "Thread or assistant not found.")
-        await _create_thread(request, thread_id)
-    if await server.runs.thread_busy(thread_id):
+        made = await _create_thread(request, thread_id, graph)
+    if not made and await server.runs.thread_busy(thread_id):
         if strategy == "reject":
             raise ApiError(409, "Thread is already running a task. Wait for it to finish or "
                            "choose a different multitask strategy.")
@@ -189,7 +195,6 @@ async def _create_run(request: Request, thread_id: str | None,
             await _stop(server, await server.storage.list_runs(
                 thread_id, status=None, limit=10**6, offset=0), "rollback",
                 thread_id=thread_id)
-    graph_id = assistant["graph_id"]
     run_id = uuid7()
     # What LangGraph's server puts in a run's config metadata (checkpoints, messages and
     # debug items show it), minus its platform's plan and API version.
@@ -230,11 +235,11 @@ async def _create_run(request: Request, thread_id: str | None,
     start_at = server.runs.clock() + delay if delay else None  # not before the record's stamp
     if start_at is not None:
         run["_start_at"] = start_at
-    thread = await server.storage.get_thread(thread_id)
-    await server.storage.update_thread(
-        thread_id, updated_at=stamp, metadata={**(thread or {}).get("metadata", {}),
-                                               "graph_id": graph_id,
-                                               "assistant_id": assistant["assistant_id"]})
+    if not made:
+        thread = await server.storage.get_thread(thread_id)
+        await server.storage.update_thread(
+            thread_id, updated_at=stamp, metadata={**(thread or {}).get("metadata", {}),
+                                                   **graph})
     # Stored, then started at once: a concurrent cancel or rollback of the thread's runs
     # that sees the record also sees the run (a record with no run would stay pending).
     await server.storage.put_run(run)

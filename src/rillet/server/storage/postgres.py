@@ -217,6 +217,16 @@ class PostgresStorage(Storage):
             yield cur
 
     @asynccontextmanager
+    async def pipelined(self) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
+        """As :meth:`transaction`, in pipeline mode: what is executed is sent at once
+        and waits for PostgreSQL's answer only when a result is fetched (a read and a
+        write that depends on it: two round trips, not BEGIN, read, write, COMMIT's
+        four). A cursor's ``rowcount`` is not known before the block ends."""
+        async with (self.pool.connection() as conn, conn.pipeline(), conn.transaction(),
+                    conn.cursor(row_factory=tuple_row) as cur):
+            yield cur
+
+    @asynccontextmanager
     async def statement(self) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
         """A cursor (tuple rows) on a pooled connection for one statement, its own
         transaction (autocommit): one round trip less than :meth:`transaction`'s
@@ -350,7 +360,7 @@ class PostgresStorage(Storage):
                                (thread_id,))
 
     async def update_thread(self, thread_id: str, **fields: Any) -> Record | None:
-        async with self.transaction() as cur:
+        async with self.pipelined() as cur:
             await cur.execute("SELECT data FROM rillet_server_threads WHERE thread_id = %s "
                               "FOR UPDATE", (thread_id,))
             row = await cur.fetchone()
@@ -362,6 +372,9 @@ class PostgresStorage(Storage):
         return thread
 
     async def delete_thread(self, thread_id: str, *, runs: bool = True) -> bool:
+        if not runs:  # one statement
+            return await self._write("DELETE FROM rillet_server_threads WHERE thread_id = %s",
+                                     (thread_id,)) == 1
         async with self.transaction() as cur:
             await cur.execute("DELETE FROM rillet_server_threads WHERE thread_id = %s",
                               (thread_id,))
@@ -419,7 +432,7 @@ class PostgresStorage(Storage):
                                (run_id,))
 
     async def update_run(self, run_id: str, **fields: Any) -> Record | None:
-        async with self.transaction() as cur:
+        async with self.pipelined() as cur:
             await cur.execute("SELECT data FROM rillet_server_runs WHERE run_id = %s "
                               "FOR UPDATE", (run_id,))
             row = await cur.fetchone()
