@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import socket
@@ -375,6 +376,9 @@ class Worker:
         self._cancels: set[str] = set()  # cancel signals for runs being claimed
         self._stateless: set[str] = set()  # runs executing here whose thread is their own
         self._kick = asyncio.Event()
+        # whether the last claim may have left due runs behind (it filled every free
+        # slot): a run's end then claims again; else only a ``queued`` signal does
+        self._more = True
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -427,6 +431,7 @@ class Worker:
     async def _claim_forever(self) -> None:
         pause = 0.05
         while not self._stopping:
+            self._kick.clear()  # a kick from here on (a signal during the claim) counts
             try:
                 claimed = await self.claim()
                 pause = 0.05
@@ -438,9 +443,8 @@ class Worker:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, self.poll)
                 continue
-            if claimed:
+            if claimed and self._more:
                 continue
-            self._kick.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), self.poll)
 
@@ -448,6 +452,7 @@ class Worker:
         """Take up to as many runs from the queue as there are free job slots, and
         start them; how many."""
         free = self.jobs - len(self._active)
+        self._more = True
         if free < 1:
             return 0
         now, sent = self.clock(), time.monotonic()
@@ -467,6 +472,7 @@ class Worker:
                     f"UPDATE {_RUNS} AS r SET data = v.data FROM unnest(%s::text[], "
                     "%s::bytea[]) AS v(run_id, data) WHERE r.run_id = v.run_id",
                     (list(stored), list(stored.values())))
+        self._more = len(taken) == free  # else the queue had no more for this worker
         for record, status, cancel in sorted(taken, key=lambda t: t[0]["created_at"]):
             self._held_until[record["run_id"]] = sent + self.lease
             await self._begin(record, status, cancel)
@@ -497,16 +503,32 @@ class Worker:
             raise LeaseLost(f"worker {self.id}: the lease of run {run_id} has run out")
 
     def _done(self, run_id: str) -> None:
-        self._active.pop(run_id, None)
+        thread_id = self._active.pop(run_id, None)
         self._held_until.pop(run_id, None)
         self._cancels.discard(run_id)
-        self._kick.set()
+        if self._more:  # runs may be waiting for a slot here
+            self._kick.set()
         stateless = run_id in self._stateless
         self._stateless.discard(run_id)
-        # the thread's next run may go now, on any worker (a stateless run's thread has
-        # none: the claims of other workers are spared)
-        if not self._stopping and not stateless:
-            asyncio.get_running_loop().create_task(self.bus.signal("queued", run_id))
+        if not self._stopping and not stateless and thread_id is not None:
+            # the thread's next run may go now, on any worker; outside the run's fence
+            asyncio.get_running_loop().create_task(self._next_of(thread_id, run_id),
+                                                   context=contextvars.Context())
+
+    async def _next_of(self, thread_id: str, run_id: str) -> None:
+        """Signal ``queued`` if a run of the thread is pending (only then: every worker
+        with a free slot would claim at the signal)."""
+        try:
+            async with self.pool.connection() as conn:
+                cur = await conn.execute(f"SELECT 1 FROM {_RUNS} WHERE thread_id = %s AND "
+                                         "status = 'pending' LIMIT 1", (thread_id,))
+                waiting = await cur.fetchone() is not None
+        except Exception as exc:  # the workers' polls find it
+            log.warning("worker %s: cannot look for the next run of thread %s: %r",
+                        self.id, thread_id, exc)
+            return
+        if waiting:
+            await self.bus.signal("queued", run_id)
 
     # ------------------------------------------------------------ leases
     async def _renew_forever(self) -> None:
