@@ -821,6 +821,46 @@ async def test_async_postgres_blocking_call_on_its_own_loop(pg: str) -> None:
         assert await asyncio.to_thread(saver.load, "t", "", None) == (r, [])
 
 
+def test_async_postgres_made_outside_a_loop_blocks_on_its_busy_pool(pg: str) -> None:
+    """A saver made before its loop runs (as ``rillet serve`` makes it), on a pool whose
+    one connection is taken: a blocking call from a thread waits for the connection on
+    the pool's loop. It ran on a private loop instead, and failed once the pool had a
+    waiter ("Lock ... is bound to a different event loop"): under load, a scaled
+    server's run ended ``error`` reading its thread's state."""
+    from psycopg_pool import AsyncConnectionPool
+
+    from rillet.checkpoint.postgres import CONNECT_KWARGS
+    from rillet.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    pool = AsyncConnectionPool(pg, min_size=1, max_size=1, kwargs=CONNECT_KWARGS,
+                               open=False)
+    saver = AsyncPostgresSaver(pool)  # no loop runs here
+
+    async def main() -> Any:
+        await pool.open(wait=True)
+        try:
+            await saver.setup()
+            r = rec(thread="busy-pool")
+            await saver.asave(r, {})
+            async with pool.connection():  # the only connection, held
+                loads = [asyncio.ensure_future(asyncio.to_thread(
+                    saver.load, "busy-pool", "", None)) for _ in range(2)]
+
+                async def both_waiting() -> None:
+                    while pool.get_stats().get("requests_waiting", 0) < 2:
+                        assert not any(f.done() for f in loads), [
+                            f.result() for f in loads if f.done()]
+                        await asyncio.sleep(0.01)
+
+                await asyncio.wait_for(both_waiting(), 30)
+            return r, await asyncio.wait_for(asyncio.gather(*loads), 30)
+        finally:
+            await pool.close()
+
+    r, got = asyncio.run(main())
+    assert got == [(r, []), (r, [])]
+
+
 def test_postgres_without_the_extra_names_it() -> None:
     code = "import sys; sys.modules['psycopg'] = None; import rillet.checkpoint.postgres"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

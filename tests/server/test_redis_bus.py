@@ -118,3 +118,34 @@ def test_signals_reach_every_process(redis_url: str) -> None:
         await two.close()
 
     asyncio.run(main())
+
+
+def test_end_and_deletion_signal_ended_and_the_tail_reads_the_last_event(
+        redis_url: str) -> None:
+    """``ended`` comes with an ``end`` append (what ``runs.wait`` waits for) and with a
+    log's deletion (a rolled-back run's waiters read its record at once); ``last`` is
+    the last event's name, ``None`` once the log is gone."""
+    async def main() -> None:
+        one, two = await _bus(redis_url), await _bus(redis_url)
+        two.prefix = one.prefix
+        listener = asyncio.ensure_future(two.listen(("wake", "ended")))
+        await asyncio.wait_for(two.connected.wait(), 10)
+        ended = two.ended("r")
+        await one.append("r", [("metadata", b"{}"), ("values", b"1")])
+        assert await two.last("r") == "values"
+        woken = two.changed("r")
+        await one.append("r", [("end", b"null")])
+        await asyncio.wait_for(asyncio.gather(woken, ended), 10)
+        assert await two.last("r") == "end"
+        gone = two.ended("r")
+        await one.delete(["r"])
+        await asyncio.wait_for(gone, 10)
+        assert (await two.last("r"), await two.read("r")) == (None, [])
+        with pytest.raises(ValueError, match="signals must be some of"):
+            await two.listen(("wake", "nope"))
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+        await one.close()
+        await two.close()
+
+    asyncio.run(main())

@@ -230,9 +230,12 @@ class ClusterRuns:
         (which comes after its outcome is stored), read at the ``ended`` signal, or
         without one after ``poll`` seconds, then twice that, up to 5 polls (what a lost
         signal costs); or its record says so, read every 5 polls (a record costs more
-        than a log's tail: 500 runs waiting in the queue would read 500 a second)."""
+        than a log's tail: 500 runs waiting in the queue would read 500 a second), and
+        at once at the start and when an ``ended`` signal finds no ``end`` (the run was
+        deleted: a rollback ran meanwhile)."""
         loop = asyncio.get_running_loop()
-        checked, pause = loop.time(), self.poll
+        # ``woken`` at first: a run deleted before this wait began sends no signal
+        checked, pause, woken = loop.time(), self.poll, True
         while not self._draining:
             ended = self.bus.ended(run_id)
             try:
@@ -241,14 +244,16 @@ class ClusterRuns:
             except Exception as exc:
                 if not transient(exc):
                     raise
-            try:
-                await asyncio.wait_for(asyncio.shield(ended), pause)
-                continue
-            except TimeoutError:
-                pause = min(pause * 2, 5 * self.poll)
-            if loop.time() - checked < 5 * self.poll:
-                continue
-            checked = loop.time()
+            if not woken:
+                try:
+                    await asyncio.wait_for(asyncio.shield(ended), pause)
+                    woken = True  # and no ``end`` next: its log was deleted, read the record
+                    continue
+                except TimeoutError:
+                    pause = min(pause * 2, 5 * self.poll)
+                if loop.time() - checked < 5 * self.poll:
+                    continue
+            woken, checked = False, loop.time()
             try:
                 run = await self.storage.get_run(run_id)
                 if run is None or run["status"] not in _UNFINISHED:

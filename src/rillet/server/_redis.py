@@ -209,10 +209,21 @@ class RedisBus:
         return entries[0][1][b"e"].decode() if entries else None
 
     async def delete(self, run_ids: Sequence[str]) -> None:
-        if run_ids:
-            keys = [k for r in run_ids for k in (self._key(r), f"{self.prefix}batch:{r}",
-                                                  f"{self.prefix}fence:{r}")]
-            await self._retrying(lambda: self.client.delete(*keys))
+        """Delete the runs' logs, and signal ``ended`` for each: a waiter of a run that
+        was deleted (rolled back, its thread deleted) then reads its record at once."""
+        if not run_ids:
+            return
+        keys = [k for r in run_ids for k in (self._key(r), f"{self.prefix}batch:{r}",
+                                              f"{self.prefix}fence:{r}")]
+
+        async def delete() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.delete(*keys)
+            for run_id in run_ids:
+                pipe.publish(self._channel("ended"), run_id)
+            await pipe.execute()
+
+        await self._retrying(delete)
 
     # ------------------------------------------------------------ signals
     async def signal(self, signal: str, run_id: str) -> None:

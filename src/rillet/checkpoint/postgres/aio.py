@@ -80,6 +80,12 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        if self._home is None:
+            # Made outside a loop (a server builds it before its loop runs): its pool's
+            # locks belong to the loop it is used on, so the blocking methods must run
+            # there too. From a private loop they worked until the pool had a waiter:
+            # "Lock ... is bound to a different event loop".
+            self._home = asyncio.get_running_loop()
         if isinstance(self.conn, AsyncConnectionPool):
             async with self.conn.connection() as conn:
                 yield conn
