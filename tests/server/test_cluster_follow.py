@@ -103,3 +103,36 @@ async def test_a_renewal_keeps_a_run_that_recorded_its_end_and_drops_one_taken_o
         await cur.execute("SELECT run_id, lease_until > 0 FROM rillet_server_runs "
                           "ORDER BY run_id")
         assert await cur.fetchall() == [("ending", True), ("going", True), ("taken", False)]
+
+
+async def test_a_wait_ends_at_the_end_signal_and_at_a_deletion_not_at_a_poll(
+        parts: tuple[PostgresStorage, RedisBus]) -> None:
+    """``ClusterRuns.wait`` with polls an hour apart: it ends when the run's ``end`` is
+    logged, when the run is deleted while waited on (a rollback), and at once for a run
+    deleted before the wait began; it does not end while the run goes on."""
+    storage, bus = parts
+    runs = ClusterRuns(storage, bus, {}, poll=3600.0)
+    for run_id in ("ends", "deleted", "gone"):
+        await storage.create_thread({"thread_id": f"t-{run_id}", "created_at": AT,
+                                     "updated_at": AT, "metadata": {}, "status": "busy",
+                                     "config": {}, "values": None})
+        await storage.put_run({"run_id": run_id, "thread_id": f"t-{run_id}",
+                               "assistant_id": "a", "created_at": AT, "updated_at": AT,
+                               "status": "running", "metadata": {},
+                               "kwargs": {"input": None}, "multitask_strategy": "reject"})
+    await storage.append_events("ends", [("metadata", b"{}")])
+    await storage.delete_run("gone")
+    await asyncio.wait_for(runs.wait("gone"), 10)  # deleted before: read the record
+
+    loop = asyncio.get_running_loop()
+    ends, deleted = loop.create_task(runs.wait("ends")), loop.create_task(runs.wait("deleted"))
+    await storage.append_events("ends", [("values", b"{}")])  # a wake, not the end
+    # both waiters have read the log and the record and wait for a signal: the futures
+    while "ends" not in bus._enders or "deleted" not in bus._enders:
+        await asyncio.sleep(0)
+    assert not ends.done() and not deleted.done()
+    await storage.append_events("ends", [("end", b"null")])
+    await asyncio.wait_for(ends, 10)
+    assert not deleted.done()
+    await storage.delete_run("deleted")
+    await asyncio.wait_for(deleted, 10)

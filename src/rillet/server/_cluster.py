@@ -462,10 +462,9 @@ class Worker:
             return 0
         now, sent = self.clock(), time.monotonic()
         # pipelined: BEGIN and the claim go at once, the records' update and COMMIT too
-        async with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
-            cur = await conn.execute(_CLAIM, {"now": now, "mine": list(self._active),
-                                              "n": free, "worker": self.id,
-                                              "until": now + self.lease})
+        async with self.storage.pipelined() as cur:  # type: ignore[attr-defined]
+            await cur.execute(_CLAIM, {"now": now, "mine": list(self._active), "n": free,
+                                       "worker": self.id, "until": now + self.lease})
             taken, stored = [], {}
             for run_id, status, attempt, cancel, data in await cur.fetchall():
                 record = _json.loads(data)
@@ -473,7 +472,7 @@ class Worker:
                 stored[run_id] = _json.dumps({**record, "status": "running",
                                               "updated_at": stamp(), "_attempt": attempt})
             if stored:  # the record's JSON says so too, as the storage keeps it
-                await conn.execute(
+                await cur.execute(
                     f"UPDATE {_RUNS} AS r SET data = v.data FROM unnest(%s::text[], "
                     "%s::bytea[]) AS v(run_id, data) WHERE r.run_id = v.run_id",
                     (list(stored), list(stored.values())))

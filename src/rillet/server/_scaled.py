@@ -27,6 +27,10 @@ log = logging.getLogger("rillet.server")
 
 ROLES = ("api", "worker", "all")
 _SETUP_LOCK = 7_215_042_977_153_126_403  # pg_advisory_lock key: one process migrates at a time
+#: The Redis signals each role acts on: an API process follows and waits for runs, a
+#: worker claims and cancels them (``_redis.SIGNALS``).
+_SIGNALS = {"api": ("wake", "ended"), "worker": ("queued", "cancel"),
+            "all": ("wake", "ended", "queued", "cancel")}
 
 
 def _imports() -> tuple[Any, ...]:
@@ -131,12 +135,7 @@ class Scaled:
         with contextlib.suppress(Exception):
             await self.store.asweep_ttl()
         loop = asyncio.get_running_loop()
-        from rillet.server._redis import SIGNALS
-
-        # an API process follows and waits for runs, a worker claims and cancels them
-        signals = {"api": ("wake", "ended"), "worker": ("queued", "cancel")}.get(
-            self.role, SIGNALS)
-        self._listener = loop.create_task(self.bus.listen(signals))
+        self._listener = loop.create_task(self.bus.listen(_SIGNALS[self.role]))
         with contextlib.suppress(asyncio.TimeoutError):  # signals are a speed-up: go on
             await asyncio.wait_for(self.bus.connected.wait(), 5.0)
         if self.runs is not None and not math.isinf(self.log_ttl):
